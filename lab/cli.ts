@@ -1,0 +1,59 @@
+/**
+ * The `lab` command. Each subcommand is a thin layer over a library function that a notebook can call
+ * too; its module is loaded only when that subcommand runs, so `lab backend` does not pay for arquero
+ * or the model code.
+ */
+import { LabError, UsageError } from './errors.ts';
+
+export type Command = (argv: string[]) => Promise<number>;
+
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** One line per user job. A room adds its subcommands here when they land. */
+const COMMANDS: Record<string, Entry> = {
+  backend: {
+    summary: 'print the active tfjs backend and why each other one is not active',
+    load: async () => (await import('./backend-cli.ts')).backendCommand,
+  },
+};
+
+export function registerCommand(name: string, entry: Entry): void {
+  COMMANDS[name] = entry;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
+  return [
+    'usage: lab <command> [flags]     (lab <command> --help for its flags)',
+    '',
+    ...Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}${v.summary}`),
+    '',
+    'Every command takes --backend node-gpu|node|wasm|cpu (or LAB_BACKEND) to force a tfjs backend.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`lab: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof LabError) {
+      process.stderr.write(`lab ${name}: error: ${err.message}\n`);
+      return err instanceof UsageError ? 2 : 1;
+    }
+    throw err;
+  }
+}
