@@ -1,0 +1,414 @@
+/**
+ * k-sparse probing sweeps: for every (feature, hook, method) rank neurons on the train split, fit an L2
+ * logistic probe on the top k for every k, and score it on the test split. Each finished (feature, hook,
+ * method) unit is written to its own file atomically, so a killed sweep restarts where it stopped; the
+ * tables are assembled from the unit files at the end, in a fixed order whatever order they ran in.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as aq from 'arquero';
+import { InputError, LabError, UsageError } from '../lab/errors.ts';
+import { Progress } from '../lab/progress.ts';
+import { RunDir, readJson, readManifest, writeJsonAtomic, type Manifest } from '../lab/run-dir.ts';
+import type { ProbeData } from '../activations/types.ts';
+import type { FitOptions, Matrix, Metrics, ProbeFit, RankMethod, RankResult } from './types.ts';
+import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
+
+export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
+export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256];
+export const METRIC_NAMES = ['f1', 'mcc', 'precision', 'recall', 'accuracy', 'roc_auc', 'pr_auc'] as const;
+
+/** What the sweep needs from the numerical engine (probes/engine.ts in production, a double in tests). */
+export interface ProbeEngine {
+  rank(X: Matrix, y: Uint8Array, method: RankMethod, opts: { ks: number[]; seed: number }): RankResult;
+  /** Fits one probe per support on the same rows (an engine may batch them). */
+  fit(X: Matrix, y: Uint8Array, supports: number[][], opts: FitOptions): ProbeFit[];
+  scores(X: Matrix, fit: ProbeFit): Float64Array;
+  metrics(y: Uint8Array, scores: Float64Array): Metrics;
+}
+
+/** Where activations come from: the activation store in production, synthetic data in tests. */
+export interface ProbeSource {
+  /** Resolved path (recorded in the manifest; the classifier reopens it). */
+  dir: string;
+  hooks(): string[];
+  /** Label names and layer width of a hook, known without reading its activations. */
+  features(hook: string): string[];
+  width(hook: string): number;
+  read(hook: string): ProbeData;
+  /** Identifies the stored data (e.g. the store manifest's creation time), so a resume notices new data. */
+  fingerprint?(): string;
+}
+
+export interface SweepConfig {
+  activations: string;
+  /** 'all' or explicit names; explicit names that are missing or one-class are errors, not skips. */
+  features: 'all' | string[];
+  /** Comma-separated glob patterns over hook names ('*' matches any run of characters). */
+  hooks: string;
+  methods: RankMethod[];
+  ks: number[];
+  /** Whether --k was given: then a k wider than a layer is an error; the default list is clipped. */
+  ksExplicit: boolean;
+  testFrac: number;
+  seed: number;
+  minPosTrain: number;
+  minPosTest: number;
+  fit: FitOptions;
+  source_fingerprint?: string;
+}
+
+export type RowStatus = 'ok' | 'skipped' | 'failed';
+
+export interface SweepRow {
+  feature: string;
+  hook: string;
+  method: RankMethod;
+  k: number | null;
+  f1: number | null;
+  mcc: number | null;
+  precision: number | null;
+  recall: number | null;
+  accuracy: number | null;
+  roc_auc: number | null;
+  pr_auc: number | null;
+  neurons: number[];
+  coefs: number[];
+  intercept: number | null;
+  n_train: number;
+  n_test: number;
+  n_pos_train: number;
+  n_pos_test: number;
+  converged: boolean | null;
+  optimality_gap: number | null;
+  status: RowStatus;
+  skip_reason: string;
+}
+
+export interface SweepResult {
+  rows: SweepRow[];
+  manifest: Manifest;
+  /** Units found finished on disk and not recomputed. */
+  resumed: number;
+  computed: number;
+}
+
+export interface SweepOptions {
+  outDir: string;
+  source: ProbeSource;
+  engine: ProbeEngine;
+  /** Discard an existing run in outDir (needed when its config differs). */
+  restart?: boolean;
+  silent?: boolean;
+  command?: string;
+  /** Called after each unit is persisted (tests use it to interrupt a sweep). */
+  onUnit?: (done: number, total: number) => void;
+}
+
+/** Compiles comma-separated globs; '*' is the only wildcard, everything else is literal. */
+export function hookMatcher(pattern: string): (hook: string) => boolean {
+  const parts = pattern.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const res = parts.map((p) => new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$'));
+  return (hook) => res.some((re) => re.test(hook));
+}
+
+/** Checks the shapes and values of one hook's data; every error names the hook and what is wrong. */
+export function checkProbeData(d: ProbeData, where: string): void {
+  const ctx = `${where}: hook '${d.hook}'`;
+  if (d.X.length !== d.nRows * d.nNeurons) {
+    throw new InputError(`${ctx}: activations hold ${d.X.length} values, expected ${d.nRows} rows x ${d.nNeurons} neurons`, where);
+  }
+  if (d.seqIds.length !== d.nRows) throw new InputError(`${ctx}: ${d.seqIds.length} sequence ids for ${d.nRows} rows`, where);
+  for (const [name, y] of Object.entries(d.labels)) {
+    if (y.length !== d.nRows) throw new InputError(`${ctx}: label '${name}' has ${y.length} rows, activations have ${d.nRows}`, where);
+    for (let r = 0; r < y.length; r++) {
+      if (y[r] !== 0 && y[r] !== 1) throw new InputError(`${ctx}: label '${name}' row ${r} is ${y[r]}, not 0 or 1`, where);
+    }
+  }
+  for (let i = 0; i < d.X.length; i++) {
+    if (!Number.isFinite(d.X[i]!)) {
+      const r = Math.floor(i / d.nNeurons);
+      throw new InputError(`${ctx}: activation at row ${r}, neuron ${i - r * d.nNeurons} is ${d.X[i]} (NaN or infinite)`, where);
+    }
+  }
+}
+
+function unitKey(hook: string, feature: string, method: string): string {
+  return `${hook}\u0000${feature}\u0000${method}`;
+}
+
+function unitFile(key: string): string {
+  return createHash('sha1').update(key).digest('hex').slice(0, 20) + '.json';
+}
+
+/** Config fields that decide the results; a resume must match them exactly. */
+function configDiff(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/** Prepares outDir: refuses to mix configs, clears it on restart, returns the units already done. */
+function prepareOutDir(
+  outDir: string, config: SweepConfig, restart: boolean,
+): { units: Map<string, SweepRow[]>; hooks: Record<string, HookInfo> } {
+  const unitsDir = join(outDir, 'units');
+  const done = new Map<string, SweepRow[]>();
+  let hooks: Record<string, HookInfo> = {};
+  if (existsSync(join(outDir, 'manifest.json'))) {
+    const old = readManifest(outDir, { allowPartial: true });
+    if (old.kind !== 'probe') {
+      throw new UsageError(`--out ${outDir} holds a '${old.kind}' run, not a probe sweep: choose another --out`, 'out');
+    }
+    const diff = configDiff(old.config, config as unknown as Record<string, unknown>);
+    if (diff.length > 0 && !restart) {
+      throw new UsageError(
+        `--out ${outDir} holds a probe sweep with a different config (${diff.join(', ')}); ` +
+          'pass --restart to discard it, or choose another --out',
+        'out',
+      );
+    }
+    if (restart) rmSync(unitsDir, { recursive: true, force: true });
+    else hooks = (old.hooks as Record<string, HookInfo> | undefined) ?? {};
+  } else if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+    throw new UsageError(`--out ${outDir} exists, is not empty and is not a run directory: choose another --out`, 'out');
+  }
+  mkdirSync(unitsDir, { recursive: true });
+  for (const f of readdirSync(unitsDir)) {
+    if (!f.endsWith('.json')) continue; // leftover temp files of a killed write
+    const u = readJson<{ key: string; rows: SweepRow[] }>(join(unitsDir, f));
+    done.set(u.key, u.rows);
+  }
+  return { units: done, hooks };
+}
+
+function countPos(y: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < y.length; i++) n += y[i]!;
+  return n;
+}
+
+interface HookData {
+  data: ProbeData;
+  split: Split;
+  Xtr: Matrix;
+  Xte: Matrix;
+}
+
+/** Rebuilds a hook's split exactly as the sweep made it (the classifier calls this too). */
+export function splitFor(data: ProbeData, features: string[], testFrac: number, seed: number): Split {
+  const labels: Record<string, Uint8Array> = {};
+  for (const f of features) labels[f] = data.labels[f]!;
+  return splitBySequence(data.seqIds, { testFrac, seed, labels });
+}
+
+/** The features a config selects on one hook, checked against what the hook holds. */
+export function selectFeatures(data: ProbeData, features: 'all' | string[], where: string): string[] {
+  const have = Object.keys(data.labels).sort();
+  if (features === 'all') return have;
+  for (const f of features) {
+    if (!(f in data.labels)) {
+      throw new UsageError(`--features: '${f}' is not a label of hook '${data.hook}' in ${where} (has: ${have.join(', ')})`, 'features');
+    }
+  }
+  return features;
+}
+
+function loadHook(source: ProbeSource, hook: string, config: SweepConfig, features: string[]): HookData {
+  const data = source.read(hook);
+  checkProbeData(data, source.dir);
+  if (data.nNeurons !== source.width(hook)) {
+    throw new InputError(`${source.dir}: hook '${hook}' reads back ${data.nNeurons} neurons, its manifest says ${source.width(hook)}`, source.dir);
+  }
+  selectFeatures(data, features, source.dir);
+  const split = splitFor(data, features, config.testFrac, config.seed);
+  const Xtr = { data: takeRows(data.X, data.nNeurons, split.train), nRows: split.train.length, nCols: data.nNeurons };
+  const Xte = { data: takeRows(data.X, data.nNeurons, split.test), nRows: split.test.length, nCols: data.nNeurons };
+  return { data, split, Xtr, Xte };
+}
+
+/** The k values used on a layer of `width` neurons: an explicit k that does not fit is an error. */
+export function ksFor(config: SweepConfig, hook: string, width: number): number[] {
+  const over = config.ks.filter((k) => k > width);
+  if (over.length > 0 && config.ksExplicit) {
+    throw new UsageError(`--k ${over.join(',')} exceeds the ${width} neurons of hook '${hook}'`, 'k');
+  }
+  return config.ks.filter((k) => k <= width);
+}
+
+function emptyRow(feature: string, hook: string, method: RankMethod, counts: Counts, status: RowStatus, reason: string): SweepRow {
+  return {
+    feature, hook, method, k: null,
+    f1: null, mcc: null, precision: null, recall: null, accuracy: null, roc_auc: null, pr_auc: null,
+    neurons: [], coefs: [], intercept: null, ...counts, converged: null, optimality_gap: null,
+    status, skip_reason: reason,
+  };
+}
+
+interface Counts {
+  n_train: number;
+  n_test: number;
+  n_pos_train: number;
+  n_pos_test: number;
+}
+
+/** Why a feature cannot be probed on this split, or '' when it can. */
+function skipReason(c: Counts, nPosAll: number, nRows: number, config: SweepConfig): string {
+  if (nPosAll === 0 || nPosAll === nRows) return `one class only (${nPosAll} positives in ${nRows} rows)`;
+  const nNegTrain = c.n_train - c.n_pos_train;
+  const nNegTest = c.n_test - c.n_pos_test;
+  const { minPosTrain: a, minPosTest: b } = config;
+  if (c.n_pos_train < a) return `too few positives in train (${c.n_pos_train} < ${a})`;
+  if (c.n_pos_test < b) return `too few positives in test (${c.n_pos_test} < ${b})`;
+  if (nNegTrain < a) return `too few negatives in train (${nNegTrain} < ${a})`;
+  if (nNegTest < b) return `too few negatives in test (${nNegTest} < ${b})`;
+  return '';
+}
+
+function runUnit(
+  engine: ProbeEngine, h: HookData, feature: string, method: RankMethod, ks: number[], config: SweepConfig,
+  ytr: Uint8Array, yte: Uint8Array, counts: Counts,
+): SweepRow[] {
+  const hook = h.data.hook;
+  let rank: RankResult;
+  try {
+    rank = engine.rank(h.Xtr, ytr, method, { ks, seed: config.seed });
+  } catch (err) {
+    if (err instanceof LabError) return [emptyRow(feature, hook, method, counts, 'failed', err.message)];
+    throw err;
+  }
+  const supports = ks.map((k) => (rank.supportFor ? rank.supportFor(k) : { neurons: Array.from(rank.order.subarray(0, k)) }));
+  const fits = engine.fit(h.Xtr, ytr, supports.map((s) => s.neurons), config.fit);
+  return ks.map((k, i) => {
+    const fit = fits[i]!;
+    const m = engine.metrics(yte, engine.scores(h.Xte, fit));
+    // Undefined metrics (NaN) are stored as null, which is what JSON would turn them into anyway.
+    const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, Number.isFinite(m[n]) ? m[n] : null]));
+    return {
+      feature, hook, method, k, ...(metrics as Record<(typeof METRIC_NAMES)[number], number | null>),
+      neurons: fit.neurons.slice(), coefs: Array.from(fit.coef), intercept: fit.intercept,
+      ...counts, converged: fit.converged, optimality_gap: supports[i]!.optimalityGap ?? null,
+      status: 'ok' as const, skip_reason: '',
+    };
+  });
+}
+
+interface HookInfo {
+  width: number;
+  features: string[];
+  ks: number[];
+  n_train?: number;
+  n_test?: number;
+  unbalanced?: string[];
+  toy?: ProbeData['toy'];
+}
+
+/** Runs (or resumes) a sweep into outDir and writes sweep.csv, sweep.json and the manifest. */
+export function runSweep(config: SweepConfig, opts: SweepOptions): SweepResult {
+  const { outDir, source, engine } = opts;
+  if (source.fingerprint) config = { ...config, source_fingerprint: source.fingerprint() };
+  const hooks = source.hooks().filter(hookMatcher(config.hooks));
+  if (hooks.length === 0) {
+    throw new UsageError(`--hooks '${config.hooks}' matches none of the hooks in ${source.dir}: ${source.hooks().join(', ')}`, 'hooks');
+  }
+  // Everything that can be checked without reading activations is checked before any work starts.
+  const info = new Map<string, HookInfo>();
+  for (const hook of hooks) {
+    const have = source.features(hook);
+    const features = config.features === 'all' ? have.slice().sort() : config.features;
+    for (const f of features) {
+      if (!have.includes(f)) {
+        throw new UsageError(`--features: '${f}' is not a label of hook '${hook}' in ${source.dir} (has: ${have.join(', ')})`, 'features');
+      }
+    }
+    const width = source.width(hook);
+    info.set(hook, { width, features, ks: ksFor(config, hook, width) });
+  }
+  const previous = prepareOutDir(outDir, config, Boolean(opts.restart));
+  const done = previous.units;
+  const run = RunDir.begin(outDir, { kind: 'probe', seed: config.seed, config: config as unknown as Record<string, unknown>, command: opts.command });
+  const resumed = done.size;
+
+  const todo = new Map<string, Array<[string, RankMethod]>>();
+  let total = 0;
+  for (const hook of hooks) {
+    const list: Array<[string, RankMethod]> = [];
+    for (const f of info.get(hook)!.features) for (const m of config.methods) if (!done.has(unitKey(hook, f, m))) list.push([f, m]);
+    todo.set(hook, list);
+    total += list.length;
+  }
+  const progress = new Progress({ label: 'probe', total, unit: 'unit', silent: opts.silent });
+  let computed = 0;
+  const t0 = performance.now();
+  for (const hook of hooks) {
+    const list = todo.get(hook)!;
+    const hi = info.get(hook)!;
+    const old = previous.hooks[hook];
+    if (list.length === 0) {
+      if (old) info.set(hook, { ...old, ...hi });
+      continue;
+    }
+    const h = loadHook(source, hook, config, hi.features);
+    Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
+    for (const feature of new Set(list.map(([f]) => f))) {
+      const y = h.data.labels[feature]!;
+      const ytr = takeLabels(y, h.split.train);
+      const yte = takeLabels(y, h.split.test);
+      const counts: Counts = { n_train: ytr.length, n_test: yte.length, n_pos_train: countPos(ytr), n_pos_test: countPos(yte) };
+      const reason = skipReason(counts, countPos(y), y.length, config);
+      if (reason.startsWith('one class') && config.features !== 'all') {
+        throw new InputError(`feature '${feature}' on hook '${hook}' in ${source.dir} has ${reason}: a probe needs both classes`, source.dir);
+      }
+      for (const [f, method] of list) {
+        if (f !== feature) continue;
+        const rows = reason
+          ? [emptyRow(feature, hook, method, counts, 'skipped', reason)]
+          : runUnit(engine, h, feature, method, hi.ks, config, ytr, yte, counts);
+        const key = unitKey(hook, feature, method);
+        writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, rows });
+        done.set(key, rows);
+        computed++;
+        progress.tick(1, `${hook} ${feature} ${method}`);
+        opts.onUnit?.(computed, total);
+      }
+    }
+  }
+  progress.finish();
+  run.timing('sweep_s', (performance.now() - t0) / 1000);
+
+  const rows: SweepRow[] = [];
+  for (const hook of hooks) {
+    for (const f of info.get(hook)!.features) for (const m of config.methods) rows.push(...done.get(unitKey(hook, f, m))!);
+  }
+  writeTables(run, rows);
+  const manifest = run.finish({
+    activations: source.dir,
+    hooks: Object.fromEntries(info),
+    units: { total: done.size, resumed, computed },
+  });
+  return { rows, manifest, resumed, computed };
+}
+
+export const SWEEP_COLUMNS = [
+  'feature', 'hook', 'method', 'k', ...METRIC_NAMES, 'neurons', 'coefs', 'intercept',
+  'n_train', 'n_test', 'n_pos_train', 'n_pos_test', 'converged', 'optimality_gap', 'status', 'skip_reason',
+] as const;
+
+function writeTables(run: RunDir, rows: SweepRow[]): void {
+  const flat = rows.map((r) => ({
+    ...r,
+    neurons: r.neurons.join(' '),
+    coefs: r.coefs.map((c) => Number(c.toPrecision(6))).join(' '),
+  }));
+  const table = aq.from(flat).select(...SWEEP_COLUMNS);
+  run.write('sweep.csv', aq.toCSV(table));
+  run.writeJson('sweep.json', rows);
+}
+
+/** Reads a finished probe run: its manifest and its rows. */
+export function readSweep(dir: string): { manifest: Manifest; config: SweepConfig; rows: SweepRow[] } {
+  const manifest = readManifest(dir, { kind: 'probe' });
+  const rows = readJson<SweepRow[]>(join(dir, 'sweep.json'));
+  if (!Array.isArray(rows)) throw new InputError(`${join(dir, 'sweep.json')} is not a list of sweep rows`, join(dir, 'sweep.json'));
+  return { manifest, config: manifest.config as unknown as SweepConfig, rows };
+}
