@@ -1,0 +1,112 @@
+/**
+ * Hook points: every named activation passes through `HookRunner.point`, which lets a hook function
+ * read or replace it and caches it when the names filter asks for it. Names follow TransformerLens.
+ */
+import { tf } from '../../lab/backend.ts';
+import { UsageError } from '../../lab/errors.ts';
+import type { ForwardOptions, HookFn, HookName } from '../types.ts';
+
+/** The per-block hook names, in the order a forward pass reaches them. */
+export const BLOCK_HOOKS = [
+  'hook_resid_pre',
+  'ln1.hook_normalized',
+  'attn.hook_q',
+  'attn.hook_k',
+  'attn.hook_v',
+  'attn.hook_attn_scores',
+  'attn.hook_pattern',
+  'attn.hook_z',
+  'hook_attn_out',
+  'hook_resid_mid',
+  'ln2.hook_normalized',
+  'mlp.hook_pre',
+  'mlp.hook_post',
+  'hook_mlp_out',
+  'hook_resid_post',
+] as const;
+
+export function allHookNames(nLayers: number, positional: boolean): HookName[] {
+  const names: HookName[] = positional ? ['hook_embed', 'hook_pos_embed'] : ['hook_embed'];
+  for (let l = 0; l < nLayers; l++) for (const h of BLOCK_HOOKS) names.push(`blocks.${l}.${h}`);
+  names.push('ln_final.hook_normalized');
+  return names;
+}
+
+/** A glob over hook names: `*` matches any run of characters (so `blocks.*.mlp.hook_post` picks every layer). */
+export function globToRegExp(pattern: string): RegExp {
+  const esc = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${esc}$`);
+}
+
+export function nameFilter(names: ForwardOptions['names']): (name: HookName) => boolean {
+  if (names === undefined) return () => false;
+  if (typeof names === 'function') return names;
+  const res = names.map(globToRegExp);
+  return (n) => res.some((r) => r.test(n));
+}
+
+/** Patterns that describe the hook names of a model with `nLayers` blocks, for error messages. */
+export function hookPatterns(nLayers: number, positional: boolean): string[] {
+  return [
+    ...(positional ? ['hook_embed', 'hook_pos_embed'] : ['hook_embed']),
+    ...BLOCK_HOOKS.map((h) => `blocks.{0..${nLayers - 1}}.${h}`),
+    'ln_final.hook_normalized',
+  ];
+}
+
+/**
+ * Expands patterns against a model's hook names; a pattern that matches nothing is a usage error
+ * that lists the valid patterns (`flag` names the CLI flag it came from).
+ */
+export function resolveHooks(patterns: string[], available: HookName[], nLayers: number, positional: boolean, flag = 'hook'): HookName[] {
+  const out: HookName[] = [];
+  for (const p of patterns) {
+    const re = globToRegExp(p);
+    const hits = available.filter((n) => re.test(n));
+    if (hits.length === 0) {
+      throw new UsageError(
+        `--${flag} '${p}' matches no hook of this model; valid hooks: ${hookPatterns(nLayers, positional).join(', ')} (* matches anything)`,
+        flag,
+      );
+    }
+    for (const h of hits) if (!out.includes(h)) out.push(h);
+  }
+  return out;
+}
+
+export class HookRunner {
+  readonly cache = new Map<HookName, tf.Tensor>();
+  private readonly want: (name: HookName) => boolean;
+  private readonly hooks: Record<HookName, HookFn>;
+  /** True when no hook function and no cache is asked for, so `point` is a pass-through. */
+  readonly idle: boolean;
+
+  constructor(opts: ForwardOptions = {}) {
+    this.want = nameFilter(opts.names);
+    this.hooks = opts.hooks ?? {};
+    this.idle = opts.names === undefined && Object.keys(this.hooks).length === 0;
+  }
+
+  /** Runs the hook at `name` (which may replace the value) and caches the result if asked. */
+  point<T extends tf.Tensor>(name: HookName, value: T): T {
+    if (this.idle) return value;
+    let v: T = value;
+    const fn = this.hooks[name];
+    if (fn) {
+      const r = fn(name, v);
+      if (r !== undefined) {
+        if (r.shape.length !== v.shape.length || r.shape.some((d, i) => d !== v.shape[i])) {
+          throw new UsageError(`hook '${name}' returned shape [${r.shape}]; it must keep [${v.shape}]`);
+        }
+        v = r as T;
+      }
+    }
+    if (this.want(name)) this.cache.set(name, tf.keep(v.clone()));
+    return v;
+  }
+
+  /** Whether any hook function or cache entry wants this name (lets callers skip building a value). */
+  wants(name: HookName): boolean {
+    return !this.idle && (this.want(name) || this.hooks[name] !== undefined);
+  }
+}

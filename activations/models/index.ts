@@ -1,0 +1,14 @@
+/**
+ * Model adapters: Hugging Face checkpoints (safetensors, config.json, tokenizer.json) of GPT-2 and
+ * GPT-NeoX on tfjs, with TransformerLens hook points and a KV cache.
+ */
+export { loadModel, TransformerModel } from './load.ts';
+export { createGpt2, Gpt2, gpt2TensorShapes } from './gpt2.ts';
+export { neoxTensorShapes, neoxHfConfig } from './neox.ts';
+export { parseHfConfig, gpt2HfConfig, gpt2Config, SUPPORTED_ARCHITECTURES, type TransformerConfig, type Gpt2Shape, type Activation } from './config.ts';
+export { writeCheckpoint, CheckpointReader, readConfigJson, type CheckpointToWrite } from './checkpoint.ts';
+export { SafetensorsFile, encodeSafetensors, f32ToF16, type TensorToWrite, type TensorInfo } from './safetensors.ts';
+export { loadTokenizer, tokenizerFromJson, byteLevelBpeJson, bytesToUnicode, HfTokenizerWrapper } from './tokenizer.ts';
+export { allHookNames, hookPatterns, resolveHooks, globToRegExp, BLOCK_HOOKS } from './hooks.ts';
+export { TransformerKVCache } from './transformer.ts';
+export { writeRandomCheckpoint, randomCheckpointTensors, type RandomCheckpointSpec } from './random-checkpoint.ts';

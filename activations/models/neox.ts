@@ -1,0 +1,121 @@
+/**
+ * GPT-NeoX (Pythia) in the Hugging Face layout (GPTNeoXForCausalLM). Its nn.Linear weights are
+ * [out, in]; query_key_value fuses q, k, v per head: output row h*3*dHead + j*dHead + e is head h,
+ * part j (q, k, v), dim e. The loader turns both into the forward pass's [in, out], q | k | v layout.
+ */
+import { tf } from '../../lab/backend.ts';
+import type { TransformerConfig } from './config.ts';
+import type { LayerParams, Params } from './transformer.ts';
+
+export function neoxTensorShapes(cfg: TransformerConfig): Map<string, number[]> {
+  const { dModel: d, dMlp: m, vocabSize: V } = cfg;
+  const s = new Map<string, number[]>();
+  s.set('gpt_neox.embed_in.weight', [V, d]);
+  for (let l = 0; l < cfg.nLayers; l++) {
+    const p = `gpt_neox.layers.${l}.`;
+    s.set(p + 'input_layernorm.weight', [d]);
+    s.set(p + 'input_layernorm.bias', [d]);
+    s.set(p + 'post_attention_layernorm.weight', [d]);
+    s.set(p + 'post_attention_layernorm.bias', [d]);
+    s.set(p + 'attention.query_key_value.weight', [3 * d, d]);
+    s.set(p + 'attention.query_key_value.bias', [3 * d]);
+    s.set(p + 'attention.dense.weight', [d, d]);
+    s.set(p + 'attention.dense.bias', [d]);
+    s.set(p + 'mlp.dense_h_to_4h.weight', [m, d]);
+    s.set(p + 'mlp.dense_h_to_4h.bias', [m]);
+    s.set(p + 'mlp.dense_4h_to_h.weight', [d, m]);
+    s.set(p + 'mlp.dense_4h_to_h.bias', [d]);
+  }
+  s.set('gpt_neox.final_layer_norm.weight', [d]);
+  s.set('gpt_neox.final_layer_norm.bias', [d]);
+  if (!cfg.tiedEmbeddings) s.set('embed_out.weight', [V, d]);
+  return s;
+}
+
+/** [out, in] row-major -> [in, out] row-major. */
+function transpose(w: Float32Array, out: number, inp: number): Float32Array {
+  const t = new Float32Array(w.length);
+  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) t[i * out + o] = w[o * inp + i]!;
+  return t;
+}
+
+/** NeoX fused row index (head-major, then q/k/v) -> the forward pass's column (q/k/v-major, then head). */
+function qkvColumn(row: number, H: number, dh: number): number {
+  const h = Math.floor(row / (3 * dh));
+  const j = Math.floor((row % (3 * dh)) / dh);
+  const e = row % dh;
+  return j * H * dh + h * dh + e;
+}
+
+/** Builds forward-pass parameters from NeoX tensors read one at a time (`read(name)` returns f32 data). */
+export function neoxParams(cfg: TransformerConfig, read: (name: string) => Float32Array): Params {
+  const { dModel: d, dMlp: m, vocabSize: V, nHeads: H, dHead: dh } = cfg;
+  const t1 = (n: string) => tf.tensor1d(read(n));
+  const layers: LayerParams[] = [];
+  for (let l = 0; l < cfg.nLayers; l++) {
+    const p = `gpt_neox.layers.${l}.`;
+    const wq = read(p + 'attention.query_key_value.weight'); // [3d, d]
+    const bq = read(p + 'attention.query_key_value.bias');
+    const wqkv = new Float32Array(3 * d * d);
+    const bqkv = new Float32Array(3 * d);
+    for (let r = 0; r < 3 * d; r++) {
+      const c = qkvColumn(r, H, dh);
+      bqkv[c] = bq[r]!;
+      for (let i = 0; i < d; i++) wqkv[i * 3 * d + c] = wq[r * d + i]!;
+    }
+    layers.push({
+      ln1g: t1(p + 'input_layernorm.weight'),
+      ln1b: t1(p + 'input_layernorm.bias'),
+      wqkv: tf.tensor2d(wqkv, [d, 3 * d]),
+      bqkv: tf.tensor1d(bqkv),
+      wo: tf.tensor2d(transpose(read(p + 'attention.dense.weight'), d, d), [d, d]),
+      bo: t1(p + 'attention.dense.bias'),
+      ln2g: t1(p + 'post_attention_layernorm.weight'),
+      ln2b: t1(p + 'post_attention_layernorm.bias'),
+      win: tf.tensor2d(transpose(read(p + 'mlp.dense_h_to_4h.weight'), m, d), [d, m]),
+      bin: t1(p + 'mlp.dense_h_to_4h.bias'),
+      wout: tf.tensor2d(transpose(read(p + 'mlp.dense_4h_to_h.weight'), d, m), [m, d]),
+      bout: t1(p + 'mlp.dense_4h_to_h.bias'),
+    });
+  }
+  const embed = tf.tensor2d(read('gpt_neox.embed_in.weight'), [V, d]);
+  return {
+    embed,
+    layers,
+    lnfg: t1('gpt_neox.final_layer_norm.weight'),
+    lnfb: t1('gpt_neox.final_layer_norm.bias'),
+    unembed: cfg.tiedEmbeddings ? embed : tf.tensor2d(read('embed_out.weight'), [V, d]),
+  };
+}
+
+/** A GPT-NeoX config.json (GPTNeoXConfig.to_dict() field names). */
+export function neoxHfConfig(s: {
+  nLayers: number;
+  dModel: number;
+  nHeads: number;
+  dMlp?: number;
+  vocabSize: number;
+  contextLength: number;
+  rotaryPct?: number;
+  rotaryBase?: number;
+  parallelResidual?: boolean;
+  layerNormEps?: number;
+  hiddenAct?: string;
+}): Record<string, unknown> {
+  return {
+    architectures: ['GPTNeoXForCausalLM'],
+    model_type: 'gpt_neox',
+    num_hidden_layers: s.nLayers,
+    hidden_size: s.dModel,
+    num_attention_heads: s.nHeads,
+    intermediate_size: s.dMlp ?? 4 * s.dModel,
+    vocab_size: s.vocabSize,
+    max_position_embeddings: s.contextLength,
+    rotary_pct: s.rotaryPct ?? 0.25,
+    rotary_emb_base: s.rotaryBase ?? 10000,
+    use_parallel_residual: s.parallelResidual ?? true,
+    layer_norm_eps: s.layerNormEps ?? 1e-5,
+    hidden_act: s.hiddenAct ?? 'gelu',
+    tie_word_embeddings: false,
+  };
+}

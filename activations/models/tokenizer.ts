@@ -1,0 +1,122 @@
+/**
+ * tokenizer.json through @huggingface/tokenizers (BPE with ByteLevel for GPT-2 and GPT-NeoX, WordLevel,
+ * WordPiece, Unigram): the lab only wraps it as the Tokenizer contract.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { InputError } from '../../lab/errors.ts';
+import { readJson } from '../../lab/run-dir.ts';
+import type { Tokenizer } from '../types.ts';
+
+const BOS_CANDIDATES = ['<|endoftext|>', '<s>', '<bos>', '[CLS]'];
+
+export class HfTokenizerWrapper implements Tokenizer {
+  readonly vocabSize: number;
+  readonly bosId?: number;
+
+  constructor(private readonly tok: HfTokenizer, config: Record<string, unknown> = {}) {
+    const vocab = tok.get_vocab(true);
+    let max = -1;
+    for (const id of vocab.values()) if (id > max) max = id;
+    this.vocabSize = max + 1;
+    const bosName = typeof config.bos_token === 'string' ? config.bos_token : undefined;
+    for (const name of bosName ? [bosName] : BOS_CANDIDATES) {
+      const id = tok.token_to_id(name);
+      if (id !== undefined) {
+        this.bosId = id;
+        break;
+      }
+    }
+  }
+
+  encode(text: string): number[] {
+    // No BOS/EOS added: GPT-2 and Pythia add none, and harvesting wants the text's own tokens.
+    return this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: number[]): string {
+    return this.tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tok.id_to_token(id);
+  }
+}
+
+/** Builds the Tokenizer from a tokenizer.json object (and tokenizer_config.json, if any). */
+export function tokenizerFromJson(json: unknown, config: Record<string, unknown> = {}, path = '<tokenizer.json>'): HfTokenizerWrapper {
+  if (typeof json !== 'object' || json === null || !('model' in json)) {
+    throw new InputError(`${path} is not a tokenizer.json (no "model")`, path);
+  }
+  try {
+    return new HfTokenizerWrapper(new HfTokenizer(json, config), config);
+  } catch (err) {
+    throw new InputError(`${path}: cannot build the tokenizer: ${(err as Error).message}`, path);
+  }
+}
+
+export function loadTokenizer(dir: string): HfTokenizerWrapper {
+  const path = join(dir, 'tokenizer.json');
+  if (!existsSync(path)) throw new InputError(`${dir} has no tokenizer.json (${path} is missing)`, path);
+  const cfgPath = join(dir, 'tokenizer_config.json');
+  const config = existsSync(cfgPath) ? readJson<Record<string, unknown>>(cfgPath) : {};
+  return tokenizerFromJson(readJson(path), config, path);
+}
+
+/**
+ * GPT-2's byte-to-unicode table (bytes_to_unicode in openai/gpt-2 encoder.py): printable bytes map to
+ * themselves, the rest to code points from 256 up, so every byte is one visible character.
+ */
+export function bytesToUnicode(): string[] {
+  const bs: number[] = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n++);
+    }
+  }
+  const out = new Array<string>(256);
+  bs.forEach((b, i) => (out[b] = String.fromCodePoint(cs[i]!)));
+  return out;
+}
+
+/**
+ * A small ByteLevel BPE tokenizer.json in the GPT-2 layout (256 byte symbols, then `merges` in order,
+ * then <|endoftext|>); `neox` gives the GPT-NeoX variant (NFC normaliser, <|endoftext|> at id 0).
+ * For tests and for models trained in the lab on a small vocabulary.
+ */
+export function byteLevelBpeJson(merges: [string, string][], opts: { neox?: boolean } = {}): Record<string, unknown> {
+  const vocab: Record<string, number> = {};
+  let next = 0;
+  const special = '<|endoftext|>';
+  if (opts.neox) vocab[special] = next++;
+  for (const c of bytesToUnicode()) if (!(c in vocab)) vocab[c] = next++;
+  for (const [a, b] of merges) if (!((a + b) in vocab)) vocab[a + b] = next++;
+  if (!opts.neox) vocab[special] = next++;
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [{ id: vocab[special], content: special, single_word: false, lstrip: false, rstrip: false, normalized: !!opts.neox, special: true }],
+    normalizer: opts.neox ? { type: 'NFC' } : null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      vocab,
+      merges: merges.map(([a, b]) => `${a} ${b}`),
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * One decoder-only transformer forward pass for GPT-2 and GPT-NeoX, with TransformerLens hook points
+ * and a key/value cache. Every linear weight is stored [in, out] and the fused qkv projection with
+ * columns laid out q | k | v, each head-major; the loaders convert each checkpoint layout to this.
+ * Built only from ops with gradients on every backend (the embedding has its own gradient), so the
+ * same pass trains under tf.variableGrads.
+ */
+// tfjs-core alone registers no gradients; the union package `@tensorflow/tfjs` would import this.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { tf } from '../../lab/backend.ts';
+import { UsageError } from '../../lab/errors.ts';
+import type { ForwardOptions, ForwardResult, KVCache } from '../types.ts';
+import type { TransformerConfig } from './config.ts';
+import { HookRunner } from './hooks.ts';
+
+export interface LayerParams {
+  ln1g: tf.Tensor1D;
+  ln1b: tf.Tensor1D;
+  /** [d, 3d]: q | k | v columns, each [head, dHead] */
+  wqkv: tf.Tensor2D;
+  bqkv: tf.Tensor1D;
+  /** [d, d] */
+  wo: tf.Tensor2D;
+  bo: tf.Tensor1D;
+  ln2g: tf.Tensor1D;
+  ln2b: tf.Tensor1D;
+  /** [d, dMlp] */
+  win: tf.Tensor2D;
+  bin: tf.Tensor1D;
+  /** [dMlp, d] */
+  wout: tf.Tensor2D;
+  bout: tf.Tensor1D;
+}
+
+export interface Params {
+  /** [vocab, d] */
+  embed: tf.Tensor2D;
+  /** [context, d]: learned positions (GPT-2); absent for rotary models. */
+  pos?: tf.Tensor2D;
+  layers: LayerParams[];
+  lnfg: tf.Tensor1D;
+  lnfb: tf.Tensor1D;
+  /** [vocab, d], used transposed; the embedding itself when tied. */
+  unembed: tf.Tensor2D;
+}
+
+/** Per-layer keys and values [batch, heads, length, dHead]. */
+export class TransformerKVCache implements KVCache {
+  length = 0;
+  keys: (tf.Tensor4D | undefined)[];
+  values: (tf.Tensor4D | undefined)[];
+
+  constructor(readonly batch: number, nLayers: number) {
+    this.keys = new Array(nLayers).fill(undefined);
+    this.values = new Array(nLayers).fill(undefined);
+  }
+
+  dispose(): void {
+    for (const t of [...this.keys, ...this.values]) t?.dispose();
+    this.keys.fill(undefined);
+    this.values.fill(undefined);
+    this.length = 0;
+  }
+}
+
+const MASKED = -1e9;
+
+/** Token embedding lookup whose gradient is a scatter-add (wasm has no UnsortedSegmentSum, so gather has no gradient there). */
+function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const idx = ids.dataSync() as Int32Array;
+  const [vocab, d] = table.shape;
+  for (let i = 0; i < idx.length; i++) {
+    const id = idx[i]!;
+    if (id < 0 || id >= vocab || !Number.isInteger(id)) throw new UsageError(`token id ${id} is outside the vocabulary [0, ${vocab})`);
+  }
+  const f = tf.customGrad((w: tf.Tensor) => {
+    const value = tf.gather(w as tf.Tensor2D, ids);
+    const gradFunc = (dy: tf.Tensor) => {
+      const g = new Float32Array(vocab * d);
+      const dyv = dy.dataSync() as Float32Array;
+      for (let i = 0; i < idx.length; i++) {
+        const row = idx[i]! * d;
+        const src = i * d;
+        for (let j = 0; j < d; j++) g[row + j]! += dyv[src + j]!;
+      }
+      return tf.tensor2d(g, [vocab, d]);
+    };
+    return { value, gradFunc };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+/** x [N, in] @ w [in, out] + b */
+function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: w, bias: b });
+}
+
+function activation(x: tf.Tensor, kind: TransformerConfig['activation']): tf.Tensor {
+  switch (kind) {
+    case 'relu':
+      return tf.relu(x);
+    case 'gelu':
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+    case 'gelu_tanh': {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's gelu_new
+      const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+    }
+  }
+}
+
+/** cos and sin [seq, rotaryDims] for positions offset.., the NeoX layout (frequencies repeated twice). */
+function rotaryTables(cfg: TransformerConfig, offset: number, seq: number): [tf.Tensor2D, tf.Tensor2D] {
+  const r = cfg.rotaryDims;
+  const half = r / 2;
+  const cos = new Float32Array(seq * r);
+  const sin = new Float32Array(seq * r);
+  for (let p = 0; p < seq; p++) {
+    for (let i = 0; i < half; i++) {
+      const invFreq = Math.fround(1 / Math.fround(cfg.rotaryBase ** ((2 * i) / r)));
+      const a = Math.fround((offset + p) * invFreq);
+      const c = Math.cos(a);
+      const s = Math.sin(a);
+      cos[p * r + i] = c;
+      cos[p * r + i + half] = c;
+      sin[p * r + i] = s;
+      sin[p * r + i + half] = s;
+    }
+  }
+  return [tf.tensor2d(cos, [seq, r]), tf.tensor2d(sin, [seq, r])];
+}
+
+/** x [B, S, H, dh]: rotate the first rotaryDims of each head. */
+function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, r: number): tf.Tensor4D {
+  const [B, S, H, dh] = x.shape;
+  const rot = tf.slice(x, [0, 0, 0, 0], [B, S, H, r]);
+  const x1 = tf.slice(rot, [0, 0, 0, 0], [B, S, H, r / 2]);
+  const x2 = tf.slice(rot, [0, 0, 0, r / 2], [B, S, H, r / 2]);
+  const rotated = tf.concat([tf.neg(x2), x1], 3);
+  const c = tf.reshape(cos, [1, S, 1, r]);
+  const s = tf.reshape(sin, [1, S, 1, r]);
+  const out = tf.add(tf.mul(rot, c), tf.mul(rotated, s));
+  if (r === dh) return out as tf.Tensor4D;
+  return tf.concat([out, tf.slice(x, [0, 0, 0, r], [B, S, H, dh - r])], 3) as tf.Tensor4D;
+}
+
+/** Additive causal mask [seq, total] for queries at positions offset.. over keys 0..total-1. */
+function causalMask(offset: number, seq: number, total: number): tf.Tensor2D {
+  const m = new Float32Array(seq * total);
+  for (let i = 0; i < seq; i++) for (let j = offset + i + 1; j < total; j++) m[i * total + j] = MASKED;
+  return tf.tensor2d(m, [seq, total]);
+}
+
+/**
+ * The forward pass. `opts` as in activations/types.ts. With a kvCache, `ids` are the next positions
+ * after cache.length and the cache is extended in place once the pass has succeeded.
+ */
+export function transformerForward(cfg: TransformerConfig, p: Params, ids: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
+  if (ids.rank !== 2) throw new UsageError(`ids must be [batch, seq]; got shape [${ids.shape}]`);
+  const [B, S] = ids.shape;
+  const cache = opts.kvCache as TransformerKVCache | undefined;
+  if (cache !== undefined && !(cache instanceof TransformerKVCache)) throw new UsageError('kvCache must come from this model\'s newKVCache()');
+  if (cache && cache.batch !== B) throw new UsageError(`kvCache holds batch ${cache.batch}; ids have batch ${B}`);
+  const offset = cache?.length ?? 0;
+  if (offset + S > cfg.contextLength) {
+    throw new UsageError(`${offset + S} tokens exceed the model's context window of ${cfg.contextLength}`);
+  }
+  const hooks = new HookRunner(opts);
+  const { dModel: d, nHeads: H, dHead: dh } = cfg;
+  const T = offset + S;
+  const newK: tf.Tensor4D[] = [];
+  const newV: tf.Tensor4D[] = [];
+
+  let logits: tf.Tensor3D;
+  try {
+    logits = tf.tidy(() => {
+      const flatIds = tf.cast(tf.reshape(ids, [B * S]), 'int32') as tf.Tensor1D;
+      const tok = hooks.point('hook_embed', tf.reshape(embed(p.embed, flatIds), [B, S, d]));
+      let resid: tf.Tensor = tok;
+      if (p.pos) {
+        const pos = hooks.point('hook_pos_embed', tf.reshape(tf.slice(p.pos, [offset, 0], [S, d]), [1, S, d]));
+        resid = tf.add(tok, pos);
+      }
+      const rope = cfg.rotaryDims > 0 ? rotaryTables(cfg, offset, S) : undefined;
+      const mask = tf.reshape(causalMask(offset, S, T), [1, 1, S, T]);
+      const scale = 1 / Math.sqrt(dh);
+
+      for (let l = 0; l < cfg.nLayers; l++) {
+        const L = p.layers[l]!;
+        const h = (name: string) => `blocks.${l}.${name}`;
+        const residPre = hooks.point(h('hook_resid_pre'), resid);
+        const n1 = hooks.point(h('ln1.hook_normalized'), layerNorm(residPre, L.ln1g, L.ln1b, cfg.layerNormEps));
+        const qkv = linear(tf.reshape(n1, [B * S, d]) as tf.Tensor2D, L.wqkv, L.bqkv);
+        const split = tf.split(qkv, 3, 1);
+        let q = hooks.point(h('attn.hook_q'), tf.reshape(split[0]!, [B, S, H, dh]) as tf.Tensor4D);
+        let k = hooks.point(h('attn.hook_k'), tf.reshape(split[1]!, [B, S, H, dh]) as tf.Tensor4D);
+        const v = hooks.point(h('attn.hook_v'), tf.reshape(split[2]!, [B, S, H, dh]) as tf.Tensor4D);
+        if (rope) {
+          q = applyRotary(q, rope[0], rope[1], cfg.rotaryDims);
+          k = applyRotary(k, rope[0], rope[1], cfg.rotaryDims);
+        }
+        let kh = tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, dh]
+        let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
+        if (cache) {
+          const pk = cache.keys[l];
+          const pv = cache.values[l];
+          if (pk && pv) {
+            kh = tf.concat([pk, kh], 2);
+            vh = tf.concat([pv, vh], 2);
+          }
+          newK.push(tf.keep(kh));
+          newV.push(tf.keep(vh));
+        }
+        const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H, S, dh]) as tf.Tensor3D;
+        const scores3 = tf.matMul(qh, tf.reshape(kh, [B * H, T, dh]) as tf.Tensor3D, false, true);
+        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(tf.mul(tf.reshape(scores3, [B, H, S, T]), scale), mask));
+        const pattern = hooks.point(h('attn.hook_pattern'), tf.softmax(scores, -1));
+        const zh = tf.matMul(tf.reshape(pattern, [B * H, S, T]) as tf.Tensor3D, tf.reshape(vh, [B * H, T, dh]) as tf.Tensor3D);
+        const z = hooks.point(h('attn.hook_z'), tf.transpose(tf.reshape(zh, [B, H, S, dh]), [0, 2, 1, 3]));
+        const attnOut = hooks.point(h('hook_attn_out'), tf.reshape(linear(tf.reshape(z, [B * S, d]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]));
+        // With a parallel residual (NeoX) the MLP reads resid_pre; resid_mid is still resid_pre + attn_out,
+        // so resid_post = resid_mid + mlp_out holds for both layouts.
+        const residMid = hooks.point(h('hook_resid_mid'), tf.add(residPre, attnOut));
+        const mlpIn = cfg.parallelResidual ? residPre : residMid;
+        const n2 = hooks.point(h('ln2.hook_normalized'), layerNorm(mlpIn, L.ln2g, L.ln2b, cfg.layerNormEps));
+        const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(tf.reshape(n2, [B * S, d]) as tf.Tensor2D, L.win, L.bin), [B, S, cfg.dMlp]));
+        const post = hooks.point(h('mlp.hook_post'), activation(pre, cfg.activation));
+        const mlpOut = hooks.point(h('hook_mlp_out'), tf.reshape(linear(tf.reshape(post, [B * S, cfg.dMlp]) as tf.Tensor2D, L.wout, L.bout), [B, S, d]));
+        resid = hooks.point(h('hook_resid_post'), tf.add(residMid, mlpOut));
+      }
+      const nf = hooks.point('ln_final.hook_normalized', layerNorm(resid, p.lnfg, p.lnfb, cfg.layerNormEps));
+      const out = tf.matMul(tf.reshape(nf, [B * S, d]) as tf.Tensor2D, p.unembed, false, true);
+      return tf.reshape(out, [B, S, cfg.vocabSize]) as tf.Tensor3D;
+    });
+  } catch (err) {
+    tf.dispose([...newK, ...newV, ...hooks.cache.values()]);
+    throw err;
+  }
+  if (cache) {
+    for (let l = 0; l < cfg.nLayers; l++) {
+      cache.keys[l]?.dispose();
+      cache.values[l]?.dispose();
+      cache.keys[l] = newK[l];
+      cache.values[l] = newV[l];
+    }
+    cache.length = T;
+  }
+  return { logits, cache: hooks.cache };
+}
