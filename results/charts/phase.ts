@@ -1,0 +1,73 @@
+/**
+ * The phase diagram of a toy sweep (Elhage et al., "Phase change"): over sparsity x relative importance,
+ * which phase each cell's lowest-loss model lands in (the extra feature ignored, represented in a
+ * dimension of its own, or stored in superposition). One rect per cell.
+ */
+import type { ColumnTable } from 'arquero';
+import { InputError } from '../../lab/errors.ts';
+import { rowsOf, type ChartSpec } from './render.ts';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+export interface PhaseOptions {
+  x?: string;
+  y?: string;
+  color?: string;
+  source?: string;
+}
+
+const X_CANDIDATES = ['sparsity', 'S', 'inv_density', 'feature_prob', 'density'];
+const Y_CANDIDATES = ['relative_importance', 'importance_ratio', 'importance', 'rel_importance'];
+const COLOR_CANDIDATES = ['phase', 'outcome', 'regime', 'label', 'norm', 'norm_extra', 'superposition'];
+
+function pick(cols: string[], wanted: string | undefined, candidates: string[], what: string, source: string): string {
+  if (wanted !== undefined) {
+    if (!cols.includes(wanted)) throw new InputError(`${source} has no column '${wanted}' (columns: ${cols.join(', ')})`, source);
+    return wanted;
+  }
+  const found = candidates.find((c) => cols.includes(c));
+  if (!found) throw new InputError(`${source} has no ${what} column (looked for ${candidates.join(', ')}; has ${cols.join(', ')})`, source);
+  return found;
+}
+
+/** Which columns a phase table's chart uses; exported so the report can say so. */
+export function phaseColumns(phase: ColumnTable, opts: PhaseOptions = {}): { x: string; y: string; color: string } {
+  const cols = phase.columnNames();
+  const source = opts.source ?? 'phase table';
+  return {
+    x: pick(cols, opts.x, X_CANDIDATES, 'sparsity', source),
+    y: pick(cols, opts.y, Y_CANDIDATES, 'relative-importance', source),
+    color: pick(cols, opts.color, COLOR_CANDIDATES, 'phase', source),
+  };
+}
+
+export function phaseChart(phase: ColumnTable, opts: PhaseOptions = {}): ChartSpec {
+  const { x, y, color } = phaseColumns(phase, opts);
+  const values = rowsOf(phase);
+  const nominal = values.some((r) => typeof r[color] === 'string');
+  const logX = x === 'inv_density' || (values.every((r) => Number(r[x]) > 0) && spansDecades(values.map((r) => Number(r[x]))));
+  const logY = values.every((r) => Number(r[y]) > 0) && spansDecades(values.map((r) => Number(r[y])));
+  return {
+    $schema: SCHEMA,
+    title: 'Phase diagram',
+    data: { values },
+    mark: 'rect',
+    name: 'phase_cells',
+    width: { step: 18 },
+    height: { step: 18 },
+    encoding: {
+      x: { field: x, type: 'ordinal', sort: 'ascending', axis: { format: '.2~g', labelAngle: -45 }, title: logX ? `${x} (log-spaced)` : x },
+      y: { field: y, type: 'ordinal', sort: 'descending', axis: { format: '.2~g' }, title: logY ? `${y} (log-spaced)` : y },
+      color: nominal
+        ? { field: color, type: 'nominal', title: color }
+        : { field: color, type: 'quantitative', title: color, scale: { scheme: 'viridis' } },
+      tooltip: [{ field: x }, { field: y }, { field: color }],
+    },
+  } as ChartSpec;
+}
+
+function spansDecades(v: number[]): boolean {
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return lo > 0 && hi / lo >= 50;
+}
