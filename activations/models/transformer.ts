@@ -5,13 +5,14 @@
  * Built only from ops with gradients on every backend (the embedding has its own gradient), so the
  * same pass trains under tf.variableGrads.
  */
-// tfjs-core alone registers no gradients; the union package `@tensorflow/tfjs` would import this.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { tf } from '../../lab/backend.ts';
 import { UsageError } from '../../lab/errors.ts';
 import type { ForwardOptions, ForwardResult, KVCache } from '../types.ts';
 import type { TransformerConfig } from './config.ts';
+import { ensureGradients } from './gradients.ts';
 import { HookRunner } from './hooks.ts';
+
+ensureGradients();
 
 export interface LayerParams {
   ln1g: tf.Tensor1D;

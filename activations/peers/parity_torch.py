@@ -1,0 +1,195 @@
+"""
+Independent reference for the lab's GPT-2 and GPT-NeoX forward passes, written from the semantics of
+Hugging Face's modeling_gpt2.py and modeling_gpt_neox.py (transformers is not installed here), on
+PyTorch with its own safetensors parser. Prints one JSON object: per case, the sha256 of the
+checkpoint, the logits and the requested hook values (TransformerLens names).
+
+    npx tsx activations/peers/make-parity-checkpoints.ts /tmp/parity
+    /usr/bin/python3 activations/peers/parity_torch.py /tmp/parity > activations/testdata/parity-golden.json
+"""
+import hashlib
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+torch.set_num_threads(2)
+
+DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    data = raw[8 + n :]
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        b, en = e["data_offsets"]
+        buf = data[b:en]
+        if e["dtype"] == "BF16":
+            u = np.frombuffer(buf, dtype=np.uint16).astype(np.uint32) << 16
+            arr = u.view(np.float32)
+        else:
+            arr = np.frombuffer(buf, dtype=DTYPES[e["dtype"]]).astype(np.float32)
+        out[name] = torch.from_numpy(arr.reshape(e["shape"]).copy()).double()
+    return out, hashlib.sha256(raw).hexdigest()
+
+
+def layer_norm(x, w, b, eps):
+    return torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
+
+
+def gelu_new(x):
+    # transformers.activations.NewGELUActivation
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def gelu_exact(x):
+    return torch.nn.functional.gelu(x)
+
+
+def attention(q, k, v, scale):
+    """q, k, v: [B, H, S, dh]; causal softmax attention. Returns z [B, H, S, dh] and the pattern."""
+    s = q.shape[2]
+    scores = torch.matmul(q, k.transpose(-1, -2)) * scale
+    causal = torch.tril(torch.ones(s, s, dtype=torch.bool))
+    scores = torch.where(causal, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
+    pattern = torch.softmax(scores, dim=-1)
+    return torch.matmul(pattern, v), pattern
+
+
+def gpt2_forward(cfg, W, ids, hooks):
+    pre = "transformer." if "transformer.wte.weight" in W else ""
+    d, H = cfg["n_embd"], cfg["n_head"]
+    dh = d // H
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    act = gelu_new if cfg.get("activation_function", "gelu_new") == "gelu_new" else gelu_exact
+    B, S = ids.shape
+    x = W[pre + "wte.weight"][ids] + W[pre + "wpe.weight"][torch.arange(S)]
+    for l in range(cfg["n_layer"]):
+        p = f"{pre}h.{l}."
+        hooks.put(f"blocks.{l}.hook_resid_pre", x)
+        h = layer_norm(x, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps)
+        # Conv1D: weight is [in, out], y = x @ W + b
+        qkv = h @ W[p + "attn.c_attn.weight"] + W[p + "attn.c_attn.bias"]
+        q, k, v = qkv.split(d, dim=-1)
+        split = lambda t: t.view(B, S, H, dh).permute(0, 2, 1, 3)
+        z, pattern = attention(split(q), split(k), split(v), 1.0 / math.sqrt(dh))
+        hooks.put(f"blocks.{l}.attn.hook_pattern", pattern)
+        z = z.permute(0, 2, 1, 3)
+        hooks.put(f"blocks.{l}.attn.hook_z", z)
+        attn_out = z.reshape(B, S, d) @ W[p + "attn.c_proj.weight"] + W[p + "attn.c_proj.bias"]
+        x = x + attn_out
+        hooks.put(f"blocks.{l}.hook_resid_mid", x)
+        h = layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps)
+        pre_act = h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"]
+        hooks.put(f"blocks.{l}.mlp.hook_pre", pre_act)
+        post = act(pre_act)
+        hooks.put(f"blocks.{l}.mlp.hook_post", post)
+        x = x + post @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
+        hooks.put(f"blocks.{l}.hook_resid_post", x)
+    x = layer_norm(x, W[pre + "ln_f.weight"], W[pre + "ln_f.bias"], eps)
+    return x @ W[pre + "wte.weight"].T
+
+
+def rotate_half(x):
+    x1 = x[..., : x.shape[-1] // 2]
+    x2 = x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def neox_forward(cfg, W, ids, hooks):
+    d, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    dh = d // H
+    eps = cfg.get("layer_norm_eps", 1e-5)
+    rot = int(dh * cfg.get("rotary_pct", 0.25))
+    base = cfg.get("rotary_emb_base", 10000)
+    parallel = cfg.get("use_parallel_residual", True)
+    act = gelu_exact if cfg.get("hidden_act", "gelu") == "gelu" else gelu_new
+    B, S = ids.shape
+    # GPTNeoXRotaryEmbedding: inv_freq = 1 / base^(arange(0, dim, 2) / dim), emb = cat(freqs, freqs)
+    inv_freq = 1.0 / (base ** (torch.arange(0, rot, 2).double() / rot))
+    freqs = torch.outer(torch.arange(S).double(), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+    x = W["gpt_neox.embed_in.weight"][ids]
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"gpt_neox.layers.{l}."
+        hooks.put(f"blocks.{l}.hook_resid_pre", x)
+        h = layer_norm(x, W[p + "input_layernorm.weight"], W[p + "input_layernorm.bias"], eps)
+        # nn.Linear: weight [out, in]; fused qkv viewed as [B, S, H, 3*dh]
+        qkv = (h @ W[p + "attention.query_key_value.weight"].T + W[p + "attention.query_key_value.bias"]).view(B, S, H, 3 * dh)
+        q = qkv[..., :dh].permute(0, 2, 1, 3)
+        k = qkv[..., dh : 2 * dh].permute(0, 2, 1, 3)
+        v = qkv[..., 2 * dh :].permute(0, 2, 1, 3)
+        q = torch.cat((q[..., :rot] * cos + rotate_half(q[..., :rot]) * sin, q[..., rot:]), dim=-1)
+        k = torch.cat((k[..., :rot] * cos + rotate_half(k[..., :rot]) * sin, k[..., rot:]), dim=-1)
+        z, pattern = attention(q, k, v, dh ** -0.5)
+        hooks.put(f"blocks.{l}.attn.hook_pattern", pattern)
+        z = z.permute(0, 2, 1, 3)
+        hooks.put(f"blocks.{l}.attn.hook_z", z)
+        attn_out = z.reshape(B, S, d) @ W[p + "attention.dense.weight"].T + W[p + "attention.dense.bias"]
+        # The lab defines resid_mid = resid_pre + attn_out for both residual layouts.
+        hooks.put(f"blocks.{l}.hook_resid_mid", x + attn_out)
+        mlp_in = x if parallel else x + attn_out
+        h2 = layer_norm(mlp_in, W[p + "post_attention_layernorm.weight"], W[p + "post_attention_layernorm.bias"], eps)
+        pre_act = h2 @ W[p + "mlp.dense_h_to_4h.weight"].T + W[p + "mlp.dense_h_to_4h.bias"]
+        hooks.put(f"blocks.{l}.mlp.hook_pre", pre_act)
+        post = act(pre_act)
+        hooks.put(f"blocks.{l}.mlp.hook_post", post)
+        mlp_out = post @ W[p + "mlp.dense_4h_to_h.weight"].T + W[p + "mlp.dense_4h_to_h.bias"]
+        # parallel: x + attn(ln1(x)) + mlp(ln2(x)); sequential: (x + attn) + mlp(ln2(x + attn))
+        x = x + attn_out + mlp_out
+        hooks.put(f"blocks.{l}.hook_resid_post", x)
+    x = layer_norm(x, W["gpt_neox.final_layer_norm.weight"], W["gpt_neox.final_layer_norm.bias"], eps)
+    return x @ W["embed_out.weight"].T
+
+
+class Hooks:
+    def __init__(self, wanted):
+        self.wanted = set(wanted)
+        self.values = {}
+
+    def put(self, name, value):
+        if name in self.wanted:
+            self.values[name] = value
+
+
+def rounded(t):
+    return np.round(t.numpy().astype(np.float64), 6).tolist()
+
+
+def main():
+    root = sys.argv[1]
+    with open(os.path.join(root, "cases.json")) as f:
+        cases = json.load(f)
+    out = {"generator": "activations/peers/parity_torch.py", "torch": torch.__version__, "precision": "float64", "cases": {}}
+    for c in cases:
+        folder = os.path.join(root, c["name"])
+        with open(os.path.join(folder, "config.json")) as f:
+            cfg = json.load(f)
+        W, sha = read_safetensors(os.path.join(folder, "model.safetensors"))
+        ids = torch.tensor(c["ids"], dtype=torch.long)
+        hooks = Hooks(c["hooks"])
+        with torch.no_grad():
+            fwd = gpt2_forward if cfg["model_type"] == "gpt2" else neox_forward
+            logits = fwd(cfg, W, ids, hooks)
+        out["cases"][c["name"]] = {
+            "safetensors_sha256": sha,
+            "ids": c["ids"],
+            "logits": rounded(logits),
+            "hooks": {k: rounded(v) for k, v in hooks.values.items()},
+        }
+    print(json.dumps(out, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
