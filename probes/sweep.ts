@@ -14,6 +14,7 @@ import { RunDir, readJson, readManifest, writeJsonAtomic, type Manifest } from '
 import type { ProbeData } from '../activations/types.ts';
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankMethod, RankResult } from './types.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
+import { computeMetrics, fitProbes, predictScores, rankNeurons } from './engine.ts';
 
 export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
 export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256];
@@ -26,6 +27,16 @@ export interface ProbeEngine {
   fit(X: Matrix, y: Uint8Array, supports: number[][], opts: FitOptions): ProbeFit[];
   scores(X: Matrix, fit: ProbeFit): Float64Array;
   metrics(y: Uint8Array, scores: Float64Array): Metrics;
+}
+
+/** The lab's engine (probes/engine.ts). `timeLimitS` bounds the iterative rankers (l1, osp) per unit. */
+export function labEngine(opts: { timeLimitS?: number } = {}): ProbeEngine {
+  return {
+    rank: (X, y, method, o) => rankNeurons(method, X, y, { maxK: Math.max(...o.ks), seed: o.seed, timeLimitS: opts.timeLimitS }),
+    fit: (X, y, supports, fit) => fitProbes(X, y, supports, fit),
+    scores: (X, fit) => predictScores(X, fit),
+    metrics: (y, s) => computeMetrics(y, s),
+  };
 }
 
 /** Where activations come from: the activation store in production, synthetic data in tests. */

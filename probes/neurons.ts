@@ -1,0 +1,157 @@
+/**
+ * Per-neuron selectivity read from activations alone, and mono / poly / dead labels built on it.
+ *
+ * For neuron n and feature f, the response is the mean difference
+ *   r_nf = E[h_n | f present] - E[h_n | f absent]
+ * with its Welch z = r_nf / sqrt(var_pos / n_pos + var_neg / n_neg). A neuron responds to f when r_nf > 0
+ * and z >= MIN_Z (a positive, significant response: a feature that only ever lowers a neuron does not
+ * make it fire). Responses below that count as 0. Then, mirroring the weight-based definition of
+ * lab/toy/neurons.ts with the response in place of the weight reach:
+ *  - share_nf = r+_nf / sum_g r+_ng: the fraction of the neuron's positive response on feature f;
+ *  - dead: the neuron is (almost) never active (fewer than DEAD_FRAC of rows above DEAD_ACT), or its
+ *          total positive response sum_f r+_nf is <= DEAD_ACT (it carries none of the probed features);
+ *  - features: the fewest features, by share descending, whose shares add up to >= COVER_SHARE;
+ *  - mono: one feature; poly: two or more.
+ * DEAD_ACT and COVER_SHARE are the toy's thresholds, in the same units (activations), so on a toy
+ * model the two definitions measure one quantity two ways.
+ */
+import type { ProbeData } from '../activations/types.ts';
+
+export const COVER_SHARE = 0.8;
+export const DEAD_ACT = 1e-3;
+export const DEAD_FRAC = 1e-3;
+export const MIN_Z = 4;
+
+export type NeuronLabel = 'mono' | 'poly' | 'dead';
+
+export interface NeuronThresholds {
+  coverShare: number;
+  deadAct: number;
+  deadFrac: number;
+  minZ: number;
+}
+
+export const DEFAULT_NEURON_THRESHOLDS: NeuronThresholds = { coverShare: COVER_SHARE, deadAct: DEAD_ACT, deadFrac: DEAD_FRAC, minZ: MIN_Z };
+
+export interface NeuronResponses {
+  features: string[];
+  nNeurons: number;
+  /** Fraction of rows with activation > DEAD_ACT, per neuron. */
+  activeFrac: Float64Array;
+  maxAct: Float64Array;
+  /** [nNeurons x nFeatures] mean differences and their Welch z. */
+  diff: Float64Array;
+  z: Float64Array;
+}
+
+/** One pass over the rows: per-feature sums of present rows, and totals, give every mean difference. */
+export function neuronResponses(data: ProbeData, features: string[], deadAct = DEAD_ACT): NeuronResponses {
+  const { X, nRows, nNeurons: d } = data;
+  const F = features.length;
+  const ys = features.map((f) => data.labels[f]!);
+  const nPos = new Float64Array(F);
+  const sumPos = new Float64Array(F * d);
+  const sqPos = new Float64Array(F * d);
+  const sumAll = new Float64Array(d);
+  const sqAll = new Float64Array(d);
+  const active = new Float64Array(d);
+  const maxAct = new Float64Array(d).fill(-Infinity);
+  const present: number[] = [];
+  for (let r = 0; r < nRows; r++) {
+    const base = r * d;
+    present.length = 0;
+    for (let f = 0; f < F; f++) if (ys[f]![r]) present.push(f);
+    for (let n = 0; n < d; n++) {
+      const v = X[base + n]!;
+      sumAll[n] += v;
+      sqAll[n] += v * v;
+      if (v > deadAct) active[n]++;
+      if (v > maxAct[n]!) maxAct[n] = v;
+    }
+    for (const f of present) {
+      nPos[f]++;
+      const o = f * d;
+      for (let n = 0; n < d; n++) {
+        const v = X[base + n]!;
+        sumPos[o + n] += v;
+        sqPos[o + n] += v * v;
+      }
+    }
+  }
+  const diff = new Float64Array(d * F);
+  const z = new Float64Array(d * F);
+  for (let f = 0; f < F; f++) {
+    const p = nPos[f]!;
+    const q = nRows - p;
+    for (let n = 0; n < d; n++) {
+      const sp = sumPos[f * d + n]!;
+      const sn = sumAll[n]! - sp;
+      if (p === 0 || q === 0) continue;
+      const mp = sp / p;
+      const mn = sn / q;
+      const vp = Math.max(0, sqPos[f * d + n]! / p - mp * mp);
+      const vn = Math.max(0, (sqAll[n]! - sqPos[f * d + n]!) / q - mn * mn);
+      const se = Math.sqrt(vp / p + vn / q);
+      diff[n * F + f] = mp - mn;
+      z[n * F + f] = se > 0 ? (mp - mn) / se : mp - mn > 0 ? Infinity : mp - mn < 0 ? -Infinity : 0;
+    }
+  }
+  for (let n = 0; n < d; n++) active[n]! /= Math.max(1, nRows);
+  return { features: features.slice(), nNeurons: d, activeFrac: active, maxAct, diff, z };
+}
+
+export interface NeuronRow {
+  hook: string;
+  neuron: number;
+  label: NeuronLabel;
+  /** Features it carries (the cover set), largest share first. */
+  features: string[];
+  /** Share of the positive response per feature (same order as NeuronResponses.features). */
+  shares: number[];
+  max_share: number;
+  /** Positive response mass sum_f r+_nf (activation units). */
+  response_mass: number;
+  active_frac: number;
+  max_activation: number;
+  /** Largest mean difference and its z, with the feature it belongs to. */
+  top_feature: string;
+  top_diff: number;
+  top_z: number;
+}
+
+export function labelNeurons(hook: string, resp: NeuronResponses, t: NeuronThresholds = DEFAULT_NEURON_THRESHOLDS): NeuronRow[] {
+  const F = resp.features.length;
+  const rows: NeuronRow[] = [];
+  for (let n = 0; n < resp.nNeurons; n++) {
+    const pos = new Array<number>(F).fill(0);
+    let top = -1;
+    for (let f = 0; f < F; f++) {
+      const r = resp.diff[n * F + f]!;
+      if (r > 0 && resp.z[n * F + f]! >= t.minZ) pos[f] = r;
+      if (top < 0 || r > resp.diff[n * F + top]!) top = f;
+    }
+    const mass = pos.reduce((a, b) => a + b, 0);
+    const shares = pos.map((r) => (mass > 0 ? r / mass : 0));
+    const maxShare = Math.max(0, ...shares);
+    const base = {
+      hook, neuron: n, shares, max_share: maxShare, response_mass: mass,
+      active_frac: resp.activeFrac[n]!, max_activation: resp.maxAct[n]!,
+      top_feature: top >= 0 ? resp.features[top]! : '', top_diff: top >= 0 ? resp.diff[n * F + top]! : 0,
+      top_z: top >= 0 ? resp.z[n * F + top]! : 0,
+    };
+    if (resp.activeFrac[n]! < t.deadFrac || mass <= t.deadAct) {
+      rows.push({ ...base, label: 'dead', features: [] });
+      continue;
+    }
+    const order = shares.map((_, i) => i).sort((a, b) => shares[b]! - shares[a]! || a - b);
+    const carried: string[] = [];
+    let covered = 0;
+    for (const i of order) {
+      if (covered >= t.coverShare || pos[i]! <= 0) break;
+      carried.push(resp.features[i]!);
+      covered += shares[i]!;
+    }
+    rows.push({ ...base, label: carried.length === 1 ? 'mono' : 'poly', features: carried });
+  }
+  return rows;
+}

@@ -1,0 +1,106 @@
+/**
+ * Is the neuron basis privileged? For each feature, the best single-direction probe F1 in the neuron
+ * basis is set against the same in random orthonormal bases of the layer (Haar-random rotations: QR of
+ * a Gaussian matrix with R's diagonal signs folded into Q). A layer whose features line up with its
+ * neurons scores far higher in the neuron basis; a rotation-invariant code scores about the same.
+ *
+ * "Best single direction" is chosen the same way in every basis, on the train split only: the top
+ * CANDIDATES directions by f-statistic (scale-free, so rotated directions compete fairly), a 1-sparse
+ * probe fitted on each, the one with the best train F1 kept; its test F1 is reported.
+ */
+import { tf } from '../lab/backend.ts';
+import { Rng } from '../lab/rng.ts';
+import type { ProbeEngine } from './sweep.ts';
+import type { FitOptions, Matrix } from './types.ts';
+
+export const CANDIDATES = 8;
+
+/** A d x d Haar-random orthogonal matrix, row-major. */
+export function randomRotation(d: number, rng: Rng): Float32Array {
+  const g = new Float32Array(d * d);
+  for (let i = 0; i < g.length; i++) g[i] = rng.normal();
+  return tf.tidy(() => {
+    const [q, r] = tf.linalg.qr(tf.tensor2d(g, [d, d]));
+    // QR is unique only up to column signs; fixing diag(R) > 0 makes Q Haar-distributed.
+    const signs = tf.sign(tf.sum(tf.mul(r!, tf.eye(d)), 0));
+    const fixed = tf.mul(q!, tf.reshape(tf.where(tf.equal(signs, 0), tf.onesLike(signs), signs), [1, d]));
+    return fixed.dataSync() as Float32Array;
+  });
+}
+
+export function rotate(X: Matrix, Q: Float32Array): Matrix {
+  const d = X.nCols;
+  const data = tf.tidy(() => tf.matMul(tf.tensor2d(X.data, [X.nRows, d]), tf.tensor2d(Q, [d, d])).dataSync() as Float32Array);
+  return { data, nRows: X.nRows, nCols: d };
+}
+
+export interface SingleDirection {
+  direction: number;
+  f1_train: number;
+  f1_test: number;
+}
+
+/** The best single direction of a basis for one feature (see the header for how it is chosen). */
+export function bestSingleDirection(
+  engine: ProbeEngine, Xtr: Matrix, ytr: Uint8Array, Xte: Matrix, yte: Uint8Array, fit: FitOptions, seed: number,
+): SingleDirection {
+  const rank = engine.rank(Xtr, ytr, 'f_stat', { ks: [1], seed });
+  const cands = Array.from(rank.order.subarray(0, Math.min(CANDIDATES, Xtr.nCols)));
+  const fits = cands.map((c) => engine.fit(Xtr, ytr, [[c]], fit)[0]!);
+  let best = 0;
+  let bestF1 = -1;
+  fits.forEach((f, i) => {
+    const f1 = engine.metrics(ytr, engine.scores(Xtr, f)).f1;
+    if (f1 > bestF1) {
+      bestF1 = f1;
+      best = i;
+    }
+  });
+  return { direction: cands[best]!, f1_train: bestF1, f1_test: engine.metrics(yte, engine.scores(Xte, fits[best]!)).f1 };
+}
+
+export interface PrivilegedRow {
+  feature: string;
+  hook: string;
+  neuron_f1: number;
+  neuron: number;
+  rotated_f1_mean: number;
+  rotated_f1_max: number;
+  /** neuron_f1 minus the mean rotated F1: > 0 means the neuron basis is privileged for this feature. */
+  privilege: number;
+  rotations: number;
+}
+
+/**
+ * Compares the neuron basis with `rotations` random bases for each feature. The rotated train and test
+ * matrices are computed once per rotation and shared by all features of the hook.
+ */
+export function privilegedBasis(
+  engine: ProbeEngine,
+  hook: string,
+  Xtr: Matrix, Xte: Matrix,
+  labels: Record<string, { ytr: Uint8Array; yte: Uint8Array }>,
+  opts: { rotations: number; seed: number; fit: FitOptions },
+): PrivilegedRow[] {
+  const features = Object.keys(labels);
+  const neuron = features.map((f) => bestSingleDirection(engine, Xtr, labels[f]!.ytr, Xte, labels[f]!.yte, opts.fit, opts.seed));
+  const rotated: number[][] = features.map(() => []);
+  const rng = new Rng(opts.seed ^ 0x5eed);
+  for (let r = 0; r < opts.rotations; r++) {
+    const Q = randomRotation(Xtr.nCols, rng);
+    const Rtr = rotate(Xtr, Q);
+    const Rte = rotate(Xte, Q);
+    features.forEach((f, i) => {
+      rotated[i]!.push(bestSingleDirection(engine, Rtr, labels[f]!.ytr, Rte, labels[f]!.yte, opts.fit, opts.seed).f1_test);
+    });
+  }
+  return features.map((f, i) => {
+    const rs = rotated[i]!;
+    const mean = rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : NaN;
+    return {
+      feature: f, hook, neuron_f1: neuron[i]!.f1_test, neuron: neuron[i]!.direction,
+      rotated_f1_mean: mean, rotated_f1_max: rs.length ? Math.max(...rs) : NaN,
+      privilege: neuron[i]!.f1_test - mean, rotations: rs.length,
+    };
+  });
+}
