@@ -18,6 +18,26 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'print the active tfjs backend and why each other one is not active',
     load: async () => (await import('./backend-cli.ts')).backendCommand,
   },
+  harvest: {
+    summary: 'run a model over labelled text (or a toy over its data) and store hook activations with labels',
+    load: async () => (await import('../activations/harvest-cli.ts')).harvestCommand,
+  },
+  toy: {
+    summary: 'train toy models of superposition (train) and sweep phase diagrams (sweep)',
+    load: async () => (await import('./toy/cli.ts')).toyCommand,
+  },
+  report: {
+    summary: 'write one self-contained HTML dashboard for any mix of run directories',
+    load: async () => (await import('../results/report-cli.ts')).reportCommand,
+  },
+  compress: {
+    summary: 'compress a file losslessly with a language model (--report: bits/byte vs gzip, xz, zstd)',
+    load: async () => (await import('./compress/cli.ts')).compressCommand,
+  },
+  decompress: {
+    summary: 'restore a file written by lab compress (same model, backend and tfjs version)',
+    load: async () => (await import('./compress/cli.ts')).decompressCommand,
+  },
 };
 
 export function registerCommand(name: string, entry: Entry): void {

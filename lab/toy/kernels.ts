@@ -1,0 +1,268 @@
+/**
+ * Loss and hand-derived gradients of the toy models on Float32Arrays, one instance at a time.
+ *
+ * Loss per instance: mean over the batch of sum_j I_j (x'_j - y_j)^2, with y = x (|x| for abs).
+ *
+ * Why hand-written: per-op overhead dominates small tfjs graphs, and a sparse input makes most of the
+ * dense arithmetic multiply zeros. Two paths for linear / relu-out:
+ *  - rows: h = W^T x over the active features, x' = W h + b per row, backward by rows, skipping
+ *    outputs whose gradient is exactly zero (a ReLU that is off, or a perfect output).
+ *  - gram: with G = W W^T (n x n), x' = G x + b costs (active features) x n per row instead of n x m,
+ *    and dL/dW = (dG + dG^T) W once per batch. It wins when p n is well below m.
+ * relu-hidden / abs use rows: h = ReLU(A^T x + b1), x' = ReLU(W2 h + b2).
+ */
+import type { SparseBatch } from './data.ts';
+import { hasNeurons } from './config.ts';
+import { layout, type Layout, type ModelSpec } from './layout.ts';
+
+export type KernelPath = 'auto' | 'rows' | 'gram';
+
+export interface Workspace {
+  spec: ModelSpec;
+  L: Layout;
+  xd: Float32Array; // dense targets of one row (n), cleared after use
+  h: Float32Array; // hidden (m)
+  hp: Float32Array; // hidden pre-activation (m)
+  dh: Float32Array; // gradient at the hidden layer (m)
+  pre: Float32Array; // output pre-activation (n)
+  g: Float32Array; // output gradient (n)
+  nz: Int32Array; // indices of non-zero output gradients (n)
+  G?: Float32Array; // W W^T (n x n), gram path only
+  dGt?: Float32Array; // transposed dL/dG accumulator (n x n)
+}
+
+export function workspace(spec: ModelSpec, withGram: boolean): Workspace {
+  const { n, m } = spec;
+  return {
+    spec,
+    L: layout(spec),
+    xd: new Float32Array(n),
+    h: new Float32Array(m),
+    hp: new Float32Array(m),
+    dh: new Float32Array(m),
+    pre: new Float32Array(n),
+    g: new Float32Array(n),
+    nz: new Int32Array(n),
+    G: withGram ? new Float32Array(n * n) : undefined,
+    dGt: withGram ? new Float32Array(n * n) : undefined,
+  };
+}
+
+/** The cheaper path for an instance, from the expected number of multiply-adds per row. */
+export function choosePath(spec: ModelSpec, p: number, batch: number): 'rows' | 'gram' {
+  if (hasNeurons(spec.model)) return 'rows';
+  const { n, m } = spec;
+  const gram = p * n * n + (1.5 * n * n * m) / batch;
+  const rows = 2 * n * m;
+  return gram < rows ? 'gram' : 'rows';
+}
+
+/**
+ * Writes dLoss/dparams into `grad` (overwritten) and returns the batch's loss. `imp` holds the feature
+ * importances. Gradients are of the mean over the batch.
+ */
+export function lossAndGrad(
+  ws: Workspace,
+  params: Float32Array,
+  grad: Float32Array,
+  batch: SparseBatch,
+  imp: Float32Array,
+  path: 'rows' | 'gram',
+): number {
+  grad.fill(0);
+  const model = ws.spec.model;
+  if (model === 'linear' || model === 'relu-out') {
+    return path === 'gram' ? gramLinear(ws, params, grad, batch, imp, model === 'relu-out') : rowsLinear(ws, params, grad, batch, imp, model === 'relu-out');
+  }
+  return rowsHidden(ws, params, grad, batch, imp, model === 'abs');
+}
+
+function rowsLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBatch, imp: Float32Array, relu: boolean): number {
+  const { n, m } = ws.spec;
+  const bo = ws.L.bOut;
+  const { xd, h, dh } = ws;
+  const { rowPtr, idx, val } = B;
+  const scale = 2 / B.rows;
+  let loss = 0;
+  for (let r = 0; r < B.rows; r++) {
+    const e0 = rowPtr[r]!;
+    const e1 = rowPtr[r + 1]!;
+    h.fill(0);
+    for (let e = e0; e < e1; e++) {
+      const i = idx[e]!;
+      const xv = val[e]!;
+      xd[i] = xv;
+      const off = i * m;
+      for (let k = 0; k < m; k++) h[k] += xv * P[off + k]!;
+    }
+    dh.fill(0);
+    for (let j = 0; j < n; j++) {
+      const off = j * m;
+      let s = P[bo + j]!;
+      for (let k = 0; k < m; k++) s += P[off + k]! * h[k]!;
+      const o = relu && s < 0 ? 0 : s;
+      const d = o - xd[j]!;
+      loss += imp[j]! * d * d;
+      if ((relu && s <= 0) || d === 0) continue;
+      const gj = scale * imp[j]! * d;
+      D[bo + j] += gj;
+      for (let k = 0; k < m; k++) {
+        dh[k] += gj * P[off + k]!;
+        D[off + k] += gj * h[k]!;
+      }
+    }
+    for (let e = e0; e < e1; e++) {
+      const i = idx[e]!;
+      const xv = val[e]!;
+      xd[i] = 0;
+      const off = i * m;
+      for (let k = 0; k < m; k++) D[off + k] += xv * dh[k]!;
+    }
+  }
+  return loss / B.rows;
+}
+
+function gramLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBatch, imp: Float32Array, relu: boolean): number {
+  const { n, m } = ws.spec;
+  const bo = ws.L.bOut;
+  const G = ws.G!;
+  const dGt = ws.dGt!;
+  const { xd, pre, g, nz } = ws;
+  const { rowPtr, idx, val } = B;
+  // G = W W^T, symmetric: compute the upper triangle and mirror it.
+  for (let a = 0; a < n; a++) {
+    const oa = a * m;
+    for (let c = a; c < n; c++) {
+      const oc = c * m;
+      let s = 0;
+      for (let k = 0; k < m; k++) s += P[oa + k]! * P[oc + k]!;
+      G[a * n + c] = s;
+      G[c * n + a] = s;
+    }
+  }
+  dGt.fill(0);
+  const scale = 2 / B.rows;
+  let loss = 0;
+  for (let r = 0; r < B.rows; r++) {
+    const e0 = rowPtr[r]!;
+    const e1 = rowPtr[r + 1]!;
+    for (let j = 0; j < n; j++) pre[j] = P[bo + j]!;
+    for (let e = e0; e < e1; e++) {
+      const i = idx[e]!;
+      const xv = val[e]!;
+      xd[i] = xv;
+      const off = i * n;
+      for (let j = 0; j < n; j++) pre[j] += xv * G[off + j]!;
+    }
+    let cnt = 0;
+    for (let j = 0; j < n; j++) {
+      const s = pre[j]!;
+      const o = relu && s < 0 ? 0 : s;
+      const d = o - xd[j]!;
+      loss += imp[j]! * d * d;
+      if ((relu && s <= 0) || d === 0) continue;
+      const gj = scale * imp[j]! * d;
+      g[j] = gj;
+      nz[cnt++] = j;
+      D[bo + j] += gj;
+    }
+    // dL/dG[j][i] = sum_rows g_j x_i, kept transposed so that a row of dGt is contiguous per active i.
+    for (let e = e0; e < e1; e++) {
+      const i = idx[e]!;
+      const xv = val[e]!;
+      xd[i] = 0;
+      const off = i * n;
+      for (let t = 0; t < cnt; t++) {
+        const j = nz[t]!;
+        dGt[off + j] += xv * g[j]!;
+      }
+    }
+  }
+  // dL/dW = (dG + dG^T) W; dG^T = dGt.
+  for (let a = 0; a < n; a++) {
+    const oa = a * m;
+    for (let c = 0; c < n; c++) {
+      const s = dGt[a * n + c]! + dGt[c * n + a]!;
+      if (s === 0) continue;
+      const oc = c * m;
+      for (let k = 0; k < m; k++) D[oa + k] += s * P[oc + k]!;
+    }
+  }
+  return loss / B.rows;
+}
+
+function rowsHidden(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBatch, imp: Float32Array, absTarget: boolean): number {
+  const { n, m } = ws.spec;
+  const { w2, b1, bOut: bo } = ws.L;
+  const { xd, h, hp, dh } = ws;
+  const { rowPtr, idx, val } = B;
+  const scale = 2 / B.rows;
+  let loss = 0;
+  for (let r = 0; r < B.rows; r++) {
+    const e0 = rowPtr[r]!;
+    const e1 = rowPtr[r + 1]!;
+    for (let k = 0; k < m; k++) hp[k] = P[b1 + k]!;
+    for (let e = e0; e < e1; e++) {
+      const i = idx[e]!;
+      const xv = val[e]!;
+      xd[i] = absTarget && xv < 0 ? -xv : xv;
+      const off = i * m;
+      for (let k = 0; k < m; k++) hp[k] += xv * P[off + k]!;
+    }
+    for (let k = 0; k < m; k++) h[k] = hp[k]! > 0 ? hp[k]! : 0;
+    dh.fill(0);
+    for (let j = 0; j < n; j++) {
+      const off = w2 + j * m;
+      let s = P[bo + j]!;
+      for (let k = 0; k < m; k++) s += P[off + k]! * h[k]!;
+      const o = s < 0 ? 0 : s;
+      const d = o - xd[j]!;
+      loss += imp[j]! * d * d;
+      if (s <= 0 || d === 0) continue;
+      const gj = scale * imp[j]! * d;
+      D[bo + j] += gj;
+      for (let k = 0; k < m; k++) {
+        dh[k] += gj * P[off + k]!;
+        D[off + k] += gj * h[k]!;
+      }
+    }
+    for (let k = 0; k < m; k++) {
+      if (!(hp[k]! > 0)) dh[k] = 0;
+      D[b1 + k] += dh[k]!;
+    }
+    for (let e = e0; e < e1; e++) {
+      const i = idx[e]!;
+      const xv = val[e]!;
+      xd[i] = 0;
+      const off = i * m;
+      for (let k = 0; k < m; k++) D[off + k] += xv * dh[k]!;
+    }
+  }
+  return loss / B.rows;
+}
+
+/** Forward pass only, for evaluation and hooks: writes x' (rows x n) and, for neuron models, h (rows x m). */
+export function forward(spec: ModelSpec, P: Float32Array, x: Float32Array, rows: number, out?: Float32Array, hidden?: Float32Array): void {
+  const { n, m } = spec;
+  const L = layout(spec);
+  const neurons = hasNeurons(spec.model);
+  const h = new Float32Array(m);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < m; k++) h[k] = neurons ? P[L.b1 + k]! : 0;
+    for (let i = 0; i < n; i++) {
+      const xv = x[r * n + i]!;
+      if (xv === 0) continue;
+      const off = L.w + i * m;
+      for (let k = 0; k < m; k++) h[k] += xv * P[off + k]!;
+    }
+    if (neurons) for (let k = 0; k < m; k++) if (!(h[k]! > 0)) h[k] = 0;
+    if (hidden) hidden.set(h, r * m);
+    if (!out) continue;
+    const wo = neurons ? L.w2 : L.w;
+    for (let j = 0; j < n; j++) {
+      let s = P[L.bOut + j]!;
+      for (let k = 0; k < m; k++) s += P[wo + j * m + k]! * h[k]!;
+      out[r * n + j] = spec.model === 'linear' || s > 0 ? s : 0;
+    }
+  }
+}
