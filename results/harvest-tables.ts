@@ -1,103 +1,55 @@
 /**
- * A summary of a harvest run (the activation store): which hooks, how many rows and neurons each, the
- * dataset, its features and their positive counts, and how much disk the chunks take. Reads only
- * manifests and label files, never the activation chunks themselves, so it stays fast on a big store.
+ * A summary of a harvest run (the activation store, activations/store): which hooks with how many rows
+ * and neurons, the dataset, its features and their positive counts, tokens and disk use. It reads the
+ * store manifest and the label files only, never the activation chunks, so it stays fast on a big store.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
-import type { Manifest } from '../lab/run-dir.ts';
+import { openActivationStore } from '../activations/store/index.ts';
 
 type Facts = Record<string, string | number>;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/** Hook entries may be a map name -> info or a list of {name, ...}; both are read. */
-function hookEntries(m: Record<string, unknown>): [string, Record<string, unknown>][] {
-  const hooks = m.hooks ?? (isRecord(m.store) ? m.store.hooks : undefined);
-  if (Array.isArray(hooks)) {
-    return hooks.map((h, i) => (isRecord(h) ? [String(h.name ?? h.hook ?? i), h] : [String(h), {}]));
-  }
-  if (isRecord(hooks)) return Object.entries(hooks).map(([k, v]) => [k, isRecord(v) ? v : {}]);
-  return [];
-}
-
-function walk(dir: string, out: { path: string; bytes: number }[], depth = 0): void {
-  if (depth > 3) return;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) walk(p, out, depth + 1);
-    else out.push({ path: p, bytes: st.size });
+function bytesOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 
-export function harvestTables(dir: string, manifest: Manifest, facts: Facts): Record<string, ColumnTable> {
-  const m = manifest as unknown as Record<string, unknown>;
-  const config = isRecord(manifest.config) ? manifest.config : {};
-  const pick = (...keys: string[]): unknown => {
-    for (const k of keys) {
-      if (m[k] !== undefined) return m[k];
-      if (config[k] !== undefined) return config[k];
+export function harvestTables(dir: string, facts: Facts, opts: { allowPartial?: boolean } = {}): Record<string, ColumnTable> {
+  const store = openActivationStore(dir, { allowPartial: opts.allowPartial });
+  const m = store.manifest;
+  facts.dataset = m.dataset.name;
+  facts.level = m.dataset.level;
+  const modelName = m.model.name ?? m.model.dir ?? m.model.architecture ?? m.model.source;
+  if (typeof modelName === 'string') facts.model = modelName;
+  facts.rows = m.total_rows;
+  facts.sequences = m.total_sequences;
+  facts.tokens = m.total_tokens;
+  facts.chunks = m.chunks.length;
+  facts.dtype = m.quantisation && m.dtype === 'u8' ? `u8 (${m.quantisation})` : m.dtype;
+  facts.aggregation = m.aggregation;
+  if (!m.complete) facts.store = 'partial: only the listed chunks are whole';
+  if (m.toy) facts.toy_run = m.toy.run_dir;
+
+  const hooks = m.hooks.map((h) => {
+    let bytes = 0;
+    for (const c of m.chunks) {
+      const f = c.files.hooks[h.name];
+      if (f) bytes += bytesOf(join(dir, f.data)) + (f.qparams ? bytesOf(join(dir, f.qparams)) : 0);
     }
-    return undefined;
-  };
-  for (const [label, keys] of [
-    ['dataset', ['dataset', 'dataset_name']],
-    ['model', ['model', 'model_dir', 'checkpoint']],
-    ['level', ['level']],
-    ['sequences', ['n_sequences', 'sequences', 'num_sequences']],
-    ['tokens', ['n_tokens', 'tokens', 'num_tokens', 'n_rows', 'rows']],
-    ['dtype', ['dtype', 'quantization', 'quantisation']],
-  ] as const) {
-    const v = pick(...keys);
-    if (typeof v === 'string' || typeof v === 'number') facts[label] = v;
-    else if (isRecord(v) && typeof v.name === 'string') facts[label] = v.name;
-  }
+    return { hook: h.name, rows: m.total_rows, neurons: h.n_neurons, row_shape: h.row_shape.join('x'), dtype: m.dtype, mib: +(bytes / 2 ** 20).toFixed(3) };
+  });
 
-  const files: { path: string; bytes: number }[] = [];
-  walk(dir, files);
-  facts.files = files.length;
-  facts.bytes = files.reduce((a, f) => a + f.bytes, 0);
-
-  const out: Record<string, ColumnTable> = {};
-  const hooks = hookEntries(m).length > 0 ? hookEntries(m) : hookEntries(config);
-  if (hooks.length > 0) {
-    const rows = hooks.map(([name, h]) => {
-      const shape = Array.isArray(h.shape) ? (h.shape as unknown[]).map(Number) : undefined;
-      const prefix = name + '';
-      const bytes = files.filter((f) => relative(dir, f.path).includes(prefix)).reduce((a, f) => a + f.bytes, 0);
-      return {
-        hook: name,
-        rows: num(h.rows) ?? num(h.n_rows) ?? shape?.[0] ?? null,
-        neurons: num(h.neurons) ?? num(h.n_neurons) ?? num(h.width) ?? shape?.[shape.length - 1] ?? null,
-        dtype: typeof h.dtype === 'string' ? h.dtype : typeof facts.dtype === 'string' ? facts.dtype : '',
-        chunks: num(h.chunks) ?? (Array.isArray(h.chunks) ? h.chunks.length : null),
-        bytes,
-      };
-    });
-    out.harvest_hooks = aq.from(rows);
-  }
-  const feats = pick('features', 'feature_counts', 'positives');
-  if (isRecord(feats)) {
-    out.harvest_features = aq.from(
-      Object.entries(feats).map(([feature, v]) => ({
-        feature,
-        positives: num(v) ?? (isRecord(v) ? num(v.positives) ?? num(v.pos) ?? null : null),
-      })),
-    );
-  } else if (Array.isArray(feats)) {
-    out.harvest_features = aq.from(
-      feats.map((f) => (isRecord(f) ? { feature: String(f.name ?? f.feature), positives: num(f.positives) ?? null } : { feature: String(f), positives: null })),
-    );
-    facts.features = feats.length;
-  }
-  return out;
+  const labels = store.labelsTable();
+  const positives = m.dataset.label_columns.map((col) => {
+    const values = labels.array(col) as ArrayLike<number>;
+    let pos = 0;
+    for (let i = 0; i < values.length; i++) pos += values[i]! ? 1 : 0;
+    return { feature: col, positives: pos, rows: values.length, rate: values.length ? +(pos / values.length).toFixed(4) : 0 };
+  });
+  return { harvest_hooks: aq.from(hooks), harvest_features: aq.from(positives) };
 }

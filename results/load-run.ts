@@ -56,7 +56,7 @@ export function loadRun(dir: string, opts: { allowPartial?: boolean } = {}): Loa
       loadClassify(run);
       break;
     case 'harvest':
-      Object.assign(run.tables, harvestTables(dir, manifest, run.facts));
+      Object.assign(run.tables, harvestTables(dir, run.facts, { allowPartial: opts.allowPartial }));
       break;
     default:
       // Other kinds (an LM run, a compressor run) still show their manifest and tables.

@@ -1,0 +1,131 @@
+/**
+ * Small run directories of every kind, written through the same writers the lab uses (RunDir,
+ * StoreWriter), for the tests of results/ and the notebooks. Not part of the public API.
+ */
+import { join } from 'node:path';
+import * as aq from 'arquero';
+import { RunDir } from '../lab/run-dir.ts';
+import { StoreWriter } from '../activations/store/index.ts';
+import { tableToCsv, writeRunTable } from './table-io.ts';
+import type { ToyInstance } from './toy-tables.ts';
+
+export const pentagon = Array.from({ length: 5 }, (_, i) => [Math.cos((2 * Math.PI * i) / 5), Math.sin((2 * Math.PI * i) / 5)]);
+
+/** Two instances of n=5, m=2: dense (two orthogonal features) and sparse (a pentagon). */
+export function writeToyFixture(dir: string): ToyInstance[] {
+  const instances: ToyInstance[] = [
+    { feature_prob: 1, loss: 0.2, W: [[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]], b: [0, 0, 0, 0, 0] },
+    { feature_prob: 0.05, loss: 0.01, W: pentagon, b: [-0.2, -0.2, -0.2, -0.2, -0.2] },
+  ];
+  const run = RunDir.begin(dir, { kind: 'toy', seed: 3, config: { model: 'relu-out', features: 5, hidden: 2, instances: 2, importance_decay: 0.9, steps: 0 } });
+  run.writeJson('instances.json', instances);
+  run.finish();
+  return instances;
+}
+
+/** relu-hidden, n=3 features, 4 neurons: mono on 0, mono on 1, poly on {1, 2}, dead. */
+export function writeToyNeuronFixture(dir: string): void {
+  const W1 = [[1, 0, 0], [0, 1, 0], [0, 0.6, 0.5], [-1, -1, -1]];
+  const W = [0, 1, 2].map((f) => W1.map((row) => row[f]!));
+  const neurons = [
+    { label: 'mono', features: [0], shares: [1, 0, 0] },
+    { label: 'mono', features: [1], shares: [0, 1, 0] },
+    { label: 'poly', features: [1, 2], shares: [0, 0.6 / 1.1, 0.5 / 1.1] },
+    { label: 'dead', features: [], shares: [0, 0, 0] },
+  ];
+  const run = RunDir.begin(dir, { kind: 'toy', seed: 1, config: { model: 'relu-hidden', features: 3, hidden: 4, instances: 1, importance_decay: 1 } });
+  run.writeJson('instances.json', [{ feature_prob: 0.1, loss: 0.05, W, W1, b: [0, 0, 0], neurons }]);
+  run.finish();
+}
+
+/** A 4 x 3 phase diagram. */
+export function writeSweepFixture(dir: string): void {
+  const rows = [];
+  for (const sparsity of [0, 0.5, 0.9, 0.99]) {
+    for (const relative_importance of [0.1, 1, 10]) {
+      rows.push({ sparsity, relative_importance, phase: relative_importance >= 10 ? 'dedicated' : sparsity >= 0.9 ? 'superposition' : 'ignored', loss: 0.1 });
+    }
+  }
+  const run = RunDir.begin(dir, { kind: 'toy-sweep', seed: 0, config: { features: 2, hidden: 1 } });
+  writeRunTable(run, 'phase', aq.from(rows));
+  run.finish();
+}
+
+/** A sweep of 2 features x 2 methods x 4 k, plus one skipped feature. */
+export function writeProbeFixture(dir: string): void {
+  const rows = [];
+  for (const feature of ['is_noun', 'is_verb']) {
+    for (const method of ['mean_dif', 'l1']) {
+      for (const k of [1, 2, 4, 8]) {
+        const f1 = Math.min(1, 0.4 + 0.1 * Math.log2(k) + (method === 'l1' ? 0.05 : 0));
+        rows.push({ feature, hook: 'blocks.0.mlp.hook_post', method, k, f1, mcc: f1 - 0.1, precision: f1, recall: f1, accuracy: 0.9, roc_auc: 0.95, pr_auc: 0.8, neurons: '1 2', coefs: '0.5 0.25', status: 'ok', skip_reason: '' });
+      }
+    }
+  }
+  rows.push({ feature: 'rare', hook: 'blocks.0.mlp.hook_post', method: 'mean_dif', k: null, f1: null, mcc: null, precision: null, recall: null, accuracy: null, roc_auc: null, pr_auc: null, neurons: '', coefs: '', status: 'skipped', skip_reason: 'too few positives' });
+  const run = RunDir.begin(dir, { kind: 'probe', seed: 0, config: { features: 'all', hooks: 'blocks.*.mlp.hook_post' } });
+  run.write('sweep.csv', tableToCsv(aq.from(rows)));
+  run.finish();
+}
+
+/** Neuron labels for two layers and per-feature classification. */
+export function writeClassifyFixture(dir: string): void {
+  const neurons = [];
+  const labels = ['mono', 'mono', 'poly', 'dead', 'mono', 'poly'];
+  for (const hook of ['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post']) {
+    labels.forEach((label, neuron) => {
+      neurons.push({ hook, neuron, label, sel_is_noun: label === 'dead' ? 0 : neuron / 6, sel_is_verb: label === 'poly' ? 0.5 : 0.1 });
+    });
+  }
+  neurons.push({ hook: 'blocks.1.mlp.hook_post', neuron: 6, label: 'dead', sel_is_noun: 0, sel_is_verb: 0 });
+  const features = [
+    { feature: 'is_noun', hook: 'blocks.0.mlp.hook_post', best_f1: 0.9, dedicated: true, k_star: 1, f1_gain: 0 },
+    { feature: 'is_verb', hook: 'blocks.0.mlp.hook_post', best_f1: 0.8, dedicated: false, k_star: 4, f1_gain: 0.3 },
+  ];
+  const run = RunDir.begin(dir, { kind: 'classify', seed: 0, config: { probes: 'runs/probe' } });
+  writeRunTable(run, 'neurons', aq.from(neurons));
+  writeRunTable(run, 'features', aq.from(features));
+  run.finish();
+}
+
+/** A harvest of 3 sequences x 4 tokens, one hook of 6 neurons, two features. */
+export function writeHarvestFixture(dir: string): void {
+  const run = RunDir.begin(dir, { kind: 'harvest', seed: 0, config: { dataset: 'fixture', hooks: ['blocks.0.mlp.hook_post'] } });
+  const w = StoreWriter.open(
+    dir,
+    {
+      config: { dataset: 'fixture' },
+      model: { name: 'fixture-model' },
+      dataset: { name: 'fixture', level: 'token', features: ['is_noun', 'is_verb'], label_columns: ['is_noun', 'is_verb'] },
+      seed: 0,
+      aggregation: 'none',
+      dtype: 'f32',
+      quantisation: 'none',
+      hooks: [{ name: 'blocks.0.mlp.hook_post', n_neurons: 6, row_shape: [6] }],
+    },
+    { chunkRows: 8 },
+  );
+  for (let s = 0; s < 3; s++) {
+    const labels = new Uint8Array(8);
+    labels[0] = 1; // token 0 is a noun
+    labels[3] = s === 0 ? 1 : 0; // token 1 of sequence 0 is a verb
+    const values = new Float32Array(24).map((_, i) => (i % 7) / 7);
+    w.appendSequence({ rows: 4, seqIds: s, positions: [0, 1, 2, 3], labels, values: [values], tokens: 4 });
+  }
+  w.finish();
+  run.finish();
+}
+
+export function writeAllFixtures(root: string): Record<string, string> {
+  const dirs = {
+    toy: join(root, 'toy'), toy_neurons: join(root, 'toy-neurons'), sweep: join(root, 'sweep'),
+    probe: join(root, 'probe'), classify: join(root, 'classify'), harvest: join(root, 'harvest'),
+  };
+  writeToyFixture(dirs.toy);
+  writeToyNeuronFixture(dirs.toy_neurons);
+  writeSweepFixture(dirs.sweep);
+  writeProbeFixture(dirs.probe);
+  writeClassifyFixture(dirs.classify);
+  writeHarvestFixture(dirs.harvest);
+  return dirs;
+}
