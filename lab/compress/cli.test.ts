@@ -1,0 +1,113 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { initBackend } from '../backend.ts';
+import { main } from '../cli.ts';
+import { readManifest } from '../run-dir.ts';
+import { Rng } from '../rng.ts';
+import { loadModel, writeRandomCheckpoint } from '../../activations/models/index.ts';
+import { compress, decompress } from './codec.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lab-compress-'));
+const gpt2 = join(tmp, 'gpt2');
+const neox = join(tmp, 'neox');
+const text =
+  'The Fulton County Grand Jury said Friday an investigation of recent primary election produced no evidence ' +
+  'that any irregularities took place. Caf\u00e9 \u65e5\u672c.\n';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+  const shape = { nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 265, contextLength: 24, std: 0.3 };
+  writeRandomCheckpoint(gpt2, { architecture: 'gpt2', ...shape, seed: 1 });
+  writeRandomCheckpoint(neox, { architecture: 'gpt-neox', ...shape, seed: 2 });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('real tiny checkpoints', () => {
+  it('round-trip through GPT-2 (byte-level BPE) and GPT-NeoX (NFC normaliser: non-NFC text is escaped)', async () => {
+    for (const dir of [gpt2, neox]) {
+      const model = await loadModel(dir);
+      try {
+        const nonNfc = new TextEncoder().encode(text + 'Cafe\u0301 na\u0308ive and more words after it.\n');
+        for (const data of [new TextEncoder().encode(text), nonNfc, Uint8Array.from([0xff, 0, 0xc3, 0x28])]) {
+          const { file, stats } = compress(model, data);
+          const back = decompress(model, file);
+          expect(Buffer.from(back.data).equals(Buffer.from(data))).toBe(true);
+          // One forward call per token (BOS first, none after the last); escapes after the last token
+          // ask for one more distribution. Window restarts replace a step, they do not add one.
+          expect(stats.forwardCalls).toBeGreaterThanOrEqual(stats.tokens);
+          expect(stats.forwardCalls).toBeLessThanOrEqual(stats.tokens + 1);
+        }
+        const { stats } = compress(model, nonNfc);
+        if (dir === neox) expect(stats.rawBytes).toBeGreaterThan(0);
+        else expect(stats.rawBytes).toBe(0);
+      } finally {
+        model.dispose();
+      }
+    }
+  });
+});
+
+describe('lab compress / decompress', () => {
+  it('round-trips a file through the CLI and refuses a different model', async () => {
+    const input = join(tmp, 'in.bin');
+    const rng = new Rng(1);
+    const data = Buffer.concat([Buffer.from(text), Buffer.from(Array.from({ length: 100 }, () => rng.int(256)))]);
+    writeFileSync(input, data);
+    const c = await run('compress', '--backend', 'cpu', '--quiet', '--model', gpt2, input, '-o', join(tmp, 'in.nlac'));
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/compressed: 2\d\d bytes/);
+    const d = await run('decompress', '--backend', 'cpu', '--quiet', '--model', gpt2, join(tmp, 'in.nlac'), '-o', join(tmp, 'out.bin'));
+    expect(d.code).toBe(0);
+    expect(readFileSync(join(tmp, 'out.bin')).equals(data)).toBe(true);
+    const bad = await run('decompress', '--backend', 'cpu', '--quiet', '--model', neox, join(tmp, 'in.nlac'), '-o', join(tmp, 'x'));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/another model/);
+    const notOurs = await run('decompress', '--backend', 'cpu', '--model', gpt2, input, '-o', join(tmp, 'x'));
+    expect(notOurs.err).toMatch(/not a file written by lab compress/);
+    const noOut = await run('compress', '--model', gpt2, input);
+    expect(noOut.code).toBe(2);
+    expect(noOut.err).toMatch(/-o OUT/);
+    const noModel = await run('compress', '--model', join(tmp, 'nope'), input, '-o', join(tmp, 'x'));
+    expect(noModel.err).toMatch(/config.json is missing/);
+  });
+
+  it('--report writes a compress-report run with the coder, the model and gzip/xz/zstd on the same bytes', async () => {
+    const input = join(tmp, 'report.txt');
+    writeFileSync(input, text.repeat(2));
+    const out = join(tmp, 'run');
+    const r = await run('compress', '--report', '--backend', 'cpu', '--quiet', '--no-brown', '--model', gpt2, '--out', out, input);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/coder b\/B/);
+    expect(readManifest(out, { kind: 'compress-report' }).status).toBe('complete');
+    const csv = readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\n');
+    const cols = csv[0]!.split(',');
+    const row = Object.fromEntries(csv[1]!.split(',').map((v, i) => [cols[i], v]));
+    expect(row.round_trip).toBe('true');
+    const bytes = Buffer.byteLength(text.repeat(2));
+    expect(Number(row.bytes)).toBe(bytes);
+    // gzip -9 from the system tool against zlib's deflate at level 9: two implementations, near-equal sizes.
+    const zlibBpb = (8 * gzipSync(text.repeat(2), { level: 9 }).length) / bytes;
+    expect(Math.abs(Number(row.gzip_bits_per_byte) - zlibBpb) / zlibBpb).toBeLessThan(0.05);
+    expect(Number(row.xz_bits_per_byte)).toBeGreaterThan(0);
+    expect(Number(row.zstd_bits_per_byte)).toBeGreaterThan(0);
+    expect(Number(row.compress_tokens_per_s)).toBeGreaterThan(0);
+    expect(Number(row.forward_tokens_per_s)).toBeGreaterThan(0);
+  });
+});
