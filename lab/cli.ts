@@ -38,14 +38,6 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'restore a file written by lab compress (same model, backend and tfjs version)',
     load: async () => (await import('./compress/cli.ts')).decompressCommand,
   },
-  compress: {
-    summary: 'compress a file losslessly with a language model (--report: bits/byte vs gzip, xz, zstd)',
-    load: async () => (await import('./compress/cli.ts')).compressCommand,
-  },
-  decompress: {
-    summary: 'restore a file written by lab compress (same model, backend and tfjs version)',
-    load: async () => (await import('./compress/cli.ts')).decompressCommand,
-  },
 };
 
 export function registerCommand(name: string, entry: Entry): void {
