@@ -26,6 +26,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'train toy models of superposition (train) and sweep phase diagrams (sweep)',
     load: async () => (await import('./toy/cli.ts')).toyCommand,
   },
+  probe: {
+    summary: 'sweep k-sparse probes over features x hooks x ranking methods x k (resumable)',
+    load: async () => (await import('../probes/cli.ts')).probeCommand,
+  },
+  classify: {
+    summary: 'classify features (dedicated neuron, k*, capacity) and neurons (mono/poly/dead) from a probe run',
+    load: async () => (await import('../probes/cli.ts')).classifyCommand,
+  },
   report: {
     summary: 'write one self-contained HTML dashboard for any mix of run directories',
     load: async () => (await import('../results/report-cli.ts')).reportCommand,
