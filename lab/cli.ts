@@ -22,6 +22,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'run a model over labelled text (or a toy over its data) and store hook activations with labels',
     load: async () => (await import('../activations/harvest-cli.ts')).harvestCommand,
   },
+  inspect: {
+    summary: 'run one text through a model: one hook\'s values and the top-5 logits per position (--json)',
+    load: async () => (await import('../activations/inspect-cli.ts')).inspectCommand,
+  },
   toy: {
     summary: 'train toy models of superposition (train) and sweep phase diagrams (sweep)',
     load: async () => (await import('./toy/cli.ts')).toyCommand,
