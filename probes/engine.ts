@@ -1,8 +1,9 @@
 /**
  * The probe engine's public face for the sweep and classification layer: ranking, fitting, scoring,
- * metrics. Types live in probes/types.ts.
+ * metrics. Types live in probes/types.ts. rankNeurons('osp') needs `await prepareRanking(['osp'])`
+ * once first (HiGHS is a wasm module that loads asynchronously).
  */
-export { rankNeurons, RANK_METHODS, type RankOptions } from './rank/index.ts';
+export { rankNeurons, prepareRanking, RANK_METHODS, STANDARD_KS, type RankOptions } from './rank/index.ts';
 export { fitProbe, fitProbes, predictScores, decisionFunction, classWeights, checkXy, checkK } from './fit/index.ts';
 export { computeMetrics } from './metrics.ts';
 export type { Matrix, RankMethod, RankResult, ProbeFit, FitOptions, Metrics } from './types.ts';
