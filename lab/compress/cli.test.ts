@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../backend.ts';
+import { initBackend, tf } from '../backend.ts';
 import { main } from '../cli.ts';
 import { readManifest } from '../run-dir.ts';
 import { Rng } from '../rng.ts';
 import { loadModel, writeRandomCheckpoint } from '../../activations/models/index.ts';
 import { compress, decompress } from './codec.ts';
+import { listCheckpoints } from './report-cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-compress-'));
 const gpt2 = join(tmp, 'gpt2');
@@ -18,7 +19,7 @@ const text =
   'that any irregularities took place. Caf\u00e9 \u65e5\u672c.\n';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend('wasm');
   const shape = { nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 265, contextLength: 24, std: 0.3 };
   writeRandomCheckpoint(gpt2, { architecture: 'gpt2', ...shape, seed: 1 });
   writeRandomCheckpoint(neox, { architecture: 'gpt-neox', ...shape, seed: 2 });
@@ -44,9 +45,12 @@ describe('real tiny checkpoints', () => {
     for (const dir of [gpt2, neox]) {
       const model = await loadModel(dir);
       try {
-        const nonNfc = new TextEncoder().encode(text + 'Cafe\u0301 na\u0308ive and more words after it.\n');
-        for (const data of [new TextEncoder().encode(text), nonNfc, Uint8Array.from([0xff, 0, 0xc3, 0x28])]) {
+        const nonNfc = new TextEncoder().encode('The Caf\u00e9, Cafe\u0301 and na\u0308ive words after it.\n');
+        for (const data of [new TextEncoder().encode(text.slice(0, 90)), nonNfc, Uint8Array.from([0xff, 0, 0xc3, 0x28])]) {
+          const before = tf.memory().numTensors;
           const { file, stats } = compress(model, data);
+          expect(tf.memory().numTensors).toBe(before); // the KV cache and every logit tensor are released
+          if (data === nonNfc) expect(stats.rawBytes > 0).toBe(dir === neox);
           const back = decompress(model, file);
           expect(Buffer.from(back.data).equals(Buffer.from(data))).toBe(true);
           // One forward call per token (BOS first, none after the last); escapes after the last token
@@ -54,9 +58,6 @@ describe('real tiny checkpoints', () => {
           expect(stats.forwardCalls).toBeGreaterThanOrEqual(stats.tokens);
           expect(stats.forwardCalls).toBeLessThanOrEqual(stats.tokens + 1);
         }
-        const { stats } = compress(model, nonNfc);
-        if (dir === neox) expect(stats.rawBytes).toBeGreaterThan(0);
-        else expect(stats.rawBytes).toBe(0);
       } finally {
         model.dispose();
       }
@@ -65,21 +66,45 @@ describe('real tiny checkpoints', () => {
 });
 
 describe('lab compress / decompress', () => {
+  it('--report --checkpoints gives one row per step-N folder, oldest first, then the final model', async () => {
+    const runDir = join(tmp, 'train');
+    const shape = { architecture: 'gpt2' as const, nLayers: 1, dModel: 8, nHeads: 2, vocabSize: 265, contextLength: 16 };
+    writeRandomCheckpoint(join(runDir, 'checkpoints', 'step-20'), { ...shape, seed: 3, std: 0.5 });
+    writeRandomCheckpoint(join(runDir, 'checkpoints', 'step-5'), { ...shape, seed: 4, std: 1 });
+    writeRandomCheckpoint(runDir, { ...shape, seed: 5, std: 0.02 });
+    expect(listCheckpoints(runDir).map((c) => c.label)).toEqual(['step-5', 'step-20', 'final']);
+    const out = join(tmp, 'ck-run');
+    const r = await run(
+      'compress', '--report', '--backend', 'wasm', '--quiet', '--model', gpt2, '--no-brown', '--checkpoints', runDir,
+      '--checkpoint-bytes', '150', '--out', out,
+    );
+    expect(r.code).toBe(0);
+    const lines = readFileSync(join(out, 'checkpoints.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^checkpoint,step,bytes,tokens,held_out_loss_nats_per_token,model_bits_per_byte,coder_bits_per_byte/);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['step-5', 'step-20', 'final']);
+    for (const l of lines.slice(1)) {
+      const [, , bytes, tokens, loss, modelBpb] = l.split(',').map(Number);
+      expect(bytes).toBe(150);
+      // The loss and the model's bits per byte are one quantity in two units.
+      expect(loss! * tokens! / Math.LN2 / bytes!).toBeCloseTo(modelBpb!, 9);
+    }
+  });
+
   it('round-trips a file through the CLI and refuses a different model', async () => {
     const input = join(tmp, 'in.bin');
     const rng = new Rng(1);
     const data = Buffer.concat([Buffer.from(text), Buffer.from(Array.from({ length: 100 }, () => rng.int(256)))]);
     writeFileSync(input, data);
-    const c = await run('compress', '--backend', 'cpu', '--quiet', '--model', gpt2, input, '-o', join(tmp, 'in.nlac'));
+    const c = await run('compress', '--backend', 'wasm', '--quiet', '--model', gpt2, input, '-o', join(tmp, 'in.nlac'));
     expect(c.code).toBe(0);
     expect(c.out).toMatch(/compressed: 2\d\d bytes/);
-    const d = await run('decompress', '--backend', 'cpu', '--quiet', '--model', gpt2, join(tmp, 'in.nlac'), '-o', join(tmp, 'out.bin'));
+    const d = await run('decompress', '--backend', 'wasm', '--quiet', '--model', gpt2, join(tmp, 'in.nlac'), '-o', join(tmp, 'out.bin'));
     expect(d.code).toBe(0);
     expect(readFileSync(join(tmp, 'out.bin')).equals(data)).toBe(true);
-    const bad = await run('decompress', '--backend', 'cpu', '--quiet', '--model', neox, join(tmp, 'in.nlac'), '-o', join(tmp, 'x'));
+    const bad = await run('decompress', '--backend', 'wasm', '--quiet', '--model', neox, join(tmp, 'in.nlac'), '-o', join(tmp, 'x'));
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/another model/);
-    const notOurs = await run('decompress', '--backend', 'cpu', '--model', gpt2, input, '-o', join(tmp, 'x'));
+    const notOurs = await run('decompress', '--backend', 'wasm', '--model', gpt2, input, '-o', join(tmp, 'x'));
     expect(notOurs.err).toMatch(/not a file written by lab compress/);
     const noOut = await run('compress', '--model', gpt2, input);
     expect(noOut.code).toBe(2);
@@ -92,7 +117,7 @@ describe('lab compress / decompress', () => {
     const input = join(tmp, 'report.txt');
     writeFileSync(input, text.repeat(2));
     const out = join(tmp, 'run');
-    const r = await run('compress', '--report', '--backend', 'cpu', '--quiet', '--no-brown', '--model', gpt2, '--out', out, input);
+    const r = await run('compress', '--report', '--backend', 'wasm', '--quiet', '--no-brown', '--model', gpt2, '--out', out, input);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/coder b\/B/);
     expect(readManifest(out, { kind: 'compress-report' }).status).toBe('complete');

@@ -12,9 +12,8 @@ const ALPHABET = ' etaoinshrdlcumwfgypbvkjxqzETAOINSHRDLCUMWFGYPBVKJXQZ012345678
 
 class CharCache implements KVCache {
   length = 0;
-  sum: tf.Tensor2D | undefined;
+  sum: Float64Array | undefined;
   dispose(): void {
-    this.sum?.dispose();
     this.sum = undefined;
   }
 }
@@ -39,9 +38,11 @@ export function charModel(opts: CharModelOptions = {}): LanguageModel & { calls:
   const d = 16;
   const ctx = opts.contextLength ?? 64;
   const rand = (n: number, s: number) => Float32Array.from({ length: n }, () => rng.normal() * s);
-  const E = tf.keep(tf.tensor2d(rand(vocabSize * d, 1), [vocabSize, d]));
-  const P = tf.keep(tf.tensor2d(rand(ctx * d, 0.3), [ctx, d]));
-  const W = tf.keep(tf.tensor2d(rand(d * nLogits, 0.8), [d, nLogits]));
+  // Plain arrays, not tensors: the double's arithmetic runs in JS (fast and exact to reproduce) and
+  // only its output is a tensor, as the contract asks.
+  const E = rand(vocabSize * d, 1);
+  const P = rand(ctx * d, 0.3);
+  const W = rand(d * nLogits, 0.8);
   const index = new Map(chars.map((c, i) => [c, i + offset]));
   const tokenizer: Tokenizer = {
     vocabSize,
@@ -58,28 +59,33 @@ export function charModel(opts: CharModelOptions = {}): LanguageModel & { calls:
     source: { dir: '(char test model)', checksum: opts.checksum ?? `char-model-seed-${opts.seed ?? 0}` },
     hookNames: () => [],
     newKVCache: () => new CharCache(),
-    dispose: () => tf.dispose([E, P, W]),
+    dispose: () => undefined,
     forward(ids: tf.Tensor2D, fo: ForwardOptions = {}): ForwardResult {
       const cache = fo.kvCache as CharCache | undefined;
       const n = ids.shape[1];
       const start = cache?.length ?? 0;
       if (start + n > ctx) throw new Error(`char model: ${start + n} positions exceed the context of ${ctx}`);
       calls.push(n);
-      const logits = tf.tidy(() => {
-        const e = tf.gather(E, tf.reshape(ids, [n])) as tf.Tensor2D; // [n, d]
-        const prev = cache?.sum ?? tf.zeros([1, d]);
-        const cum = tf.add(tf.cumsum(e, 0), prev) as tf.Tensor2D;
-        const counts = tf.reshape(tf.range(start + 1, start + n + 1), [n, 1]);
-        const mean = tf.div(cum, counts);
-        const pos = tf.slice(P, [start, 0], [n, d]);
-        const h = tf.add(tf.add(e, tf.mul(mean, 0.5)), pos);
-        if (cache) {
-          const last = tf.slice(cum, [n - 1, 0], [1, d]) as tf.Tensor2D;
-          cache.sum?.dispose();
-          cache.sum = tf.keep(last);
+      const idx = ids.dataSync();
+      const sum = cache?.sum ? Float64Array.from(cache.sum) : new Float64Array(d);
+      const out = new Float32Array(n * nLogits);
+      const h = new Float64Array(d);
+      for (let t = 0; t < n; t++) {
+        const id = idx[t]!;
+        const pos = start + t;
+        for (let k = 0; k < d; k++) {
+          const e = E[id * d + k]!;
+          sum[k] += e;
+          h[k] = e + (0.5 * sum[k]!) / (pos + 1) + P[pos * d + k]!;
         }
-        return tf.reshape(tf.matMul(h, W), [1, n, nLogits]) as tf.Tensor3D;
-      });
+        for (let j = 0; j < nLogits; j++) {
+          let acc = 0;
+          for (let k = 0; k < d; k++) acc += h[k]! * W[k * nLogits + j]!;
+          out[t * nLogits + j] = acc;
+        }
+      }
+      if (cache) cache.sum = sum;
+      const logits = tf.tensor3d(out, [1, n, nLogits]);
       if (cache) cache.length += n;
       return { logits, cache: new Map() };
     },
