@@ -1,0 +1,104 @@
+/** `lab harvest`: a thin layer over harvestModel / harvestToy. */
+import { existsSync, statSync } from 'node:fs';
+import { initBackend } from '../lab/backend.ts';
+import { parseFlags, required, usage, type FlagSpecs } from '../lab/args.ts';
+import { InputError, UsageError } from '../lab/errors.ts';
+import { DATASET_NAMES, makeDataset, TEXT_SOURCES } from './datasets/index.ts';
+import { harvestModel, harvestToy, type HarvestOptions, type HarvestResult } from './harvest.ts';
+import { loadModel } from './models/index.ts';
+import type { Aggregation } from './store/index.ts';
+import type { StoreDtype } from './store/quantize.ts';
+
+const SPECS: FlagSpecs = {
+  model: { type: 'string', help: 'Hugging Face model folder, or toy:RUN_DIR for a toy run (required)' },
+  dataset: { type: 'string', help: `feature dataset: ${DATASET_NAMES.join(', ')} (not with toy:)` },
+  hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
+  'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
+  context: { type: 'int', min: 2, default: 128, help: 'tokens per sequence, BOS included' },
+  aggregation: { type: 'string', choices: ['none', 'mean', 'max'], help: 'per token (none) or mean/max over each sequence (default: none for token datasets, mean for brown-genre)' },
+  dtype: { type: 'string', choices: ['f32', 'f16', 'u8'], default: 'f32', help: 'stored value type' },
+  quant: { type: 'string', choices: ['per-neuron', 'per-tensor'], default: 'per-neuron', help: 'u8 scale/offset granularity' },
+  seed: { type: 'int', default: 0, help: 'fixes the order of documents (toy: the samples)' },
+  out: { type: 'string', help: 'run directory to write (required)' },
+  instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
+  batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
+  source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props and compound-words (default brown)' },
+  align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
+  'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
+  overwrite: { type: 'boolean', help: 'replace a store in --out that has a different config' },
+  backend: { type: 'string', help: 'force a tfjs backend: node-gpu, node, wasm or cpu' },
+  json: { type: 'boolean', help: 'print the result as JSON on stdout' },
+  quiet: { type: 'boolean', help: 'no progress bar' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function harvestCommand(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, SPECS);
+  const f = parsed.flags;
+  if (f.help) {
+    process.stdout.write(usage('harvest', 'Runs a model over labelled text (or a toy model over its own data) and stores hook activations with labels.', SPECS) + '\n');
+    return 0;
+  }
+  if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  const modelArg = required<string>(parsed, 'model');
+  const out = required<string>(parsed, 'out');
+  const opts: HarvestOptions = {
+    out,
+    seed: f.seed as number,
+    maxTokens: f['max-tokens'] as number,
+    dtype: f.dtype as StoreDtype,
+    quantisation: f.quant === 'per-tensor' ? 'per_tensor' : 'per_neuron',
+    aggregation: f.aggregation as Aggregation | undefined,
+    batch: f.batch as number | undefined,
+    chunkMb: f['chunk-mb'] as number,
+    overwrite: Boolean(f.overwrite),
+    silent: Boolean(f.quiet),
+    command: ['lab', 'harvest', ...argv].join(' '),
+  };
+  await initBackend(f.backend as string | undefined);
+  let result: HarvestResult;
+  if (modelArg.startsWith('toy:')) {
+    if (f.dataset !== undefined) throw new UsageError('--dataset does not apply to toy: sources (the toy generator supplies inputs and labels)', 'dataset');
+    const dir = checkDir(modelArg.slice(4));
+    result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
+  } else {
+    if (f.instance !== undefined) throw new UsageError('--instance applies only to toy: sources', 'instance');
+    const dataset = required<string>(parsed, 'dataset');
+    if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
+      throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')}; got '${dataset}'`, 'dataset');
+    }
+    const model = await loadModel(checkDir(modelArg));
+    try {
+      const ds = makeDataset(dataset, model.tokenizer, {
+        context: f.context as number, seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
+      });
+      result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
+    } finally {
+      model.dispose();
+    }
+  }
+  const m = result.manifest;
+  const summary = {
+    out: result.dir, already_complete: result.alreadyComplete, resumed_from_chunk: result.resumedFromChunk,
+    rows: m.total_rows, tokens: m.total_tokens, sequences: m.total_sequences, chunks: m.chunks.length,
+    hooks: m.hooks.map((h) => h.name), features: m.dataset.features, dtype: m.dtype,
+    seconds: +result.seconds.toFixed(3), tokens_per_second: +result.tokensPerSecond.toFixed(1),
+  };
+  if (f.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else {
+    process.stdout.write(
+      result.alreadyComplete
+        ? `${out}: already complete (${m.total_rows} rows); nothing to do\n`
+        : `${out}: ${m.total_rows} rows x ${m.hooks.length} hooks (${m.dtype}), ${m.total_tokens} tokens, ${m.chunks.length} chunks` +
+            `${result.resumedFromChunk ? `, resumed after chunk ${result.resumedFromChunk - 1}` : ''}, ${summary.tokens_per_second} tok/s\n`,
+    );
+  }
+  return 0;
+}
+
+function checkDir(dir: string): string {
+  if (!dir) throw new UsageError('--model needs a folder', 'model');
+  if (!existsSync(dir)) throw new InputError(`--model ${dir} does not exist`, dir);
+  if (!statSync(dir).isDirectory()) throw new InputError(`--model ${dir} is not a folder`, dir);
+  return dir;
+}

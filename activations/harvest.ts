@@ -1,0 +1,286 @@
+/**
+ * Harvesting: run a source over its inputs and write every asked-for hook into an activation store.
+ * Two sources: a language model over a feature dataset (batches of sequences, one forward each,
+ * tensors freed per batch), and a toy model from lab/toy over samples of its own data generator
+ * (labels = which features are active; every instance kept apart). Memory stays at one chunk plus
+ * one batch; a rerun resumes after the last whole chunk or refuses a different config.
+ */
+import { resolve } from 'node:path';
+import { activeBackend, tf } from '../lab/backend.ts';
+import { UsageError } from '../lab/errors.ts';
+import { Progress } from '../lab/progress.ts';
+import { Rng } from '../lab/rng.ts';
+import { RunDir } from '../lab/run-dir.ts';
+import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from '../lab/toy/index.ts';
+import { globToRegExp } from './models/index.ts';
+import type { TextDataset } from './datasets/index.ts';
+import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
+import type { Quantisation, StoreDtype } from './store/quantize.ts';
+import type { FeatureDataset, HookName, LanguageModel } from './types.ts';
+
+export interface HarvestOptions {
+  out: string;
+  seed: number;
+  /** Tokens to read (BOS excluded; the last sequence is cut to fit); toy sources: samples. */
+  maxTokens: number;
+  dtype?: StoreDtype;
+  quantisation?: Exclude<Quantisation, 'none'>;
+  /** Default: 'none' for token-level datasets, 'mean' for sequence-level ones. */
+  aggregation?: Aggregation;
+  /** Sequences (toy: samples) per forward pass. */
+  batch?: number;
+  /** Chunk size budget in MiB of f32 values over all hooks. */
+  chunkMb?: number;
+  overwrite?: boolean;
+  silent?: boolean;
+  command?: string;
+}
+
+export interface HarvestResult {
+  dir: string;
+  manifest: StoreManifest;
+  /** True when the store was already complete and nothing ran. */
+  alreadyComplete: boolean;
+  resumedFromChunk: number;
+  seconds: number;
+  /** Tokens (samples) harvested by this call per second. */
+  tokensPerSecond: number;
+}
+
+const ROW_HOOKS_ONLY = /(hook_pattern|hook_attn_scores)$/;
+
+/** Expands hook patterns against the names a source offers; unknown ones list the valid names. */
+export function matchHooks(patterns: string[], available: HookName[], flag = 'hooks'): HookName[] {
+  const out: HookName[] = [];
+  for (const p of patterns) {
+    const re = globToRegExp(p);
+    const hits = available.filter((n) => re.test(n));
+    if (hits.length === 0) {
+      const shapes = [...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))];
+      throw new UsageError(`--${flag} '${p}' matches no hook; valid: ${shapes.join(', ')} (* matches anything)`, flag);
+    }
+    for (const h of hits) if (!out.includes(h)) out.push(h);
+  }
+  return out;
+}
+
+function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number {
+  const perRow = hooks.reduce((s, h) => s + h.n_neurons, 0) * 4;
+  return Math.max(minRows, Math.floor((chunkMb * 1024 * 1024) / Math.max(1, perRow)));
+}
+
+function begin(out: string, init: StoreInit, rows: number, opts: HarvestOptions): { writer: StoreWriter; run?: RunDir } {
+  const writer = StoreWriter.open(out, init, { chunkRows: rows, overwrite: opts.overwrite });
+  if (writer.complete) return { writer };
+  const run = RunDir.begin(out, { kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend() });
+  return { writer, run };
+}
+
+function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number): HarvestResult {
+  const seconds = (performance.now() - t0) / 1000;
+  if (!run) return { dir: writer.dir, manifest: writer.manifest, alreadyComplete: true, resumedFromChunk, seconds, tokensPerSecond: 0 };
+  const manifest = writer.finish();
+  run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
+  run.timing('harvest_s', seconds);
+  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk });
+  return { dir: writer.dir, manifest, alreadyComplete: false, resumedFromChunk, seconds, tokensPerSecond: done / Math.max(seconds, 1e-9) };
+}
+
+/** Harvests `hooks` (names or globs) of a language model over a dataset built with its tokenizer. */
+export async function harvestModel(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[], opts: HarvestOptions): Promise<HarvestResult> {
+  const t0 = performance.now();
+  if (!(opts.maxTokens >= 1)) throw new UsageError(`--max-tokens must be >= 1, got ${opts.maxTokens}`, 'max-tokens');
+  const aggregation = opts.aggregation ?? (dataset.level === 'sequence' ? 'mean' : 'none');
+  if (aggregation !== 'none' && dataset.level !== 'sequence') {
+    throw new UsageError(`--aggregation ${aggregation} needs a sequence-level dataset (brown-genre); ${dataset.name} labels tokens`, 'aggregation');
+  }
+  const names = matchHooks(hookPatterns, model.hookNames());
+  const bad = names.filter((n) => ROW_HOOKS_ONLY.test(n));
+  if (bad.length) throw new UsageError(`--hooks: ${bad.join(', ')} are [batch, head, query, key], not one row per token; the store keeps per-token rows`, 'hooks');
+  const bos = (dataset as Partial<TextDataset>).bos === true && model.tokenizer.bosId !== undefined;
+  const bosId = model.tokenizer.bosId;
+  const padId = bosId ?? 0;
+
+  // One 1-token forward gives each hook's per-token shape.
+  const probe = tf.tidy(() => {
+    const r = model.forward(tf.tensor2d([[padId]], [1, 1], 'int32'), { names });
+    return names.map((n) => {
+      const t = r.cache.get(n);
+      if (!t) throw new UsageError(`--hooks: the model did not produce '${n}'`, 'hooks');
+      return t;
+    });
+  });
+  const hooks: StoreHook[] = names.map((name, i) => {
+    const shape = probe[i]!.shape.slice(2);
+    return { name, n_neurons: shape.reduce((a, b) => a * b, 1), row_shape: shape };
+  });
+  tf.dispose(probe);
+
+  const level = dataset.level;
+  const features = dataset.features;
+  const dcfg = (dataset as Partial<TextDataset>).config ?? { name: dataset.name };
+  const context = typeof dcfg.context === 'number' ? dcfg.context : undefined;
+  if (context !== undefined && context > model.config.contextLength) {
+    throw new UsageError(`--context ${context} exceeds the model's context length ${model.config.contextLength}`, 'context');
+  }
+  const dtype = opts.dtype ?? 'f32';
+  const quantisation: Quantisation = dtype === 'u8' ? (opts.quantisation ?? 'per_neuron') : 'none';
+  const config = {
+    source: 'model', model_dir: resolve(model.source.dir), model_checksum: model.source.checksum, dataset: dcfg,
+    hooks: names, aggregation, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed,
+  };
+  const init: StoreInit = {
+    config,
+    model: { source: 'model', dir: resolve(model.source.dir), checksum: model.source.checksum, ...model.config },
+    dataset: { name: dataset.name, level, features, label_columns: features },
+    seed: opts.seed, aggregation, dtype, quantisation, hooks,
+  };
+  const { writer, run } = begin(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, 1), opts);
+  const resumedFromChunk = writer.manifest.chunks.length;
+  if (!run) return end(writer, run, t0, 0, resumedFromChunk);
+
+  let tokens = writer.manifest.total_tokens;
+  const startTokens = tokens;
+  const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
+  const it = dataset.sequences()[Symbol.iterator]();
+  for (let s = 0; s < writer.resumedSequences; s++) if (it.next().done) break;
+  const batchSize = opts.batch ?? 8;
+  const F = features.length;
+  let exhausted = false;
+  while (tokens < opts.maxTokens && !exhausted) {
+    const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value'] }[] = [];
+    while (batch.length < batchSize && tokens < opts.maxTokens) {
+      const n = it.next();
+      if (n.done) {
+        exhausted = true;
+        break;
+      }
+      const seq = n.value;
+      const first = bos && seq.ids[0] === bosId ? 1 : 0;
+      const keep = Math.min(seq.ids.length - first, opts.maxTokens - tokens);
+      if (keep <= 0) continue;
+      if (seq.ids.length > model.config.contextLength) {
+        throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${model.config.contextLength}: lower --context`, 'context');
+      }
+      batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq });
+      tokens += keep;
+    }
+    if (batch.length === 0) break;
+    const T = Math.max(...batch.map((b) => b.ids.length));
+    const flat = new Int32Array(batch.length * T).fill(padId);
+    batch.forEach((b, i) => flat.set(b.ids, i * T));
+    const outs = tf.tidy(() => {
+      const r = model.forward(tf.tensor2d(flat, [batch.length, T], 'int32'), { names });
+      return names.map((n) => r.cache.get(n)!);
+    });
+    const arrays: Float32Array[] = [];
+    for (const t of outs) {
+      if (t.shape[0] !== batch.length || t.shape[1] !== T) {
+        tf.dispose(outs);
+        throw new UsageError(`hook ${names[arrays.length]} has shape [${t.shape}], expected [${batch.length}, ${T}, ...]`, 'hooks');
+      }
+      arrays.push((await t.data()) as Float32Array);
+    }
+    tf.dispose(outs);
+    for (let bi = 0; bi < batch.length; bi++) {
+      const b = batch[bi]!;
+      const n = b.ids.length - b.first;
+      const values = hooks.map((h, k) => {
+        const d = h.n_neurons;
+        const src = arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
+        return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
+      });
+      const rows = aggregation === 'none' ? n : 1;
+      const labels = new Uint8Array(rows * F);
+      for (let j = 0; j < F; j++) {
+        const tl = b.seq.tokenLabels?.[features[j]!];
+        const sl = b.seq.seqLabels?.[features[j]!];
+        for (let r = 0; r < rows; r++) labels[r * F + j] = tl && aggregation === 'none' ? tl[b.first + r]! : (sl ?? 0);
+      }
+      const positions = aggregation === 'none' ? Int32Array.from({ length: n }, (_, r) => b.first + r) : Int32Array.of(-1);
+      const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
+      writer.appendSequence({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
+    }
+    progress.update(tokens - startTokens);
+  }
+  progress.finish();
+  return end(writer, run, t0, tokens - startTokens, resumedFromChunk);
+}
+
+function aggregate(src: Float32Array, n: number, d: number, how: 'mean' | 'max'): Float32Array {
+  const out = new Float32Array(d).fill(how === 'max' ? -Infinity : 0);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    if (how === 'max') for (let j = 0; j < d; j++) out[j] = Math.max(out[j]!, src[o + j]!);
+    else for (let j = 0; j < d; j++) out[j] += src[o + j]!;
+  }
+  if (how === 'mean') for (let j = 0; j < d; j++) out[j] /= n;
+  return out;
+}
+
+export interface ToyHarvestOptions extends HarvestOptions {
+  /** Harvest only this instance (default: every instance, each under its own hook names). */
+  instance?: number;
+  /** Hook patterns over 'instance.{i}.hook_hidden' / 'instance.{i}.hook_neurons' (default all). */
+  hooks?: string[];
+}
+
+/**
+ * Harvests a toy run: each instance samples its own batches (its own feature probability) from a
+ * stream seeded by (seed, batch index, instance), so a resumed run regenerates exactly the same rows.
+ * Row r of instance i is sample r of instance i; its labels are the columns instance_{i}_feature_{j}.
+ */
+export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOptions): Promise<HarvestResult> {
+  const t0 = performance.now();
+  if (!(opts.maxTokens >= 1)) throw new UsageError(`--max-tokens must be >= 1, got ${opts.maxTokens}`, 'max-tokens');
+  if (opts.aggregation && opts.aggregation !== 'none') throw new UsageError(`--aggregation ${opts.aggregation}: toy samples are single rows; use none`, 'aggregation');
+  const toy = typeof runOrDir === 'string' ? loadToyRun(runOrDir) : runOrDir;
+  const nInst = toy.instances.length;
+  if (opts.instance !== undefined && !(Number.isInteger(opts.instance) && opts.instance >= 0 && opts.instance < nInst)) {
+    throw new UsageError(`--instance must be in 0..${nInst - 1} for ${toy.dir}; got ${opts.instance}`, 'instance');
+  }
+  const n = toy.config.features;
+  const probeHook = toyHidden(toy, 0, new Float32Array(n), 1);
+  const all = (opts.instance !== undefined ? [opts.instance] : [...Array(nInst).keys()]).map((i) => `instance.${i}.${probeHook.hook}`);
+  const names = opts.hooks?.length ? matchHooks(opts.hooks, all) : all;
+  const instances = names.map((h) => Number(h.split('.')[1]));
+  const features = Array.from({ length: n }, (_, j) => `feature_${j}`);
+  const hooks: StoreHook[] = instances.map((i, k) => ({
+    name: names[k]!, n_neurons: probeHook.width, row_shape: [probeHook.width], instance: i, label_prefix: `instance_${i}_`,
+  }));
+  const labelColumns = instances.flatMap((i) => features.map((f) => `instance_${i}_${f}`));
+  const dtype = opts.dtype ?? 'f32';
+  const quantisation: Quantisation = dtype === 'u8' ? (opts.quantisation ?? 'per_neuron') : 'none';
+  const batch = opts.batch ?? 1024;
+  const runDir = resolve(toy.dir);
+  const config = { source: 'toy', toy_run: runDir, toy_config: toy.config, hooks: names, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed, batch };
+  const init: StoreInit = {
+    config,
+    model: { source: 'toy', run_dir: runDir, model: toy.config.model, features: n, hidden: toy.config.hidden, instances: nInst },
+    dataset: { name: 'toy', level: 'token', features, label_columns: labelColumns },
+    seed: opts.seed, aggregation: 'none', dtype, quantisation, hooks, toy: { run_dir: runDir },
+  };
+  const { writer, run } = begin(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, batch), opts);
+  const resumedFromChunk = writer.manifest.chunks.length;
+  if (!run) return end(writer, run, t0, 0, resumedFromChunk);
+
+  const startRows = writer.manifest.total_tokens;
+  const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startRows, unit: 'samples', silent: opts.silent });
+  const C = labelColumns.length;
+  for (let bIdx = writer.resumedSequences, done = startRows; done < opts.maxTokens; bIdx++) {
+    const rows = Math.min(batch, opts.maxTokens - done);
+    const labels = new Uint8Array(rows * C);
+    const values = instances.map((inst, k) => {
+      const rng = new Rng(opts.seed).fork(bIdx).fork(inst);
+      const { x, active } = sampleToyBatch(toy, inst, rows, rng);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) labels[r * C + k * n + j] = active[r * n + j]!;
+      return toyHidden(toy, inst, x, rows).values;
+    });
+    const seqIds = Int32Array.from({ length: rows }, (_, r) => done + r);
+    writer.appendSequence({ rows, seqIds, positions: new Int32Array(rows), labels, values, tokens: rows });
+    done += rows;
+    progress.update(done - startRows);
+  }
+  progress.finish();
+  return end(writer, run, t0, opts.maxTokens - startRows, resumedFromChunk);
+}

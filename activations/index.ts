@@ -1,0 +1,18 @@
+/**
+ * The activations room's public face: model adapters, feature datasets, the activation store and
+ * the harvester. Other rooms import from here only.
+ */
+export type * from './types.ts';
+export * from './models/index.ts';
+export {
+  makeDataset, DATASET_NAMES, gpt2Tokenizer, brownPos, brownGenre, textPropsDataset, compoundWords,
+  POS_FEATURES, GENRE_FEATURES, GENRE_GROUPS, TEXT_PROP_FEATURES, COMPOUND_FEATURES, TEXT_SOURCES, SEQ_STRIDE,
+  tagFeatures, textProps, encodeAligned,
+  type DatasetName, type DatasetOptions, type TextDataset, type TextSource, type EncodedText,
+} from './datasets/index.ts';
+export {
+  openActivationStore, StoreWriter, configHash,
+  type ActivationStore, type ChunkData, type OpenOptions, type StoreManifest, type StoreHook, type StoreChunk,
+  type Aggregation, type StoreDtype, type Quantisation,
+} from './store/index.ts';
+export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
