@@ -72,7 +72,10 @@ describe('lab compress / decompress', () => {
     writeRandomCheckpoint(join(runDir, 'checkpoints', 'step-20'), { ...shape, seed: 3, std: 0.5 });
     writeRandomCheckpoint(join(runDir, 'checkpoints', 'step-5'), { ...shape, seed: 4, std: 1 });
     writeRandomCheckpoint(runDir, { ...shape, seed: 5, std: 0.02 });
-    expect(listCheckpoints(runDir).map((c) => c.label)).toEqual(['step-5', 'step-20', 'final']);
+    writeFileSync(join(runDir, 'manifest.json'), JSON.stringify({ kind: 'lm', checkpoints: [{ step: 5, held_out_subset_loss: 5.5 }] }));
+    const cks = listCheckpoints(runDir);
+    expect(cks.map((c) => c.label)).toEqual(['step-5', 'step-20', 'final']);
+    expect(cks.map((c) => c.recordedLoss)).toEqual([5.5, NaN, NaN]);
     const out = join(tmp, 'ck-run');
     const r = await run(
       'compress', '--report', '--backend', 'wasm', '--quiet', '--model', gpt2, '--no-brown', '--checkpoints', runDir,
