@@ -8,12 +8,14 @@
  *  - rows: h = W^T x over the active features, x' = W h + b per row, backward by rows, skipping
  *    outputs whose gradient is exactly zero (a ReLU that is off, or a perfect output).
  *  - gram: with G = W W^T (n x n), x' = G x + b costs (active features) x n per row instead of n x m,
- *    and dL/dW = (dG + dG^T) W once per batch. It wins when p n is well below m.
+ *    and dL/dW = (dG + dG^T) W once per batch. It wins when p n is well below m. Its row updates
+ *    run in a WebAssembly SIMD kernel (simd.ts) on a per-instance wasm memory.
  * relu-hidden / abs use rows: h = ReLU(A^T x + b1), x' = ReLU(W2 h + b2).
  */
 import type { SparseBatch } from './data.ts';
 import { hasNeurons } from './config.ts';
 import { layout, type Layout, type ModelSpec } from './layout.ts';
+import { pad4, SimdArena } from './simd.ts';
 
 export type KernelPath = 'auto' | 'rows' | 'gram';
 
@@ -27,8 +29,9 @@ export interface Workspace {
   pre: Float32Array; // output pre-activation (n)
   g: Float32Array; // output gradient (n)
   nz: Int32Array; // indices of non-zero output gradients (n)
-  G?: Float32Array; // W W^T (n x n), gram path only
-  dGt?: Float32Array; // transposed dL/dG accumulator (n x n)
+  /** Gram path only: wasm memory and the float offsets of its regions (rows padded to np floats). */
+  arena?: SimdArena;
+  off?: { np: number; G: number; dGt: number; pre: number; g: number; Wt: number; dWt: number };
 }
 
 export function workspace(spec: ModelSpec, withGram: boolean): Workspace {
@@ -43,9 +46,15 @@ export function workspace(spec: ModelSpec, withGram: boolean): Workspace {
     pre: new Float32Array(n),
     g: new Float32Array(n),
     nz: new Int32Array(n),
-    G: withGram ? new Float32Array(n * n) : undefined,
-    dGt: withGram ? new Float32Array(n * n) : undefined,
+    ...(withGram ? gramArena(n, m) : {}),
   };
+}
+
+function gramArena(n: number, m: number): Pick<Workspace, 'arena' | 'off'> {
+  const np = pad4(n);
+  const arena = new SimdArena(2 * n * np + 2 * np + 2 * m * np + 64);
+  const off = { np, G: arena.alloc(n * np), dGt: arena.alloc(n * np), pre: arena.alloc(np), g: arena.alloc(np), Wt: arena.alloc(m * np), dWt: arena.alloc(m * np) };
+  return { arena, off };
 }
 
 /** The cheaper path for an instance, from the expected number of multiply-adds per row. */
@@ -125,69 +134,73 @@ function rowsLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBa
 function gramLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBatch, imp: Float32Array, relu: boolean): number {
   const { n, m } = ws.spec;
   const bo = ws.L.bOut;
-  const G = ws.G!;
-  const dGt = ws.dGt!;
-  const { xd, pre, g, nz } = ws;
+  const A = ws.arena!;
+  const { f32, axpy } = A;
+  const { np, G, dGt, pre, g, Wt, dWt } = ws.off!;
+  const { xd } = ws;
   const { rowPtr, idx, val } = B;
-  // G = W W^T, symmetric: compute the upper triangle and mirror it.
+  const n4 = np >> 2;
+  // G = W W^T, built as G[a,:] = sum_k W[a,k] Wt[k,:] with whole-row SIMD updates.
+  for (let c = 0; c < n; c++) for (let k = 0; k < m; k++) f32[Wt + k * np + c] = P[c * m + k]!;
+  f32.fill(0, G, G + n * np);
   for (let a = 0; a < n; a++) {
-    const oa = a * m;
-    for (let c = a; c < n; c++) {
-      const oc = c * m;
-      let s = 0;
-      for (let k = 0; k < m; k++) s += P[oa + k]! * P[oc + k]!;
-      G[a * n + c] = s;
-      G[c * n + a] = s;
+    for (let k = 0; k < m; k++) {
+      const w = P[a * m + k]!;
+      if (w !== 0) axpy((G + a * np) << 2, (Wt + k * np) << 2, w, n4);
     }
   }
-  dGt.fill(0);
+  f32.fill(0, dGt, dGt + n * np);
+  const bias = P.subarray(bo, bo + n);
   const scale = 2 / B.rows;
   let loss = 0;
   for (let r = 0; r < B.rows; r++) {
     const e0 = rowPtr[r]!;
     const e1 = rowPtr[r + 1]!;
-    for (let j = 0; j < n; j++) pre[j] = P[bo + j]!;
+    f32.set(bias, pre);
     for (let e = e0; e < e1; e++) {
       const i = idx[e]!;
-      const xv = val[e]!;
-      xd[i] = xv;
-      const off = i * n;
-      for (let j = 0; j < n; j++) pre[j] += xv * G[off + j]!;
+      xd[i] = val[e]!;
+      axpy(pre << 2, (G + i * np) << 2, val[e]!, n4);
     }
-    let cnt = 0;
+    let any = false;
     for (let j = 0; j < n; j++) {
-      const s = pre[j]!;
+      const s = f32[pre + j]!;
       const o = relu && s < 0 ? 0 : s;
       const d = o - xd[j]!;
       loss += imp[j]! * d * d;
-      if ((relu && s <= 0) || d === 0) continue;
+      if ((relu && s <= 0) || d === 0) {
+        f32[g + j] = 0;
+        continue;
+      }
       const gj = scale * imp[j]! * d;
-      g[j] = gj;
-      nz[cnt++] = j;
+      f32[g + j] = gj;
       D[bo + j] += gj;
+      any = true;
     }
-    // dL/dG[j][i] = sum_rows g_j x_i, kept transposed so that a row of dGt is contiguous per active i.
+    // dL/dG[j][i] = sum_rows g_j x_i, kept transposed (dGt) so each active i updates one contiguous row.
     for (let e = e0; e < e1; e++) {
       const i = idx[e]!;
-      const xv = val[e]!;
       xd[i] = 0;
-      const off = i * n;
-      for (let t = 0; t < cnt; t++) {
-        const j = nz[t]!;
-        dGt[off + j] += xv * g[j]!;
-      }
+      if (any) axpy((dGt + i * np) << 2, g << 2, val[e]!, n4);
     }
   }
-  // dL/dW = (dG + dG^T) W; dG^T = dGt.
+  // dL/dW = S W with S = dG + dG^T (symmetric), computed as dW^T[k,:] = sum_c W[c,k] S[c,:].
   for (let a = 0; a < n; a++) {
-    const oa = a * m;
-    for (let c = 0; c < n; c++) {
-      const s = dGt[a * n + c]! + dGt[c * n + a]!;
-      if (s === 0) continue;
-      const oc = c * m;
-      for (let k = 0; k < m; k++) D[oa + k] += s * P[oc + k]!;
+    f32[dGt + a * np + a] *= 2;
+    for (let c = a + 1; c < n; c++) {
+      const v = f32[dGt + a * np + c]! + f32[dGt + c * np + a]!;
+      f32[dGt + a * np + c] = v;
+      f32[dGt + c * np + a] = v;
     }
   }
+  f32.fill(0, dWt, dWt + m * np);
+  for (let c = 0; c < n; c++) {
+    for (let k = 0; k < m; k++) {
+      const w = P[c * m + k]!;
+      if (w !== 0) axpy((dWt + k * np) << 2, (dGt + c * np) << 2, w, n4);
+    }
+  }
+  for (let a = 0; a < n; a++) for (let k = 0; k < m; k++) D[a * m + k] += f32[dWt + k * np + a]!;
   return loss / B.rows;
 }
 
