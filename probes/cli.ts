@@ -11,6 +11,7 @@ import { classifyProbeRun, DEDICATED_F1, KSTAR_FRAC, type ClassifyResult } from 
 import { COVER_SHARE, DEAD_ACT, DEAD_FRAC, MIN_Z } from './neurons.ts';
 import { storeSource, toyTruthLoader } from './source.ts';
 import { DEFAULT_KS, labEngine, RANK_METHODS, runSweep, type SweepConfig } from './sweep.ts';
+import { prepareRanking } from './engine.ts';
 import type { RankMethod } from './types.ts';
 
 const PROBE: FlagSpecs = {
@@ -68,6 +69,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
     minPosTest: f['min-pos-test'] as number,
     fit: { C: f.C as number, classWeight: 'balanced', fitter: f.fitter as 'newton' | 'ml' },
   };
+  await prepareRanking(config.methods);
   const res = runSweep(config, {
     outDir: out, source, engine: labEngine({ timeLimitS: f['time-limit'] as number | undefined }),
     restart: Boolean(f.restart), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),

@@ -1,0 +1,162 @@
+/**
+ * Validation on ground truth: the whole chain on relu-hidden toy models at several sparsities,
+ * toy train -> harvest -> probe -> classify, and the activation-based neuron labels scored against the
+ * weight-based ones (lab/toy/neurons.ts). The test runs a small version; run the larger one with
+ *
+ *   node --import tsx probes/validate.ts [--large] [--out DIR] [--seed N]
+ *
+ * which prints the per-sparsity confusion matrices and balanced accuracies as JSON.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { harvestToy } from '../activations/harvest.ts';
+import { initBackend } from '../lab/backend.ts';
+import { trainToy, writeToyRun } from '../lab/toy/index.ts';
+import { classifyProbeRun, type ClassifyResult } from './classify.ts';
+import { COVER_SHARE, DEAD_ACT, type NeuronLabel } from './neurons.ts';
+import { storeSource, toyTruthLoader } from './source.ts';
+import { labEngine, runSweep, type SweepConfig } from './sweep.ts';
+
+export interface ValidationSpec {
+  features: number;
+  hidden: number;
+  /** Feature probabilities, one toy instance each (spread geometrically from a to b). */
+  featureProb: [number, number];
+  instances: number;
+  importanceDecay: number;
+  steps: number;
+  /** Harvested samples per instance. */
+  samples: number;
+  seed: number;
+  rotations: number;
+}
+
+export const SMALL: ValidationSpec = {
+  features: 6, hidden: 6, featureProb: [0.3, 0.03], instances: 3, importanceDecay: 0.8, steps: 2000, samples: 6000, seed: 0, rotations: 0,
+};
+
+export const LARGE: ValidationSpec = {
+  features: 20, hidden: 10, featureProb: [0.3, 0.01], instances: 6, importanceDecay: 0.9, steps: 10000, samples: 40000, seed: 0, rotations: 3,
+};
+
+export interface ValidationReport {
+  spec: ValidationSpec;
+  balanced_accuracy: number;
+  accuracy: number;
+  confusion: NonNullable<ClassifyResult['toy']>['confusion'];
+  per_instance: Array<{ hook: string; feature_prob: number; balanced_accuracy: number; accuracy: number; n: number; labels: Record<string, number> }>;
+  capacity: NonNullable<ClassifyResult['toy']>['capacity'];
+  /** Neurons where the two labels differ, with both views, for reading the disagreements. */
+  disagreements: Array<{ hook: string; neuron: number; weights: string; activations: string; features: string[] }>;
+  /** The same scoring against the bias-aware (sparse-limit) weight labels proposed for lab/toy. */
+  sparse_limit: ReturnType<typeof agreement>;
+  seconds: Record<string, number>;
+  result: ClassifyResult;
+}
+
+/** Runs the chain in workDir (toy/, acts/, probe/) and scores the labels. */
+export async function validateOnToy(spec: ValidationSpec, workDir: string, opts: { silent?: boolean } = {}): Promise<ValidationReport> {
+  await initBackend('cpu');
+  mkdirSync(workDir, { recursive: true });
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    seconds[name] = (performance.now() - t) / 1000;
+    t = performance.now();
+  };
+  const toyDir = join(workDir, 'toy');
+  const toy = await trainToy({
+    model: 'relu-hidden', features: spec.features, hidden: spec.hidden, instances: spec.instances,
+    feature_prob: spec.featureProb, importance_decay: spec.importanceDecay, steps: spec.steps, seed: spec.seed, engine: 'js',
+  });
+  writeToyRun(toyDir, toy, 'probes/validate.ts');
+  lap('toy_train');
+  const actsDir = join(workDir, 'acts');
+  await harvestToy(toyDir, { out: actsDir, seed: spec.seed, maxTokens: spec.samples, silent: opts.silent ?? true });
+  lap('harvest');
+  const source = storeSource(actsDir);
+  const config: SweepConfig = {
+    activations: source.dir, features: 'all', hooks: '*', methods: ['mean_dif'], ks: [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256],
+    ksExplicit: false, testFrac: 0.3, seed: spec.seed, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced' },
+  };
+  const probeDir = join(workDir, 'probe');
+  runSweep(config, { outDir: probeDir, source, engine: labEngine(), silent: opts.silent ?? true, restart: true });
+  lap('probe');
+  const result = classifyProbeRun(probeDir, { source, engine: labEngine(), truth: toyTruthLoader() }, { rotations: spec.rotations, seed: spec.seed });
+  lap('classify');
+  const cmp = result.toy!;
+  const probs = toy.instances.map((i) => i.feature_prob);
+  const per_instance = Object.entries(cmp.per_hook).map(([hook, v]) => {
+    const inst = Number(hook.split('.')[1]);
+    const labels: Record<string, number> = { mono: 0, poly: 0, dead: 0 };
+    for (const n of result.neurons) if (n.hook === hook) labels[n.truth_label!]!++;
+    return { hook, feature_prob: probs[inst]!, ...v, labels };
+  });
+  const disagreements = result.neurons
+    .filter((n) => n.truth_label !== n.label)
+    .map((n) => ({ hook: n.hook, neuron: n.neuron, weights: n.truth_label!, activations: n.label, features: n.features }));
+  const alt: Array<[NeuronLabel, NeuronLabel]> = [];
+  const sparseLabels = toy.instances.map((inst) => sparseLimitLabels('relu-hidden', inst.W1!, inst.b1!));
+  for (const n of result.neurons) alt.push([sparseLabels[Number(n.hook.split('.')[1])]![n.neuron]!, n.label]);
+  return {
+    sparse_limit: agreement(alt),
+    spec, balanced_accuracy: cmp.balanced_accuracy, accuracy: cmp.accuracy, confusion: cmp.confusion, per_instance,
+    capacity: cmp.capacity, disagreements, seconds, result,
+  };
+}
+
+/** Mean of ReLU over the straight segment from a to c (a uniform variable moving along it). */
+function meanReluSegment(a: number, c: number): number {
+  const lo = Math.min(a, c);
+  const hi = Math.max(a, c);
+  if (lo >= 0) return (lo + hi) / 2;
+  if (hi <= 0) return 0;
+  return (hi * hi) / (2 * (hi - lo));
+}
+
+/**
+ * The weight-based labels with the bias taken into account (proposed for lab/toy/neurons.ts): feature
+ * i's reach is what it does to the neuron on its own, E_x[ReLU(w_i x + b)] - ReLU(b) with x uniform on
+ * the feature's support ([0, 1]; [-1, 1] for abs), clipped at 0. That is the activation-based mean
+ * difference in the sparse limit, so the two definitions measure one quantity. Cover and dead
+ * thresholds as in lab/toy/neurons.ts; dead when no single feature can move the neuron by DEAD_ACT.
+ */
+export function sparseLimitLabels(model: 'relu-hidden' | 'abs', W1: number[][], b1: number[]): NeuronLabel[] {
+  return W1.map((w, k) => {
+    const b = b1[k]!;
+    const reach = w.map((v) => Math.max(0, meanReluSegment(model === 'abs' ? b - v : b, b + v) - Math.max(b, 0)));
+    const mass = reach.reduce((s, v) => s + v, 0);
+    if (mass <= DEAD_ACT) return 'dead';
+    const shares = reach.map((r) => r / mass).sort((x, y) => y - x);
+    return shares[0]! >= COVER_SHARE ? 'mono' : 'poly';
+  });
+}
+
+/** Confusion and balanced accuracy of activation labels against a given truth per neuron. */
+function agreement(pairs: Array<[NeuronLabel, NeuronLabel]>): { balanced_accuracy: number; accuracy: number; confusion: Record<NeuronLabel, Record<NeuronLabel, number>> } {
+  const L: NeuronLabel[] = ['mono', 'poly', 'dead'];
+  const confusion = Object.fromEntries(L.map((t) => [t, Object.fromEntries(L.map((p) => [p, 0]))])) as Record<NeuronLabel, Record<NeuronLabel, number>>;
+  for (const [t, p] of pairs) confusion[t][p]++;
+  const recalls = L.map((t) => L.reduce((s, p) => s + confusion[t][p], 0)).map((n, i) => (n ? confusion[L[i]!][L[i]!] / n : NaN)).filter((r) => !Number.isNaN(r));
+  return {
+    balanced_accuracy: recalls.reduce((a, b) => a + b, 0) / recalls.length,
+    accuracy: L.reduce((s, t) => s + confusion[t][t], 0) / pairs.length,
+    confusion,
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const large = argv.includes('--large');
+  const at = (flag: string) => (argv.indexOf(flag) >= 0 ? argv[argv.indexOf(flag) + 1] : undefined);
+  const spec = { ...(large ? LARGE : SMALL), seed: Number(at('--seed') ?? 0) };
+  const out = resolve(at('--out') ?? join('runs', `validate-${large ? 'large' : 'small'}-${spec.seed}`));
+  const r = await validateOnToy(spec, out, { silent: false });
+  const { result, ...report } = r;
+  void result;
+  process.stdout.write(JSON.stringify({ out, ...report }, null, 2) + '\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  await main(process.argv.slice(2));
+}
