@@ -2,7 +2,9 @@
  * Held-out Brown text for the report: the documents the lab's LM did not train on, as the LM saw them.
  * The list comes from what the LM trainer recorded beside the model; without such a record (a model
  * trained elsewhere, or none yet) a fixed 5% of the corpus, every 20th file, stands in and the report
- * says so.
+ * says so. Documents are joined by a single space: the LM's training text has no newlines (a document
+ * is its sentences joined by spaces), so a separator it never saw would cost bits that say nothing
+ * about the model.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -96,5 +98,5 @@ export function heldOutBrown(modelDir: string | undefined): HeldOut {
     if (!existsSync(path)) throw new InputError(`held-out Brown file ${id} (listed in ${rec?.source}) is not in ${dir}`, path);
     return brownDocumentText(readFileSync(path, 'utf8'));
   });
-  return { files, source: rec?.source ?? 'fallback: every 20th Brown file (no held-out list recorded beside the model)', text: texts.join('\n\n') };
+  return { files, source: rec?.source ?? 'fallback: every 20th Brown file (no held-out list recorded beside the model)', text: texts.join(' ') };
 }
