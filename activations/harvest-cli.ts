@@ -14,7 +14,7 @@ const SPECS: FlagSpecs = {
   dataset: { type: 'string', help: `feature dataset: ${DATASET_NAMES.join(', ')} (not with toy:)` },
   hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
-  context: { type: 'int', min: 2, default: 128, help: 'tokens per sequence, BOS included' },
+  context: { type: 'int', min: 2, help: "tokens per sequence, BOS included (default 128, or the model's context if shorter)" },
   aggregation: { type: 'string', choices: ['none', 'mean', 'max'], help: 'per token (none) or mean/max over each sequence (default: none for token datasets, mean for brown-genre)' },
   dtype: { type: 'string', choices: ['f32', 'f16', 'u8'], default: 'f32', help: 'stored value type' },
   quant: { type: 'string', choices: ['per-neuron', 'per-tensor'], default: 'per-neuron', help: 'u8 scale/offset granularity' },
@@ -70,7 +70,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     const model = await loadModel(checkDir(modelArg));
     try {
       const ds = makeDataset(dataset, model.tokenizer, {
-        context: f.context as number, seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
+        context: (f.context as number | undefined) ?? Math.min(128, model.config.contextLength), seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
       });
       result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
     } finally {

@@ -201,7 +201,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
       const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
       writer.appendSequence({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
     }
-    progress.update(tokens - startTokens);
+    if (tokens < opts.maxTokens) progress.update(tokens - startTokens);
   }
   progress.finish();
   return end(writer, run, t0, tokens - startTokens, resumedFromChunk);
@@ -279,7 +279,7 @@ export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOpti
     const seqIds = Int32Array.from({ length: rows }, (_, r) => done + r);
     writer.appendSequence({ rows, seqIds, positions: new Int32Array(rows), labels, values, tokens: rows });
     done += rows;
-    progress.update(done - startRows);
+    if (done < opts.maxTokens) progress.update(done - startRows);
   }
   progress.finish();
   return end(writer, run, t0, opts.maxTokens - startRows, resumedFromChunk);
