@@ -1,8 +1,10 @@
 /** `lab harvest`: a thin layer over harvestModel / harvestToy. */
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { initBackend } from '../lab/backend.ts';
 import { parseFlags, required, usage, type FlagSpecs } from '../lab/args.ts';
 import { InputError, UsageError } from '../lab/errors.ts';
+import { readJson } from '../lab/run-dir.ts';
 import { DATASET_NAMES, makeDataset, TEXT_SOURCES } from './datasets/index.ts';
 import { harvestModel, harvestToy, type HarvestOptions, type HarvestResult } from './harvest.ts';
 import { loadModel } from './models/index.ts';
@@ -67,7 +69,12 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
       throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')}; got '${dataset}'`, 'dataset');
     }
-    const model = await loadModel(checkDir(modelArg));
+    const dir = checkDir(modelArg);
+    if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'manifest.json'))) {
+      const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;
+      if (kind === 'toy') throw new UsageError(`--model ${dir} is a toy run: use --model toy:${dir} (and no --dataset)`, 'model');
+    }
+    const model = await loadModel(dir);
     try {
       const ds = makeDataset(dataset, model.tokenizer, {
         context: (f.context as number | undefined) ?? Math.min(128, model.config.contextLength), seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',

@@ -238,6 +238,8 @@ describe('lab harvest', () => {
     await expect(harvestCommand(['--model', join(tmp, 'nope'), '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/--model .*nope does not exist/);
     await expect(harvestCommand(['--model', modelDir, '--dataset', 'imdb', '--out', out])).rejects.toThrow(/--dataset must be one of brown-pos/);
     await expect(harvestCommand(['--model', modelDir, '--dataset', 'brown-pos', '--out', out, '--max-tokens', '0'])).rejects.toThrow(/--max-tokens must be >= 1/);
-    await expect(harvestCommand(['--model', `toy:${modelDir}`, '--out', out])).rejects.toThrow(/is a 'gpt2'|not a run directory|manifest/);
+    await expect(harvestCommand(['--model', `toy:${modelDir}`, '--out', out])).rejects.toThrow(/not a run directory: .*manifest\.json is missing/);
+    await expect(harvestCommand(['--model', join(tmp, 'toy'), '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/is a toy run: use --model toy:/);
+    await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/--dataset does not apply to toy/);
   });
 });
