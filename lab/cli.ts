@@ -14,6 +14,10 @@ interface Entry {
 
 /** One line per user job. A room adds its subcommands here when they land. */
 const COMMANDS: Record<string, Entry> = {
+  demo: {
+    summary: 'the main job end to end: harvest, probe, classify, toy models, HTML dashboard',
+    load: async () => (await import('./demo-cli.ts')).demoCommand,
+  },
   backend: {
     summary: 'print the active tfjs backend and why each other one is not active',
     load: async () => (await import('./backend-cli.ts')).backendCommand,
@@ -41,6 +45,10 @@ const COMMANDS: Record<string, Entry> = {
   report: {
     summary: 'write one self-contained HTML dashboard for any mix of run directories',
     load: async () => (await import('../results/report-cli.ts')).reportCommand,
+  },
+  lm: {
+    summary: 'train the lab\'s own GPT-2 on the Brown corpus (train) and score a checkpoint on its held-out split (eval)',
+    load: async () => (await import('./lm/cli.ts')).lmCommand,
   },
   compress: {
     summary: 'compress a file losslessly with a language model (--report: bits/byte vs gzip, xz, zstd)',
