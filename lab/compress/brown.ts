@@ -50,11 +50,13 @@ function findIds(v: unknown, depth = 0): string[] | undefined {
 /** The recorded held-out list for a model folder, if the trainer left one. */
 export function recordedHeldOut(modelDir: string): { files: string[]; source: string } | undefined {
   const candidates = [
+    join(modelDir, 'held-out-documents.json'),
     join(modelDir, 'held-out.json'),
     join(modelDir, 'heldout.json'),
     join(modelDir, 'manifest.json'),
     join(modelDir, 'lab-lm.json'),
-    join(modelDir, '..', 'held-out.json'),
+    join(modelDir, '..', 'held-out-documents.json'),
+    join(modelDir, '..', '..', 'held-out-documents.json'),
   ];
   for (const path of candidates) {
     if (!existsSync(path)) continue;

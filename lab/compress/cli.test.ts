@@ -85,6 +85,8 @@ describe('lab compress / decompress', () => {
     const lines = readFileSync(join(out, 'checkpoints.csv'), 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(/^checkpoint,step,bytes,tokens,held_out_loss_nats_per_token,model_bits_per_byte,coder_bits_per_byte/);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['step-5', 'step-20', 'final']);
+    expect(lines[0]).toMatch(/,recorded_held_out_subset_loss$/);
+    expect(lines[1]).toMatch(/,5\.5$/); // the trainer's own figure, beside ours
     for (const l of lines.slice(1)) {
       const [, , bytes, tokens, loss, modelBpb] = l.split(',').map(Number);
       expect(bytes).toBe(150);

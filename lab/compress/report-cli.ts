@@ -18,8 +18,8 @@ import { BASELINES, measure, toCsv, toTable, toolSize, type ReportInput, type Re
 const SPECS: FlagSpecs = {
   model: { type: 'string', help: "model folder or 'default' (lab/lm/default-model)", default: 'default' },
   checkpoints: { type: 'string', help: 'a training run folder: one row per DIR/checkpoints/step-N (and DIR itself)' },
-  'max-bytes': { type: 'int', help: 'cap on the bytes of each input (its first N bytes)', default: 40000, min: 1 },
-  'checkpoint-bytes': { type: 'int', help: 'cap on the held-out bytes coded per checkpoint', default: 12000, min: 1 },
+  'max-bytes': { type: 'int', help: 'cap on the bytes of each input (its first N bytes)', default: 12000, min: 1 },
+  'checkpoint-bytes': { type: 'int', help: 'cap on the held-out bytes coded per checkpoint', default: 6000, min: 1 },
   'no-brown': { type: 'boolean', help: 'skip the held-out Brown text (only the FILES given)' },
   'no-decompress': { type: 'boolean', help: 'skip the decompression check and its speed' },
   context: { type: 'int', help: "window length (default: the model's)", min: 4 },
@@ -188,6 +188,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
           held_out_loss_nats_per_token: r.held_out_loss_nats_per_token, model_bits_per_byte: r.model_bits_per_byte,
           coder_bits_per_byte: r.coder_bits_per_byte, coder_over_model_pct: r.coder_over_model_pct,
           gzip_bits_per_byte: r.gzip_bits_per_byte, xz_bits_per_byte: r.xz_bits_per_byte, zstd_bits_per_byte: r.zstd_bits_per_byte,
+          recorded_held_out_subset_loss: ck.recordedLoss,
         });
       } finally {
         model.dispose();

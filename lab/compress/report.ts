@@ -134,7 +134,9 @@ export function toCsv<T extends object>(rows: T[]): string {
 /** A fixed-width text table of selected columns. */
 export function toTable<T extends object>(rows: T[], cols: [keyof T & string, string][]): string {
   const fmt = (v: unknown) =>
-    typeof v === 'number' ? (Number.isNaN(v) ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)) : String(v);
+    typeof v === 'number'
+      ? Number.isNaN(v) ? '-' : Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)
+      : String(v);
   const cells = rows.map((r) => cols.map(([k]) => fmt(r[k])));
   const widths = cols.map(([, h], i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((x, i) => x.padStart(widths[i]!)).join('  ');
