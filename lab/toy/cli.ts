@@ -6,6 +6,8 @@ import { UsageError } from '../errors.ts';
 import { Progress } from '../progress.ts';
 import { parseFeatureProb, TOY_ENGINES, TOY_MODELS, type ToyConfig } from './config.ts';
 import { toyJson, writeToyRun } from './run.ts';
+import { geomGrid, phaseCsv, phaseMap, sweepToy } from './sweep.ts';
+import { RunDir } from '../run-dir.ts';
 import { trainToy, type ToyResult } from './train.ts';
 
 const COMMON: FlagSpecs = {
@@ -41,11 +43,12 @@ Example: lab toy train --model relu-out --features 5 --hidden 2 --instances 10 -
 export async function toyCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'train') return trainCommand(rest);
+  if (sub === 'sweep') return sweepCommand(rest);
   if (sub === undefined || sub === '--help' || sub === 'help' || sub === '-h') {
-    process.stdout.write('usage: lab toy train [flags]   (lab toy train --help)\n');
+    process.stdout.write('usage: lab toy train|sweep [flags]   (lab toy train --help, lab toy sweep --help)\n');
     return sub === undefined ? 2 : 0;
   }
-  throw new UsageError(`unknown toy subcommand '${sub}' (train)`);
+  throw new UsageError(`unknown toy subcommand '${sub}' (train, sweep)`);
 }
 
 /** The ToyConfig fields shared by train and sweep, from parsed flags. */
@@ -115,4 +118,49 @@ export function table(r: ToyResult): string {
   const c = r.config;
   const title = `${c.model} n=${c.features} m=${c.hidden} steps=${c.steps} batch=${c.batch} lr=${c.lr} seed=${c.seed} engine=${r.engine}${r.backend ? `/${r.backend}` : ''} (${r.train_seconds.toFixed(1)}s)`;
   return [title, fmt(head), ...rows.map(fmt)].join('\n');
+}
+
+const { engine: _engine, ...SWEEP_COMMON } = COMMON;
+const SWEEP: FlagSpecs = {
+  ...SWEEP_COMMON,
+  features: { type: 'int', help: 'n, input features (the last one gets the relative importance)', min: 2, default: 2 },
+  hidden: { type: 'int', help: 'm, hidden dimensions', min: 1, default: 1 },
+  probs: { type: 'numbers', help: 'feature probabilities (default: 9 from 1 to 0.01, geometric)' },
+  'relative-importance': { type: 'numbers', help: 'importance of the last feature (default: 9 from 0.1 to 10, geometric)' },
+  restarts: { type: 'int', help: 'restarts per cell; the lowest loss is kept', min: 1, default: 3 },
+  steps: { type: 'int', help: 'training steps', min: 0, default: 5000 },
+};
+
+const SWEEP_SUMMARY = `Phase diagram (Elhage et al. 2022): over feature probability x the last feature's relative importance,
+is the last feature dropped, given a dedicated dimension, or stored in superposition? Writes phase.csv with --out.
+Example (the paper's n=2, m=1): lab toy sweep --features 2 --hidden 1 --out runs/phase`;
+
+async function sweepCommand(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, SWEEP);
+  if (parsed.flags.help) {
+    process.stdout.write(usage('toy sweep', SWEEP_SUMMARY, SWEEP) + '\n');
+    return 0;
+  }
+  if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  const f = parsed.flags;
+  const { importance: _i, importance_decay: _d, engine: _e, ...base } = commonConfig({ ...parsed, flags: { ...f, engine: 'js' } });
+  if (f.model === 'relu-hidden' || f.model === 'abs') throw new UsageError('--model: phase diagrams are defined for linear and relu-out', 'model');
+  const sc = {
+    base,
+    probs: (f.probs as number[] | undefined) ?? geomGrid(1, 0.01, 9),
+    relative_importance: (f['relative-importance'] as number[] | undefined) ?? geomGrid(0.1, 10, 9),
+    restarts: f.restarts as number,
+  };
+  const progress = new Progress({ label: 'toy sweep', total: sc.relative_importance.length * base.steps, unit: 'steps', silent: Boolean(f.quiet) });
+  const t0 = performance.now();
+  const rows = await sweepToy(sc, (d, total) => (d < total ? progress.update(d) : undefined));
+  progress.finish();
+  if (f.out) {
+    const run = RunDir.begin(f.out as string, { kind: 'toy-sweep', seed: base.seed, config: { ...sc }, backend: 'js', command: ['lab', 'toy', 'sweep', ...argv].join(' ') });
+    run.write('phase.csv', phaseCsv(rows));
+    run.timing('train_s', (performance.now() - t0) / 1000);
+    run.finish();
+  }
+  process.stdout.write(f.json ? JSON.stringify({ config: sc, rows }) + '\n' : phaseMap(rows) + '\n');
+  return 0;
 }

@@ -14,4 +14,6 @@ export type { FeatureGroup } from './geometry.ts';
 export { neuronLabels, COVER_SHARE, DEAD_ACT } from './neurons.ts';
 export type { NeuronInfo, NeuronLabel } from './neurons.ts';
 export { forward } from './kernels.ts';
+export { sweepToy, phaseCsv, phaseMap, phaseOf, geomGrid, DEDICATED_D } from './sweep.ts';
+export type { SweepConfig, PhaseRow, Phase } from './sweep.ts';
 export type { ModelSpec } from './layout.ts';
