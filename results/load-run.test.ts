@@ -41,7 +41,9 @@ describe('loadRun', () => {
     expect(loadRun(dirs.probe!).tables.sweep!.numRows()).toBe(17);
     const c = loadRun(dirs.classify!);
     expect(c.tables.classify_neurons!.numRows()).toBe(13);
-    expect(c.tables.classify_features!.numRows()).toBe(2);
+    expect(c.tables.classify_features!.numRows()).toBe(4);
+    expect(c.tables.toy_confusion!.numRows()).toBe(9);
+    expect(c.facts.balanced_accuracy).toBeCloseTo(0.9444, 4);
     const h = loadRun(dirs.harvest!);
     expect(h.tables.harvest_hooks!.objects()).toMatchObject([{ hook: 'blocks.0.mlp.hook_post', rows: 12, neurons: 6 }]);
     // Three sequences, each with a noun at token 0; one verb at token 1 of sequence 0.

@@ -5,7 +5,7 @@
  *   toy        toy_instances, toy_features, toy_geometry (m = 2), toy_neuron_features (relu-hidden, abs)
  *   toy-sweep  phase
  *   probe      sweep
- *   classify   classify_features, classify_neurons (+ any confusion tables it wrote)
+ *   classify   classify_features, classify_neurons, toy_confusion (weights x activations, from classify.json)
  *   harvest    harvest_hooks (one row per hook: rows, neurons, dtype), harvest_features (positives per feature)
  *
  * A missing, malformed or partial run directory is an InputError naming the file at fault.
@@ -131,6 +131,19 @@ function loadClassify(run: LoadedRun): void {
   }
   if (features) run.tables.classify_features = features;
   if (neurons) run.tables.classify_neurons = neurons;
+  // classify.json holds the comparison with the toy model's weight-based labels, when the source was a toy.
+  const path = join(run.dir, 'classify.json');
+  if (!existsSync(path)) return;
+  const res = readJson<{ toy?: { confusion?: Record<string, Record<string, number>>; balanced_accuracy?: number; accuracy?: number } }>(path);
+  const toy = res?.toy;
+  if (!toy?.confusion) return;
+  const rows = [];
+  for (const [weights, byAct] of Object.entries(toy.confusion)) {
+    for (const [activations, count] of Object.entries(byAct)) rows.push({ weights, activations, count });
+  }
+  run.tables.toy_confusion = aq.from(rows);
+  if (typeof toy.balanced_accuracy === 'number') run.facts.balanced_accuracy = +toy.balanced_accuracy.toFixed(4);
+  if (typeof toy.accuracy === 'number') run.facts.accuracy = +toy.accuracy.toFixed(4);
 }
 
 /** Stacks one table from several runs, adding a `run` column so charts can tell them apart. */

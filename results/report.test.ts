@@ -37,19 +37,27 @@ describe('lab report', () => {
     expect(html.match(/<section class="run"/g)).toHaveLength(6);
     const ids = [...html.matchAll(/data-chart="([a-z_0-9]+)"/g)].map((m) => m[1]);
     // toy (m=2): geometry, norms, dimensionality, capacity, totals; toy with neurons: the same but geometry
-    // plus its weight-share heatmap and label counts; sweep: phase; probe: F1 vs k; classify: heatmap, counts.
+    // plus its weight-share heatmap and label counts; sweep: phase; probe: F1 vs k; classify: a heatmap per
+    // layer, label counts and the confusion matrix against the toy's weight-based labels.
     expect(ids).toEqual([
       'toy_geometry', 'norm_interference', 'dimensionality', 'capacity', 'total_capacity',
       'norm_interference', 'dimensionality', 'capacity', 'total_capacity', 'selectivity', 'label_counts',
-      'phase', 'f1_vs_k', 'selectivity', 'label_counts',
+      'phase', 'f1_vs_k', 'selectivity', 'selectivity', 'label_counts', 'confusion',
     ]);
     const all = svgs(html);
     expect(all).toHaveLength(ids.length);
     for (const s of all) expect(parseXml(s).tag).toBe('svg');
+    const chart = (i: number) => parseXml(all[i]!);
     // The classify run's counts: layer 0 has 3 mono, 2 poly, 1 dead; layer 1 the same plus one dead.
-    const counts = markItems(parseXml(all[14]!), 'label_bars').map((b) => b.attrs['aria-label']);
+    const counts = markItems(chart(15), 'label_bars').map((b) => b.attrs['aria-label']);
     expect(counts).toHaveLength(6);
     expect(counts.some((l) => /blocks\.1\.mlp\.hook_post.*label: dead.*count: 2/.test(l ?? ''))).toBe(true);
+    // Heatmaps: 6 neurons x 2 features in layer 0, 7 x 2 in layer 1; the confusion matrix 3 x 3 with its counts.
+    expect(markItems(chart(13), 'selectivity_cells')).toHaveLength(12);
+    expect(markItems(chart(14), 'selectivity_cells')).toHaveLength(14);
+    expect(markItems(chart(16), 'confusion_cells')).toHaveLength(9);
+    const texts = markItems(chart(16), 'confusion_counts').map((n) => Number(/count: (\d+)/.exec(n.attrs['aria-label'] ?? '')?.[1]));
+    expect(texts.reduce((a, b) => a + b, 0)).toBe(13);
   });
 
   it('is self-contained: no scripts, no external URLs, no web fonts', () => {
@@ -112,7 +120,7 @@ describe('the report in headless Chromium', () => {
       expect(requests).toEqual([url]);
       // Every inline SVG parsed as SVG in the browser and has a drawn size.
       const sizes = await page.$$eval('figure svg', (els) => els.map((e) => (e as SVGSVGElement).getBoundingClientRect().width));
-      expect(sizes).toHaveLength(15);
+      expect(sizes).toHaveLength(17);
       for (const w of sizes) expect(w).toBeGreaterThan(50);
       const png = await page.screenshot({ fullPage: false });
       // Decode the screenshot in a blank page and measure its grey-level variance: a blank page has none.

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import * as aq from 'arquero';
 import { RunDir } from '../lab/run-dir.ts';
 import { StoreWriter } from '../activations/store/index.ts';
+import { classifyTables } from '../probes/cli.ts';
+import type { ClassifyResult } from '../probes/classify.ts';
 import { tableToCsv, writeRunTable } from './table-io.ts';
 import type { ToyInstance } from './toy-tables.ts';
 
@@ -68,23 +70,40 @@ export function writeProbeFixture(dir: string): void {
   run.finish();
 }
 
-/** Neuron labels for two layers and per-feature classification. */
+/**
+ * A classify run of two layers written by probes/cli.ts's own table writer (so a change in its format
+ * shows up here): layer 0 has 3 mono, 2 poly, 1 dead neurons; layer 1 the same plus one dead. Its
+ * classify.json carries a toy confusion matrix.
+ */
 export function writeClassifyFixture(dir: string): void {
-  const neurons = [];
-  const labels = ['mono', 'mono', 'poly', 'dead', 'mono', 'poly'];
-  for (const hook of ['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post']) {
-    labels.forEach((label, neuron) => {
-      neurons.push({ hook, neuron, label, sel_is_noun: label === 'dead' ? 0 : neuron / 6, sel_is_verb: label === 'poly' ? 0.5 : 0.1 });
-    });
-  }
-  neurons.push({ hook: 'blocks.1.mlp.hook_post', neuron: 6, label: 'dead', sel_is_noun: 0, sel_is_verb: 0 });
-  const features = [
-    { feature: 'is_noun', hook: 'blocks.0.mlp.hook_post', best_f1: 0.9, dedicated: true, k_star: 1, f1_gain: 0 },
-    { feature: 'is_verb', hook: 'blocks.0.mlp.hook_post', best_f1: 0.8, dedicated: false, k_star: 4, f1_gain: 0.3 },
-  ];
+  const labels = ['mono', 'mono', 'poly', 'dead', 'mono', 'poly'] as const;
+  const hooks = ['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post'];
+  const features = hooks.flatMap((hook) => [
+    { feature: 'is_noun', hook, status: 'ok', skip_reason: '', best_f1: 0.9, best_method: 'mean_dif', best_k: 1, f1_k1: 0.9, k1_neuron: 0, dedicated: true, k_star: 1, f1_k_star: 0.9, f1_gain: 0, capacity: 0.8, toy_capacity: null, neuron_f1: 0.9, rotated_f1_mean: 0.5, rotated_f1_max: 0.6, privilege: 0.4 },
+    { feature: 'is_verb', hook, status: 'ok', skip_reason: '', best_f1: 0.8, best_method: 'l1', best_k: 4, f1_k1: 0.5, k1_neuron: 2, dedicated: false, k_star: 4, f1_k_star: 0.8, f1_gain: 0.3, capacity: 0.4, toy_capacity: null, neuron_f1: 0.5, rotated_f1_mean: 0.4, rotated_f1_max: 0.45, privilege: 0.1 },
+  ]);
+  const neurons = hooks.flatMap((hook, h) =>
+    [...labels, ...(h === 1 ? (['dead'] as const) : [])].map((label, neuron) => {
+      const shares = label === 'dead' ? [0, 0] : label === 'poly' ? [0.5, 0.5] : neuron % 2 === 0 ? [0.9, 0.1] : [0.1, 0.9];
+      return {
+        hook, neuron, label, truth_label: null, features: label === 'dead' ? [] : label === 'poly' ? ['is_noun', 'is_verb'] : [shares[0]! > 0.5 ? 'is_noun' : 'is_verb'],
+        shares, max_share: Math.max(...shares), response_mass: label === 'dead' ? 0 : 1, active_frac: label === 'dead' ? 0 : 0.3,
+        max_activation: label === 'dead' ? 0 : 2, top_feature: 'is_noun', top_diff: 0.5, top_z: 3,
+      };
+    }),
+  );
+  const res = {
+    features, neurons, privileged: [],
+    toy: {
+      confusion: { mono: { mono: 5, poly: 1, dead: 0 }, poly: { mono: 0, poly: 3, dead: 0 }, dead: { mono: 0, poly: 0, dead: 4 } },
+      balanced_accuracy: 0.9444, accuracy: 12 / 13, n_neurons: 13, per_hook: {}, capacity: { pearson: 0.9, mean_abs_diff: 0.05 },
+    },
+  } as unknown as ClassifyResult;
+  const tables = classifyTables(res);
   const run = RunDir.begin(dir, { kind: 'classify', seed: 0, config: { probes: 'runs/probe' } });
-  writeRunTable(run, 'neurons', aq.from(neurons));
-  writeRunTable(run, 'features', aq.from(features));
+  run.write('features.csv', tables.features);
+  run.write('neurons.csv', tables.neurons);
+  run.writeJson('classify.json', res);
   run.finish();
 }
 

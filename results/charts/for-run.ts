@@ -6,12 +6,15 @@ import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { LoadedRun } from '../load-run.ts';
 import { phaseChart } from './phase.ts';
-import { f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
+import { confusionChart, f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
 import type { ChartSpec } from './render.ts';
 import { capacityChart, dimensionalityChart, normInterferenceChart, toyGeometryChart, totalCapacityChart } from './toy.ts';
 
+/** A classify run over many hooks gets a heatmap for the first few only (all of them are in neurons.csv). */
+export const MAX_HEATMAP_LAYERS = 4;
+
 export interface NamedChart {
-  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts. */
+  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, confusion. */
   id: string;
   title: string;
   spec: ChartSpec;
@@ -23,26 +26,45 @@ function firstColumn(t: ColumnTable, names: string[]): string | undefined {
 }
 
 /**
- * A classify run's per-neuron table in long form (neuron, feature, selectivity). It may already be long,
- * or wide with one `sel_<feature>` / `selectivity_<feature>` column per feature.
+ * A classify run's per-neuron table in long form (hook, neuron, feature, selectivity). probes/cli.ts
+ * writes `selectivity` as space-separated `feature:share` pairs (positive shares only); a table may also
+ * be long already, or wide with one `sel_<feature>` column per feature. Features a neuron has no share
+ * of get 0, so the heatmap has no holes.
  */
 export function selectivityLong(neurons: ColumnTable): ColumnTable | undefined {
   const cols = neurons.columnNames();
   if (cols.includes('feature') && cols.includes('selectivity')) return neurons;
+  const rows = neurons.objects() as Record<string, unknown>[];
+  const keep = cols.filter((c) => ['hook', 'layer', 'neuron', 'label', 'truth_label'].includes(c));
+  const parsed: { base: Record<string, unknown>; shares: Map<string, number> }[] = [];
   const wide = cols.filter((c) => c.startsWith('sel_') || c.startsWith('selectivity_'));
-  if (wide.length === 0) return undefined;
-  const keep = cols.filter((c) => !wide.includes(c));
-  const rows: Record<string, unknown>[] = [];
-  for (const r of neurons.objects() as Record<string, unknown>[]) {
-    for (const c of wide) {
+  if (wide.length > 0) {
+    for (const r of rows) parsed.push({ base: r, shares: new Map(wide.map((c) => [c.replace(/^sel(ectivity)?_/, ''), Number(r[c])])) });
+  } else if (cols.includes('selectivity')) {
+    for (const r of rows) {
+      const shares = new Map<string, number>();
+      for (const pair of String(r.selectivity ?? '').split(/\s+/)) {
+        const at = pair.lastIndexOf(':');
+        if (at > 0) shares.set(pair.slice(0, at), Number(pair.slice(at + 1)));
+      }
+      parsed.push({ base: r, shares });
+    }
+  } else {
+    return undefined;
+  }
+  const features = [...new Set(parsed.flatMap((p) => [...p.shares.keys()]))].sort();
+  if (features.length === 0) return undefined;
+  const out: Record<string, unknown>[] = [];
+  for (const p of parsed) {
+    for (const feature of features) {
       const row: Record<string, unknown> = {};
-      for (const k of keep) row[k] = r[k];
-      row.feature = c.replace(/^sel(ectivity)?_/, '');
-      row.selectivity = r[c];
-      rows.push(row);
+      for (const k of keep) row[k] = p.base[k];
+      row.feature = feature;
+      row.selectivity = p.shares.get(feature) ?? 0;
+      out.push(row);
     }
   }
-  return aq.from(rows);
+  return aq.from(out);
 }
 
 export function chartsFor(run: LoadedRun): NamedChart[] {
@@ -65,14 +87,19 @@ export function chartsFor(run: LoadedRun): NamedChart[] {
   if (t.sweep) add('f1_vs_k', 'F1 against k', f1VsKChart(t.sweep));
   if (t.classify_neurons) {
     const long = selectivityLong(t.classify_neurons);
-    const neuronCol = long ? firstColumn(long, ['neuron', 'unit', 'index']) : undefined;
-    if (long && neuronCol) add('selectivity', 'Neuron x feature selectivity', selectivityHeatmap(long, { neuron: neuronCol }));
     const layer = firstColumn(t.classify_neurons, ['layer', 'hook']);
-    const label = firstColumn(t.classify_neurons, ['label']);
-    if (label) {
-      const perNeuron = long === t.classify_neurons && neuronCol ? t.classify_neurons.dedupe(...[layer, neuronCol].filter((c): c is string => !!c)) : t.classify_neurons;
-      add('label_counts', 'Mono / poly / dead per layer', labelCountsChart(perNeuron, { layer: layer ?? 'hook', label }));
+    if (long && long.columnNames().includes('neuron')) {
+      // One heatmap per layer: neuron indices are per layer, and layers have thousands of them.
+      const layers = layer ? [...new Set(long.array(layer) as string[])] : [undefined];
+      for (const l of layers.slice(0, MAX_HEATMAP_LAYERS)) {
+        const part = l === undefined || !layer ? long : long.filter(aq.escape((d: Record<string, unknown>) => d[layer] === l));
+        add('selectivity', `Neuron x feature selectivity${l === undefined ? '' : ` (${l})`}`,
+          selectivityHeatmap(part, { title: `Neuron x feature selectivity${l === undefined ? '' : `: ${l}`}` }));
+      }
     }
+    const label = firstColumn(t.classify_neurons, ['label']);
+    if (label) add('label_counts', 'Mono / poly / dead per layer', labelCountsChart(t.classify_neurons, { layer: layer ?? 'hook', label }));
   }
+  if (t.toy_confusion) add('confusion', 'Labels from activations against labels from weights', confusionChart(t.toy_confusion));
   return out;
 }

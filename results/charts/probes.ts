@@ -139,3 +139,35 @@ export function labelCountsChart(neurons: ColumnTable, opts: { layer?: string; l
     },
   } as ChartSpec;
 }
+
+/**
+ * A confusion matrix of neuron labels: rows the weight-based truth (toy models), columns the labels read
+ * from activations, each cell its count. Input: one row per (truth, predicted, count).
+ */
+export function confusionChart(confusion: ColumnTable): ChartSpec {
+  const order = ['mono', 'poly', 'dead'];
+  const values = rowsOf(confusion);
+  const encoding = {
+    x: { field: 'activations', type: 'nominal', sort: order, title: 'label from activations', axis: { orient: 'top', labelAngle: 0 } },
+    y: { field: 'weights', type: 'nominal', sort: order, title: 'label from weights' },
+  };
+  return {
+    $schema: SCHEMA,
+    title: 'Neuron labels: activations against weights',
+    data: { values },
+    width: { step: 56 },
+    height: { step: 32 },
+    layer: [
+      {
+        name: 'confusion_cells',
+        mark: 'rect',
+        encoding: { ...encoding, color: { field: 'count', type: 'quantitative', scale: { scheme: 'greens' }, legend: null } },
+      },
+      {
+        name: 'confusion_counts',
+        mark: { type: 'text', fontSize: 12 },
+        encoding: { ...encoding, text: { field: 'count', type: 'quantitative' } },
+      },
+    ],
+  } as ChartSpec;
+}

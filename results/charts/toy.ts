@@ -105,6 +105,8 @@ export function dimensionalityChart(features: ColumnTable, instances: ColumnTabl
   const xMin = Math.min(...xs, 1);
   const xMax = Math.max(...xs, 2);
   const guides = STICKY_FRACTIONS.map((f) => ({ ...f, inv_density: xMax }));
+  // D_i <= 1 always, but m/||W||_F^2 exceeds 1 when features are shrunk (relu-hidden models do this).
+  const yMax = Math.max(1.1, ...instanceRows.map((r) => Number(r.dims_per_feature) * 1.05).filter(Number.isFinite));
   const x = { field: 'inv_density', type: 'quantitative', scale: { type: 'log', domain: [xMin, xMax] }, title: '1 / (1 - S)' } as const;
   return {
     $schema: SCHEMA,
@@ -136,7 +138,7 @@ export function dimensionalityChart(features: ColumnTable, instances: ColumnTabl
         mark: { type: 'point', filled: true, opacity: 0.7, size: 30 },
         encoding: {
           x,
-          y: { field: 'dimensionality', type: 'quantitative', title: 'D_i (points), m/||W||_F^2 (line)', scale: { domain: [0, 1.1] } },
+          y: { field: 'dimensionality', type: 'quantitative', title: 'D_i (points), m/||W||_F^2 (line)', scale: { domain: [0, yMax] } },
           color: { field: 'feature', type: 'nominal' },
           tooltip: [{ field: 'instance' }, { field: 'feature' }, { field: 'dimensionality', format: '.3f' }, probLabel],
         },
