@@ -136,6 +136,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     const run = RunDir.begin(f.out as string, { kind: 'classify', seed: options.seed, config: { probes: resolve(probes), ...options }, command: ['lab', 'classify', ...argv].join(' ') });
     run.write('features.csv', tables.features);
     run.write('neurons.csv', tables.neurons);
+    run.write('selectivity.csv', tables.selectivity);
     run.writeJson('classify.json', res);
     run.finish();
   }
@@ -145,23 +146,36 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 }
 
 /** features.csv and neurons.csv (list columns space-separated; selectivity as feature:share pairs). */
-export function classifyTables(res: ClassifyResult): { features: string; neurons: string } {
+export function classifyTables(res: ClassifyResult): { features: string; neurons: string; selectivity: string } {
   const features = aq.toCSV(aq.from(res.features));
+  const long: Array<Record<string, unknown>> = [];
+  for (const n of res.neurons) {
+    const names = probedFeatures(n.hook, res);
+    names.forEach((f, i) => long.push({
+      hook: n.hook, neuron: n.neuron, feature: f, selectivity: n.shares[i], response: n.responses[i], z: n.z[i], label: n.label, truth_label: n.truth_label,
+    }));
+  }
+  const selectivityCsv = aq.toCSV(aq.from(long));
   const neurons = aq.toCSV(aq.from(res.neurons.map((n) => {
-    const { shares, features: carried, ...rest } = n;
-    void shares;
+    const { shares, responses, z, features: carried, ...rest } = n;
+    void shares, void responses, void z;
     return {
       ...rest,
       features: carried.join(' '),
       selectivity: selectivity(n, res).map(([f, s]) => `${f}:${+s.toFixed(4)}`).join(' '),
     };
   })).select('hook', 'neuron', 'label', 'truth_label', 'features', 'selectivity', 'max_share', 'response_mass', 'active_frac', 'max_activation', 'top_feature', 'top_diff', 'top_z'));
-  return { features, neurons };
+  return { features, neurons, selectivity: selectivityCsv };
+}
+
+/** The features a hook's neuron shares are indexed by: those the sweep could probe, in sweep order. */
+function probedFeatures(hook: string, res: ClassifyResult): string[] {
+  return res.features.filter((f) => f.hook === hook && f.status === 'ok').map((f) => f.feature);
 }
 
 /** (feature, share) pairs with a positive share, largest first. */
 function selectivity(n: ClassifyResult['neurons'][number], res: ClassifyResult): Array<[string, number]> {
-  const names = res.features.filter((f) => f.hook === n.hook && f.status === 'ok').map((f) => f.feature);
+  const names = probedFeatures(n.hook, res);
   return n.shares.map((s, i) => [names[i]!, s] as [string, number]).filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
 }
 

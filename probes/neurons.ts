@@ -108,6 +108,9 @@ export interface NeuronRow {
   features: string[];
   /** Share of the positive response per feature (same order as NeuronResponses.features). */
   shares: number[];
+  /** Mean difference r_nf and its Welch z per feature (same order). */
+  responses: number[];
+  z: number[];
   max_share: number;
   /** Positive response mass sum_f r+_nf (activation units). */
   response_mass: number;
@@ -134,7 +137,9 @@ export function labelNeurons(hook: string, resp: NeuronResponses, t: NeuronThres
     const shares = pos.map((r) => (mass > 0 ? r / mass : 0));
     const maxShare = Math.max(0, ...shares);
     const base = {
-      hook, neuron: n, shares, max_share: maxShare, response_mass: mass,
+      hook, neuron: n, shares,
+      responses: Array.from(resp.diff.subarray(n * F, (n + 1) * F)),
+      z: Array.from(resp.z.subarray(n * F, (n + 1) * F), (v) => (Number.isFinite(v) ? v : v > 0 ? 1e308 : -1e308)), max_share: maxShare, response_mass: mass,
       active_frac: resp.activeFrac[n]!, max_activation: resp.maxAct[n]!,
       top_feature: top >= 0 ? resp.features[top]! : '', top_diff: top >= 0 ? resp.diff[n * F + top]! : 0,
       top_z: top >= 0 ? resp.z[n * F + top]! : 0,
