@@ -66,14 +66,20 @@ export async function loadModel(dir: string): Promise<LanguageModel> {
           weights.set(name, tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape));
         }
         const model = createGpt2(cfg, weights, { trainable: false });
-        return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, model.params, () => model.dispose());
+        const unembedT = tf.transpose(model.params.unembed);
+        const release = () => {
+          unembedT.dispose();
+          model.dispose();
+        };
+        return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, { ...model.params, unembedT }, release);
       } finally {
         tf.dispose([...weights.values()]);
       }
     }
     const shapes = neoxTensorShapes(cfg);
     const params = neoxParams(cfg, (name) => reader.read(name, shapes.get(name)!, cfg.weightDtype));
-    const all = [params.embed, params.unembed, params.lnfg, params.lnfb, ...params.layers.flatMap((l) => Object.values(l) as tf.Tensor[])];
+    params.unembedT = tf.transpose(params.unembed);
+    const all = [params.embed, params.unembed, params.unembedT, params.lnfg, params.lnfb, ...params.layers.flatMap((l) => Object.values(l) as tf.Tensor[])];
     return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, params, () => tf.dispose([...new Set(all)]));
   } finally {
     reader.close();

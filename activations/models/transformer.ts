@@ -41,8 +41,10 @@ export interface Params {
   layers: LayerParams[];
   lnfg: tf.Tensor1D;
   lnfb: tf.Tensor1D;
-  /** [vocab, d], used transposed; the embedding itself when tied. */
+  /** [vocab, d]; the embedding itself when tied. */
   unembed: tf.Tensor2D;
+  /** [d, vocab]: unembed transposed once, for inference; absent while training (then transposed per pass). */
+  unembedT?: tf.Tensor2D;
 }
 
 /** Per-layer keys and values [batch, heads, length, dHead]. */
@@ -110,9 +112,10 @@ function activation(x: tf.Tensor, kind: TransformerConfig['activation']): tf.Ten
     case 'gelu':
       return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
     case 'gelu_tanh': {
-      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's gelu_new
-      const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-      return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+      // GPT-2's gelu_new, 0.5 x (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3), written as
+      // x * sigmoid(2z): the same function in fewer ops, and without tf.pow (slow on wasm).
+      const c = 2 * Math.sqrt(2 / Math.PI);
+      return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), c * 0.044715), c))));
     }
   }
 }
@@ -150,6 +153,31 @@ function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, r: numb
   const out = tf.add(tf.mul(rot, c), tf.mul(rotated, s));
   if (r === dh) return out as tf.Tensor4D;
   return tf.concat([out, tf.slice(x, [0, 0, 0, r], [B, S, H, dh - r])], 3) as tf.Tensor4D;
+}
+
+/**
+ * Attention scores [B, H, S, T] as one 2D matMul per (batch, head): tfjs-wasm's batched matMul runs
+ * several times slower than its 2D kernel, and transposeB slower still, so K is transposed once.
+ */
+function headScores(q: tf.Tensor4D, kh: tf.Tensor4D, B: number, H: number, S: number, T: number, dh: number): tf.Tensor4D {
+  const q2 = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H * S, dh]) as tf.Tensor2D;
+  const kT = tf.reshape(tf.transpose(kh, [0, 1, 3, 2]), [B * H * dh, T]) as tf.Tensor2D;
+  const parts: tf.Tensor2D[] = [];
+  for (let i = 0; i < B * H; i++) {
+    parts.push(tf.matMul(tf.slice(q2, [i * S, 0], [S, dh]), tf.slice(kT, [i * dh, 0], [dh, T])));
+  }
+  return tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts, 0), [B, H, S, T]) as tf.Tensor4D;
+}
+
+/** pattern [B, H, S, T] x values [B, H, T, dh] -> [B, H, S, dh], per (batch, head) like headScores. */
+function headMix(pattern: tf.Tensor4D, vh: tf.Tensor4D, B: number, H: number, S: number, T: number, dh: number): tf.Tensor4D {
+  const p2 = tf.reshape(pattern, [B * H * S, T]) as tf.Tensor2D;
+  const v2 = tf.reshape(vh, [B * H * T, dh]) as tf.Tensor2D;
+  const parts: tf.Tensor2D[] = [];
+  for (let i = 0; i < B * H; i++) {
+    parts.push(tf.matMul(tf.slice(p2, [i * S, 0], [S, T]), tf.slice(v2, [i * T, 0], [T, dh])));
+  }
+  return tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts, 0), [B, H, S, dh]) as tf.Tensor4D;
 }
 
 /** Additive causal mask [seq, total] for queries at positions offset.. over keys 0..total-1. */
@@ -219,11 +247,9 @@ export function transformerForward(cfg: TransformerConfig, p: Params, ids: tf.Te
           newK.push(tf.keep(kh));
           newV.push(tf.keep(vh));
         }
-        const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H, S, dh]) as tf.Tensor3D;
-        const scores3 = tf.matMul(qh, tf.reshape(kh, [B * H, T, dh]) as tf.Tensor3D, false, true);
-        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(tf.mul(tf.reshape(scores3, [B, H, S, T]), scale), mask));
+        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(tf.mul(headScores(q, kh, B, H, S, T, dh), scale), mask));
         const pattern = hooks.point(h('attn.hook_pattern'), tf.softmax(scores, -1));
-        const zh = tf.matMul(tf.reshape(pattern, [B * H, S, T]) as tf.Tensor3D, tf.reshape(vh, [B * H, T, dh]) as tf.Tensor3D);
+        const zh = headMix(pattern as tf.Tensor4D, vh, B, H, S, T, dh);
         const z = hooks.point(h('attn.hook_z'), tf.transpose(tf.reshape(zh, [B, H, S, dh]), [0, 2, 1, 3]));
         const attnOut = hooks.point(h('hook_attn_out'), tf.reshape(linear(tf.reshape(z, [B * S, d]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]));
         // With a parallel residual (NeoX) the MLP reads resid_pre; resid_mid is still resid_pre + attn_out,
@@ -237,7 +263,8 @@ export function transformerForward(cfg: TransformerConfig, p: Params, ids: tf.Te
         resid = hooks.point(h('hook_resid_post'), tf.add(residMid, mlpOut));
       }
       const nf = hooks.point('ln_final.hook_normalized', layerNorm(resid, p.lnfg, p.lnfb, cfg.layerNormEps));
-      const out = tf.matMul(tf.reshape(nf, [B * S, d]) as tf.Tensor2D, p.unembed, false, true);
+      // A plain [d, vocab] matMul: with transposeB the wasm kernel runs several times slower.
+      const out = tf.matMul(tf.reshape(nf, [B * S, d]) as tf.Tensor2D, p.unembedT ?? tf.transpose(p.unembed));
       return tf.reshape(out, [B, S, cfg.vocabSize]) as tf.Tensor3D;
     });
   } catch (err) {

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- harvest [--batch B] [--seq S] [--repeats N]`: the harvest forward pass in tokens/s
+ * on a random GPT-2-small-shaped checkpoint (12 layers, d_model 768, 12 heads, vocab 50257), keeping
+ * every blocks.*.mlp.hook_post and reading it back to host memory, lab (tfjs, active backend) against
+ * PyTorch (bench/peers/harvest_torch.py, 2 threads, float32). The checkpoint is written at bench time
+ * into a temp folder and removed afterwards. Each side: 1 warm-up pass, then the median of the repeats.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseFlags } from '../lab/args.ts';
+import { activeBackend, initBackend, tf } from '../lab/backend.ts';
+import { Rng } from '../lab/rng.ts';
+import { loadModel } from '../activations/models/load.ts';
+import { writeRandomCheckpoint } from '../activations/models/random-checkpoint.ts';
+import { runPeer } from './peer.ts';
+import { median, row, type Benchmark } from './run.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const bench: Benchmark = {
+  description: 'harvest forward tokens/s, GPT-2-small shape (12 x 768, vocab 50257), all blocks.*.mlp.hook_post kept',
+  peer: 'bench/peers/harvest_torch.py (PyTorch 1.13 CPU, torch.set_num_threads(2), float32, no_grad)',
+  async run(args) {
+    const { flags } = parseFlags(args, {
+      batch: { type: 'int', help: 'sequences per forward', default: 4, min: 1 },
+      seq: { type: 'int', help: 'tokens per sequence (the context)', default: 128, min: 1, max: 1024 },
+      repeats: { type: 'int', help: 'timed forwards per side', default: 3, min: 1 },
+      layers: { type: 'int', help: 'layers (12 for GPT-2 small)', default: 12, min: 1 },
+    });
+    const B = flags.batch as number;
+    const S = flags.seq as number;
+    const R = flags.repeats as number;
+    await initBackend();
+    const dir = mkdtempSync(join(tmpdir(), 'harvest-bench-'));
+    try {
+      process.stderr.write(`writing a random GPT-2-small checkpoint to ${dir}\n`);
+      writeRandomCheckpoint(dir, {
+        architecture: 'gpt2',
+        nLayers: flags.layers as number,
+        dModel: 768,
+        nHeads: 12,
+        vocabSize: 50257,
+        contextLength: 1024,
+        seed: 0,
+      });
+      const peer = runPeer<{ tokens_per_s: number[] }>(join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), String(R)], { threads: 2 });
+      const model = await loadModel(dir);
+      const rng = new Rng(0);
+      const ids = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257))), [B, S], 'int32');
+      const rates: number[] = [];
+      for (let i = 0; i < R + 1; i++) {
+        const t0 = performance.now();
+        const { logits, cache } = model.forward(ids, { names: ['blocks.*.mlp.hook_post'] });
+        for (const v of cache.values()) v.dataSync();
+        logits.dataSync();
+        tf.dispose([logits, ...cache.values()]);
+        const dt = (performance.now() - t0) / 1000;
+        process.stderr.write(`lab forward ${i === 0 ? '(warm-up) ' : ''}${((B * S) / dt).toFixed(0)} tokens/s\n`);
+        if (i > 0) rates.push((B * S) / dt);
+      }
+      ids.dispose();
+      model.dispose();
+      return [
+        row({
+          case: `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`,
+          metric: 'forward throughput',
+          unit: 'tokens/s',
+          lab: median(rates),
+          peer: median(peer.tokens_per_s),
+          higherIsBetter: true,
+          notes: `lab backend ${activeBackend()}; peer 2 threads`,
+        }),
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;

@@ -1,0 +1,93 @@
+"""
+Peer for `npm run bench -- harvest`: the harvest forward pass of a GPT-2 checkpoint in PyTorch (CPU,
+2 threads, float32, no_grad), keeping every blocks.*.mlp.hook_post, as tokens per second.
+
+    /usr/bin/python3 bench/peers/harvest_torch.py MODEL_DIR BATCH SEQ REPEATS [WARMUP]
+
+Prints one JSON line: {"tokens_per_s": [...per repeat...], "threads": 2}.
+"""
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+
+
+def read_safetensors(path):
+    """Tensor by tensor, as float32 torch tensors."""
+    out = {}
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        for name, e in header.items():
+            if name == "__metadata__":
+                continue
+            b, en = e["data_offsets"]
+            f.seek(8 + n + b)
+            dt = {"F32": np.float32, "F16": np.float16}[e["dtype"]]
+            arr = np.frombuffer(f.read(en - b), dtype=dt).astype(np.float32).reshape(e["shape"])
+            out[name.replace("transformer.", "")] = torch.from_numpy(arr.copy())
+    return out
+
+
+class Gpt2:
+    def __init__(self, cfg, W):
+        self.cfg, self.W = cfg, W
+        self.d, self.H = cfg["n_embd"], cfg["n_head"]
+        self.eps = cfg.get("layer_norm_epsilon", 1e-5)
+
+    def forward(self, ids):
+        W, d, H = self.W, self.d, self.H
+        dh = d // H
+        B, S = ids.shape
+        x = F.embedding(ids, W["wte.weight"]) + W["wpe.weight"][:S]
+        causal = torch.ones(S, S, dtype=torch.bool).tril()
+        kept = []
+        for l in range(self.cfg["n_layer"]):
+            p = f"h.{l}."
+            h = F.layer_norm(x, (d,), W[p + "ln_1.weight"], W[p + "ln_1.bias"], self.eps)
+            qkv = torch.addmm(W[p + "attn.c_attn.bias"], h.view(-1, d), W[p + "attn.c_attn.weight"]).view(B, S, 3, H, dh)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dh)
+            scores = scores.masked_fill(~causal, torch.finfo(scores.dtype).min)
+            z = torch.matmul(torch.softmax(scores, dim=-1), v).transpose(1, 2).reshape(B * S, d)
+            x = x + torch.addmm(W[p + "attn.c_proj.bias"], z, W[p + "attn.c_proj.weight"]).view(B, S, d)
+            h = F.layer_norm(x, (d,), W[p + "ln_2.weight"], W[p + "ln_2.bias"], self.eps)
+            post = F.gelu(torch.addmm(W[p + "mlp.c_fc.bias"], h.view(-1, d), W[p + "mlp.c_fc.weight"]), approximate="tanh")
+            kept.append(post)  # blocks.{l}.mlp.hook_post
+            x = x + torch.addmm(W[p + "mlp.c_proj.bias"], post, W[p + "mlp.c_proj.weight"]).view(B, S, d)
+        x = F.layer_norm(x, (d,), W["ln_f.weight"], W["ln_f.bias"], self.eps)
+        logits = x @ W["wte.weight"].T
+        return logits, kept
+
+
+def main():
+    folder, batch, seq, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    model = Gpt2(cfg, read_safetensors(os.path.join(folder, "model.safetensors")))
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, cfg["vocab_size"], (batch, seq), generator=g)
+    rates = []
+    with torch.no_grad():
+        for i in range(warmup + repeats):
+            t0 = time.perf_counter()
+            logits, kept = model.forward(ids)
+            # Hand the kept activations over as host arrays, as a harvest writing them to disk would.
+            arrays = [k.numpy() for k in kept]
+            dt = time.perf_counter() - t0
+            if i >= warmup:
+                rates.append(batch * seq / dt)
+    print(json.dumps({"tokens_per_s": rates, "threads": torch.get_num_threads(), "checksum": float(arrays[-1].sum())}))
+
+
+if __name__ == "__main__":
+    main()
