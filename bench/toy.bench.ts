@@ -23,13 +23,13 @@ interface Case {
   n: number;
   m: number;
   p: number;
-  /** Steps timed per repeat (the peer's ~5-10 s on an idle machine). */
+  /** Steps timed per repeat (the peer takes ~4 s per repeat on an idle machine). */
   steps: number;
 }
 
 const CASES: Case[] = [
-  { instances: 10, n: 20, m: 5, p: 0.05, steps: 300 },
-  { instances: 20, n: 200, m: 20, p: 0.05, steps: 40 },
+  { instances: 10, n: 20, m: 5, p: 0.05, steps: 150 },
+  { instances: 20, n: 200, m: 20, p: 0.05, steps: 20 },
 ];
 
 async function labRate(c: Case, steps: number, workers: number): Promise<number> {
