@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Rng } from '../rng.ts';
 import { forward } from './kernels.ts';
 import { flatFromNamed } from './layout.ts';
@@ -69,11 +69,22 @@ describe('lab toy train', () => {
     }
   });
 
-  it('linear/relu-out runs expose hook_hidden = W^T x', () => {
+  it('linear/relu-out runs expose hook_hidden = W^T x', async () => {
     const o = join(dir, 'lin');
-    const res = lab(['toy', 'train', '--model', 'relu-out', '--features', '5', '--hidden', '2', '--steps', '20', '--batch', '32', '--engine', 'js', '--out', o]);
-    expect(res.status, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/total_capacity/);
+    const { main } = await import('../cli.ts');
+    const printed: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    let code: number;
+    try {
+      code = await main(['toy', 'train', '--model', 'relu-out', '--features', '5', '--hidden', '2', '--steps', '20', '--batch', '32', '--engine', 'js', '--quiet', '--out', o]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(printed.join('')).toMatch(/total_capacity/);
     expect(existsSync(join(o, 'neurons.csv'))).toBe(false);
     const run = loadToyRun(o);
     const x = Float32Array.from([1, 0, 0, 0.5, 0]);
@@ -86,7 +97,8 @@ describe('lab toy train', () => {
     expect(out.every((v) => v >= 0)).toBe(true);
   });
 
-  it('bad input: a clear error naming the flag and a non-zero exit, nothing written', () => {
+  it('bad input: a clear error naming the flag and a non-zero exit, nothing written', async () => {
+    const { main } = await import('../cli.ts');
     const cases: [string[], RegExp][] = [
       [['--features', '0'], /--features/],
       [['--feature-prob', '1.5'], /--feature-prob/],
@@ -97,10 +109,19 @@ describe('lab toy train', () => {
     ];
     for (const [args, re] of cases) {
       const o = join(dir, 'bad');
-      const res = lab(['toy', 'train', '--features', '5', '--hidden', '2', '--batch', '16', '--steps', '5', '--engine', 'js', ...args, '--out', o]);
-      expect(res.status, args.join(' ')).not.toBe(0);
-      expect(res.stderr).toMatch(re);
-      expect(res.stderr).not.toMatch(/at .*\.ts:/);
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+      let code: number;
+      try {
+        code = await main(['toy', 'train', '--features', '5', '--hidden', '2', '--batch', '16', '--steps', '5', '--engine', 'js', '--quiet', ...args, '--out', o]);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(code, args.join(' ')).not.toBe(0);
+      expect(written.join('')).toMatch(re);
       expect(existsSync(o)).toBe(false);
     }
   });
