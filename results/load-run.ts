@@ -5,7 +5,7 @@
  *   toy        toy_instances, toy_features, toy_geometry (m = 2), toy_neuron_features (relu-hidden, abs)
  *   toy-sweep  phase
  *   probe      sweep
- *   classify   classify_features, classify_neurons, toy_confusion (weights x activations, from classify.json)
+ *   classify   classify_features, classify_neurons, classify_selectivity (long), toy_confusion (weights x activations, from classify.json)
  *   harvest    harvest_hooks (one row per hook: rows, neurons, dtype), harvest_features (positives per feature)
  *
  * A missing, malformed or partial run directory is an InputError naming the file at fault.
@@ -131,6 +131,7 @@ function loadClassify(run: LoadedRun): void {
   }
   if (features) run.tables.classify_features = features;
   if (neurons) run.tables.classify_neurons = neurons;
+  if (run.tables.selectivity) run.tables.classify_selectivity = run.tables.selectivity;
   // classify.json holds the comparison with the toy model's weight-based labels, when the source was a toy.
   const path = join(run.dir, 'classify.json');
   if (!existsSync(path)) return;

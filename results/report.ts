@@ -22,7 +22,7 @@ export interface ReportOptions {
 }
 
 /** Tables not worth showing raw: the charts already draw them, or they duplicate another table. */
-const HIDDEN_TABLES = new Set(['toy_features', 'toy_geometry', 'toy_neuron_features', 'classify_features', 'classify_neurons']);
+const HIDDEN_TABLES = new Set(['toy_features', 'toy_geometry', 'toy_neuron_features', 'classify_features', 'classify_neurons', 'classify_selectivity', 'selectivity']);
 
 const CSS = `
 body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 0; color: #222; background: #fafafa; }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import { RunDir } from '../lab/run-dir.ts';
+import { phaseCsv, type PhaseRow } from '../lab/toy/index.ts';
 import { StoreWriter } from '../activations/store/index.ts';
 import { classifyTables } from '../probes/cli.ts';
 import type { ClassifyResult } from '../probes/classify.ts';
@@ -40,16 +41,20 @@ export function writeToyNeuronFixture(dir: string): void {
   run.finish();
 }
 
-/** A 4 x 3 phase diagram. */
+/** A 4 x 3 phase diagram, written with lab/toy's own phaseCsv. */
 export function writeSweepFixture(dir: string): void {
-  const rows = [];
-  for (const sparsity of [0, 0.5, 0.9, 0.99]) {
+  const rows: PhaseRow[] = [];
+  for (const feature_prob of [1, 0.3, 0.1, 0.01]) {
     for (const relative_importance of [0.1, 1, 10]) {
-      rows.push({ sparsity, relative_importance, phase: relative_importance >= 10 ? 'dedicated' : sparsity >= 0.9 ? 'superposition' : 'ignored', loss: 0.1 });
+      const phase = relative_importance >= 10 ? 'dedicated' : feature_prob <= 0.1 ? 'superposition' : 'not_represented';
+      rows.push({
+        feature_prob, relative_importance, phase, loss: 0.1, best_restart: 0, norm_last: phase === 'not_represented' ? 0 : 1,
+        dimensionality_last: phase === 'dedicated' ? 1 : phase === 'superposition' ? 0.5 : 0, total_capacity: 1, dims_per_feature: 1, shape: '',
+      });
     }
   }
   const run = RunDir.begin(dir, { kind: 'toy-sweep', seed: 0, config: { features: 2, hidden: 1 } });
-  writeRunTable(run, 'phase', aq.from(rows));
+  run.write('phase.csv', phaseCsv(rows));
   run.finish();
 }
 
@@ -87,7 +92,7 @@ export function writeClassifyFixture(dir: string): void {
       const shares = label === 'dead' ? [0, 0] : label === 'poly' ? [0.5, 0.5] : neuron % 2 === 0 ? [0.9, 0.1] : [0.1, 0.9];
       return {
         hook, neuron, label, truth_label: null, features: label === 'dead' ? [] : label === 'poly' ? ['is_noun', 'is_verb'] : [shares[0]! > 0.5 ? 'is_noun' : 'is_verb'],
-        shares, max_share: Math.max(...shares), response_mass: label === 'dead' ? 0 : 1, active_frac: label === 'dead' ? 0 : 0.3,
+        shares, responses: shares.map((x) => 2 * x), z: shares.map((x) => 5 * x), max_share: Math.max(...shares), response_mass: label === 'dead' ? 0 : 1, active_frac: label === 'dead' ? 0 : 0.3,
         max_activation: label === 'dead' ? 0 : 2, top_feature: 'is_noun', top_diff: 0.5, top_z: 3,
       };
     }),
@@ -103,6 +108,7 @@ export function writeClassifyFixture(dir: string): void {
   const run = RunDir.begin(dir, { kind: 'classify', seed: 0, config: { probes: 'runs/probe' } });
   run.write('features.csv', tables.features);
   run.write('neurons.csv', tables.neurons);
+  run.write('selectivity.csv', tables.selectivity);
   run.writeJson('classify.json', res);
   run.finish();
 }

@@ -86,7 +86,7 @@ export function chartsFor(run: LoadedRun): NamedChart[] {
   if (t.phase) add('phase', 'Phase diagram', phaseChart(t.phase, { source: `${run.dir}/phase.csv` }));
   if (t.sweep) add('f1_vs_k', 'F1 against k', f1VsKChart(t.sweep));
   if (t.classify_neurons) {
-    const long = selectivityLong(t.classify_neurons);
+    const long = t.classify_selectivity ?? selectivityLong(t.classify_neurons);
     const layer = firstColumn(t.classify_neurons, ['layer', 'hook']);
     if (long && long.columnNames().includes('neuron')) {
       // One heatmap per layer: neuron indices are per layer, and layers have thousands of them.

@@ -45,6 +45,11 @@ export function phaseChart(phase: ColumnTable, opts: PhaseOptions = {}): ChartSp
   const { x, y, color } = phaseColumns(phase, opts);
   const values = rowsOf(phase);
   const nominal = values.some((r) => typeof r[color] === 'string');
+  // lab/toy's phases in a fixed order and colour, so diagrams from different sweeps compare at a glance.
+  const known = ['not_represented', 'dedicated', 'superposition'];
+  const fixed = nominal && values.every((r) => known.includes(String(r[color])));
+  // Dense on the left, sparse on the right, whichever way the table measures sparsity.
+  const xSort = x === 'feature_prob' || x === 'density' ? 'descending' : 'ascending';
   const logX = x === 'inv_density' || (values.every((r) => Number(r[x]) > 0) && spansDecades(values.map((r) => Number(r[x]))));
   const logY = values.every((r) => Number(r[y]) > 0) && spansDecades(values.map((r) => Number(r[y])));
   return {
@@ -56,10 +61,10 @@ export function phaseChart(phase: ColumnTable, opts: PhaseOptions = {}): ChartSp
     width: { step: 18 },
     height: { step: 18 },
     encoding: {
-      x: { field: x, type: 'ordinal', sort: 'ascending', axis: { format: '.2~g', labelAngle: -45 }, title: logX ? `${x} (log-spaced)` : x },
+      x: { field: x, type: 'ordinal', sort: xSort, axis: { format: '.2~g', labelAngle: -45 }, title: logX ? `${x} (log-spaced)` : x },
       y: { field: y, type: 'ordinal', sort: 'descending', axis: { format: '.2~g' }, title: logY ? `${y} (log-spaced)` : y },
       color: nominal
-        ? { field: color, type: 'nominal', title: color }
+        ? { field: color, type: 'nominal', title: color, ...(fixed ? { scale: { domain: known, range: ['#dddddd', '#2b8cbe', '#e34a33'] } } : {}) }
         : { field: color, type: 'quantitative', title: color, scale: { scheme: 'viridis' } },
       tooltip: [{ field: x }, { field: y }, { field: color }],
     },
