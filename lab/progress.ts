@@ -27,7 +27,8 @@ export class Progress {
     this.done = done;
     if (note !== undefined) this.extra = note;
     const now = performance.now();
-    if (now - this.lastDraw < (this.tty ? 100 : 5000) && done < this.opts.total) return;
+    // Reaching the total is left to finish(), which draws the final line once.
+    if (now - this.lastDraw < (this.tty ? 100 : 5000) || done >= this.opts.total) return;
     this.lastDraw = now;
     this.draw(false);
   }
