@@ -384,7 +384,7 @@ export function runSweep(config: SweepConfig, opts: SweepOptions): SweepResult {
       }
     }
   }
-  progress.finish();
+  if (total > 0) progress.finish();
   run.timing('sweep_s', (performance.now() - t0) / 1000);
 
   const rows: SweepRow[] = [];

@@ -7,12 +7,13 @@
  *
  * which prints the per-sparsity confusion matrices and balanced accuracies as JSON.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { harvestToy } from '../activations/harvest.ts';
 import { initBackend } from '../lab/backend.ts';
-import { trainToy, writeToyRun } from '../lab/toy/index.ts';
+import { loadToyRun, resolveConfig, trainToy, writeToyRun, type ToyInstance } from '../lab/toy/index.ts';
+
 import { classifyProbeRun, type ClassifyResult } from './classify.ts';
 import { COVER_SHARE, DEAD_ACT, type NeuronLabel } from './neurons.ts';
 import { storeSource, toyTruthLoader } from './source.ts';
@@ -37,7 +38,7 @@ export const SMALL: ValidationSpec = {
 };
 
 export const LARGE: ValidationSpec = {
-  features: 20, hidden: 10, featureProb: [0.3, 0.01], instances: 6, importanceDecay: 0.9, steps: 10000, samples: 40000, seed: 0, rotations: 3,
+  features: 20, hidden: 10, featureProb: [0.3, 0.01], instances: 6, importanceDecay: 0.9, steps: 10000, samples: 40000, seed: 0, rotations: 2,
 };
 
 export interface ValidationReport {
@@ -66,11 +67,21 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
     t = performance.now();
   };
   const toyDir = join(workDir, 'toy');
-  const toy = await trainToy({
-    model: 'relu-hidden', features: spec.features, hidden: spec.hidden, instances: spec.instances,
-    feature_prob: spec.featureProb, importance_decay: spec.importanceDecay, steps: spec.steps, seed: spec.seed, engine: 'js',
-  });
-  writeToyRun(toyDir, toy, 'probes/validate.ts');
+  const toyConfig = {
+    model: 'relu-hidden' as const, features: spec.features, hidden: spec.hidden, instances: spec.instances,
+    feature_prob: spec.featureProb, importance_decay: spec.importanceDecay, steps: spec.steps, seed: spec.seed, engine: 'js' as const,
+  };
+  // A finished toy run of the same config in workDir is reused (the other stages resume on their own).
+  let toy: { instances: ToyInstance[] } | undefined;
+  if (existsSync(join(toyDir, 'manifest.json'))) {
+    const old = loadToyRun(toyDir);
+    if (JSON.stringify(old.config) === JSON.stringify(resolveConfig(toyConfig))) toy = old;
+  }
+  if (!toy) {
+    const trained = await trainToy(toyConfig);
+    writeToyRun(toyDir, trained, 'probes/validate.ts');
+    toy = trained;
+  }
   lap('toy_train');
   const actsDir = join(workDir, 'acts');
   await harvestToy(toyDir, { out: actsDir, seed: spec.seed, maxTokens: spec.samples, silent: opts.silent ?? true });
@@ -81,7 +92,7 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
     ksExplicit: false, testFrac: 0.3, seed: spec.seed, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced' },
   };
   const probeDir = join(workDir, 'probe');
-  runSweep(config, { outDir: probeDir, source, engine: labEngine(), silent: opts.silent ?? true, restart: true });
+  runSweep(config, { outDir: probeDir, source, engine: labEngine(), silent: opts.silent ?? true });
   lap('probe');
   const result = classifyProbeRun(probeDir, { source, engine: labEngine(), truth: toyTruthLoader() }, { rotations: spec.rotations, seed: spec.seed });
   lap('classify');
