@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseFlags } from '../lab/args.ts';
 import { activeBackend, initBackend, tf } from '../lab/backend.ts';
 import { Rng } from '../lab/rng.ts';
+import { ForwardPool } from '../activations/models/forward-pool.ts';
 import { loadModel } from '../activations/models/load.ts';
 import { writeRandomCheckpoint } from '../activations/models/random-checkpoint.ts';
 import { runPeer } from './peer.ts';
@@ -28,6 +29,7 @@ const bench: Benchmark = {
       seq: { type: 'int', help: 'tokens per sequence (the context)', default: 128, min: 1, max: 1024 },
       repeats: { type: 'int', help: 'timed forwards per side', default: 3, min: 1 },
       layers: { type: 'int', help: 'layers (12 for GPT-2 small)', default: 12, min: 1 },
+      threads: { type: 'int', help: 'worker threads of the pooled lab row', default: 2, min: 1 },
     });
     const B = flags.batch as number;
     const S = flags.seq as number;
@@ -62,15 +64,42 @@ const bench: Benchmark = {
       }
       ids.dispose();
       model.dispose();
+      // The same forward split across worker threads (ForwardPool), one wasm backend per thread.
+      const T = flags.threads as number;
+      const pool = await ForwardPool.open(dir, T);
+      const poolRates: number[] = [];
+      try {
+        const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257)));
+        for (let i = 0; i < R + 1; i++) {
+          const t0 = performance.now();
+          await pool.forward({ ids: rows, names: ['blocks.*.mlp.hook_post'] });
+          const dt = (performance.now() - t0) / 1000;
+          process.stderr.write(`lab pool x${T} ${i === 0 ? '(warm-up) ' : ''}${((B * S) / dt).toFixed(0)} tokens/s\n`);
+          if (i > 0) poolRates.push((B * S) / dt);
+        }
+      } finally {
+        await pool.close();
+      }
+      const caseName = `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`;
+      const peerRate = median(peer.tokens_per_s);
       return [
         row({
-          case: `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`,
+          case: `${caseName}, lab 1 thread`,
           metric: 'forward throughput',
           unit: 'tokens/s',
           lab: median(rates),
-          peer: median(peer.tokens_per_s),
+          peer: peerRate,
           higherIsBetter: true,
-          notes: `lab backend ${activeBackend()}; peer 2 threads`,
+          notes: `lab backend ${activeBackend()} in-process (model.forward); peer 2 threads`,
+        }),
+        row({
+          case: `${caseName}, lab ${T} worker threads`,
+          metric: 'forward throughput',
+          unit: 'tokens/s',
+          lab: median(poolRates),
+          peer: peerRate,
+          higherIsBetter: true,
+          notes: `lab ForwardPool, ${T} threads x wasm; peer 2 threads`,
         }),
       ];
     } finally {

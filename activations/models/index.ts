@@ -12,3 +12,5 @@ export { loadTokenizer, tokenizerFromJson, byteLevelBpeJson, bytesToUnicode, HfT
 export { allHookNames, hookPatterns, resolveHooks, globToRegExp, BLOCK_HOOKS } from './hooks.ts';
 export { TransformerKVCache } from './transformer.ts';
 export { writeRandomCheckpoint, randomCheckpointTensors, type RandomCheckpointSpec } from './random-checkpoint.ts';
+export { ForwardPool, type PoolRequest, type PoolResult, type HostTensor } from './forward-pool.ts';
+export { ensureGradients } from './gradients.ts';

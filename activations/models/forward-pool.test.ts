@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '../../lab/backend.ts';
+import { ForwardPool } from './forward-pool.ts';
+import { loadModel } from './load.ts';
+import { writeRandomCheckpoint } from './random-checkpoint.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'pool-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('ForwardPool', () => {
+  it('splits a batch across worker threads and returns what the in-process forward returns', async () => {
+    await initBackend('wasm');
+    const dir = join(tmp, 'neox');
+    writeRandomCheckpoint(dir, { architecture: 'gpt-neox', nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 270, contextLength: 8, std: 0.2, seed: 2 });
+    const ids = [[1, 2, 3, 4], [9, 8, 7, 6], [100, 0, 50, 3]];
+    const pool = await ForwardPool.open(dir, 2);
+    try {
+      const r = await pool.forward({ ids, names: ['blocks.*.mlp.hook_post'], logits: true });
+      const model = await loadModel(dir);
+      const ref = model.forward(tf.tensor2d(ids, [3, 4], 'int32'), { names: ['blocks.*.mlp.hook_post'] });
+      expect([...r.hooks.keys()]).toEqual(['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post']);
+      for (const [name, v] of r.hooks) {
+        expect(v.shape).toEqual([3, 4, 64]);
+        expect([...v.data]).toEqual([...(ref.cache.get(name)!.dataSync() as Float32Array)]);
+      }
+      expect(r.logits!.shape).toEqual([3, 4, 270]);
+      expect([...r.logits!.data]).toEqual([...(ref.logits.dataSync() as Float32Array)]);
+      await expect(pool.forward({ ids: [[1, 2, 3, 4, 5, 6, 7, 8, 9]], names: [] })).rejects.toThrow(/9 tokens exceed the model's context window of 8/);
+      model.dispose();
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * The forward pass on several threads: tfjs-wasm runs one thread per Node process, so a pool of worker
+ * threads, each with its own wasm backend and its own copy of the model, splits a batch of sequences
+ * between them. For harvesting (many independent sequences) this is where a second core pays; each
+ * worker holds a full copy of the weights (GPT-2 small: about 0.65 GB).
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LabError } from '../../lab/errors.ts';
+
+const require = createRequire(import.meta.url);
+const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+const workerModule = new URL('./forward-worker.ts', import.meta.url).href;
+
+/** One hook's values for the whole batch: row-major [batch, ...rest]. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface PoolRequest {
+  /** [batch][seq] token ids; every row the same length. */
+  ids: number[][];
+  /** Hook names or globs to return. */
+  names: string[];
+  /** Also return the logits (large: batch x seq x vocab). */
+  logits?: boolean;
+}
+
+export interface PoolResult {
+  hooks: Map<string, HostTensor>;
+  logits?: HostTensor;
+}
+
+type Reply = { type: 'ready' } | { type: 'result'; hooks: [string, HostTensor][]; logits?: HostTensor } | { type: 'error'; message: string };
+
+class PoolWorker {
+  private pending: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  readonly worker: Worker;
+
+  constructor(dir: string, backend: string | undefined) {
+    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); })`;
+    this.worker = new Worker(code, { eval: true, workerData: { dir, backend } });
+    this.worker.on('message', (msg: Reply) => {
+      const p = this.pending;
+      this.pending = undefined;
+      if (!p) return;
+      if (msg.type === 'error') p.reject(new LabError(msg.message));
+      else p.resolve(msg);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`forward worker exited with code ${code}`)));
+  }
+
+  private fail(err: Error): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(err);
+  }
+
+  /** The next reply (the 'ready' after start-up, or a request's result). */
+  next(msg?: unknown): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      if (msg !== undefined) this.worker.postMessage(msg);
+    });
+  }
+}
+
+export class ForwardPool {
+  private constructor(private readonly workers: PoolWorker[]) {}
+
+  /** Starts `threads` workers, each loading the model in `dir` (its own backend; default wasm). */
+  static async open(dir: string, threads = 2, backend = 'wasm'): Promise<ForwardPool> {
+    const ws = Array.from({ length: Math.max(1, threads) }, () => new PoolWorker(dir, backend));
+    try {
+      await Promise.all(ws.map((w) => w.next()));
+    } catch (err) {
+      await Promise.all(ws.map((w) => w.worker.terminate()));
+      throw err;
+    }
+    return new ForwardPool(ws);
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  /** Runs the batch split by rows across the workers; results are concatenated back in row order. */
+  async forward(req: PoolRequest): Promise<PoolResult> {
+    const B = req.ids.length;
+    const per = Math.ceil(B / this.workers.length);
+    const jobs: Promise<Reply>[] = [];
+    for (let w = 0; w < this.workers.length && w * per < B; w++) {
+      jobs.push(this.workers[w]!.next({ ids: req.ids.slice(w * per, (w + 1) * per), names: req.names, logits: !!req.logits }));
+    }
+    const parts = (await Promise.all(jobs)) as Extract<Reply, { type: 'result' }>[];
+    const hooks = new Map<string, HostTensor>();
+    for (const [name] of parts[0]!.hooks) hooks.set(name, concatRows(parts.map((p) => new Map(p.hooks).get(name)!)));
+    return { hooks, logits: req.logits ? concatRows(parts.map((p) => p.logits!)) : undefined };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+function concatRows(parts: HostTensor[]): HostTensor {
+  if (parts.length === 1) return parts[0]!;
+  const total = parts.reduce((a, p) => a + p.data.length, 0);
+  const data = new Float32Array(total);
+  let off = 0;
+  for (const p of parts) {
+    data.set(p.data, off);
+    off += p.data.length;
+  }
+  return { shape: [parts.reduce((a, p) => a + p.shape[0]!, 0), ...parts[0]!.shape.slice(1)], data };
+}
