@@ -20,10 +20,13 @@ export function gatherColumns(X: Matrix, neurons: readonly number[], what = 'act
   const d = X.nCols;
   const src = X.data;
   const z = new Float64Array(n * k);
-  // Row-outer keeps the reads of one row within a few cache lines of each other for small k.
+  // Row-outer, and within a row in ascending column order, so each row is read front to back.
+  const byCol = Array.from({ length: k }, (_, p) => p).sort((a, b) => neurons[a]! - neurons[b]!);
+  const srcCol = Int32Array.from(byCol, (p) => neurons[p]!);
+  const dstOff = Int32Array.from(byCol, (p) => p * n);
   for (let i = 0; i < n; i++) {
     const base = i * d;
-    for (let j = 0; j < k; j++) z[j * n + i] = src[base + neurons[j]!]!;
+    for (let q = 0; q < k; q++) z[dstOff[q]! + i] = src[base + srcCol[q]!]!;
   }
   for (let j = 0; j < k; j++) {
     let s = 0;

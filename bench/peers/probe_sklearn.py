@@ -1,0 +1,56 @@
+"""Peer for `npm run bench -- probe`: the reference work's k-sparse probing sweep in scikit-learn.
+
+Usage: /usr/bin/python3 bench/peers/probe_sklearn.py DIR KS [FEATURES]
+DIR holds meta.json (n_rows, n_cols, n_features, n_train), x.f32 (row-major float32 activations) and
+y.u8 (labels, feature-major [n_features x n_rows]) written by bench/probe.bench.ts. Rows [0, n_train)
+train, the rest test. For each feature: mean-difference ranking on train, then for every k
+LogisticRegression(solver='saga', max_iter=200, class_weight='balanced', C=1) on the top k (as the
+reference work's heuristic_sparsity_sweep), test F1 of predict(). Prints one JSON line: F1 per
+feature and k, the sweep's wall time (ranking + fits + predictions, not the file load).
+"""
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+warnings.filterwarnings('ignore', category=ConvergenceWarning)
+
+
+def main(d, ks, features=None):
+    meta = json.load(open(os.path.join(d, 'meta.json')))
+    n, m, nf, nt = meta['n_rows'], meta['n_cols'], meta['n_features'], meta['n_train']
+    x = np.fromfile(os.path.join(d, 'x.f32'), dtype=np.float32).reshape(n, m)
+    ys = np.fromfile(os.path.join(d, 'y.u8'), dtype=np.uint8).reshape(nf, n)
+    xtr, xte = x[:nt], x[nt:]
+    feats = range(nf) if features is None else features
+    f1 = {}
+    not_converged = 0
+    t0 = time.perf_counter()
+    for f in feats:
+        ytr, yte = ys[f, :nt], ys[f, nt:]
+        pos = ytr == 1
+        mean_dif = np.abs(xtr[pos].mean(axis=0) - xtr[~pos].mean(axis=0))
+        ranking = np.argsort(mean_dif)
+        row = []
+        for k in ks:
+            support = np.sort(ranking[-k:])
+            lr = LogisticRegression(class_weight='balanced', penalty='l2', C=1.0, solver='saga', max_iter=200)
+            lr.fit(xtr[:, support], ytr)
+            if lr.n_iter_[0] >= 200:
+                not_converged += 1
+            row.append(float(f1_score(yte, lr.predict(xte[:, support]), zero_division=0)))
+        f1[str(f)] = row
+    seconds = time.perf_counter() - t0
+    print(json.dumps({'seconds': seconds, 'f1': f1, 'not_converged': not_converged}))
+
+
+if __name__ == '__main__':
+    ks = [int(k) for k in sys.argv[2].split(',')]
+    feats = [int(f) for f in sys.argv[3].split(',')] if len(sys.argv) > 3 and sys.argv[3] else None
+    main(sys.argv[1], ks, feats)

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- probe [--rows N] [--cols D] [--features F] [--ks LIST] [--repeats R] [--peer false]`:
+ * a k-sparse probing sweep (mean-difference ranking, then an L2 probe per k) over F features, the lab
+ * (Newton, probes/engine.ts) against scikit-learn as the reference work ran it
+ * (bench/peers/probe_sklearn.py: LogisticRegression(solver='saga', max_iter=200,
+ * class_weight='balanced', C=1), 2 threads), on the same synthetic activations, read by both from
+ * files this bench writes into a temp folder. Rows 0..70% train, the rest test.
+ *
+ * Timed on each side: ranking + fits + test predictions (not data generation or file loading). The
+ * lab's figure is the median of its repeats. F1 agreement: max and mean |F1_lab - F1_sklearn| over
+ * all (feature, k). A second case times ml-logistic-regression (`fitter: 'ml'`, the slow reference)
+ * against Newton on a small subset.
+ *
+ * Synthetic data: neuron j is GELU(scale_j * (z + sum_f a_fj (2 y_f - 1))), z ~ N(0, 1); feature f
+ * (positive rate 5-30%) drives one neuron with strength 1.5 (every third feature: a dedicated neuron)
+ * or 2-8 random neurons with strengths 0.3-1.2 (superposition).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseFlags } from '../lab/args.ts';
+import { Rng } from '../lab/rng.ts';
+import { computeMetrics, fitProbes, predictScores, rankNeurons, STANDARD_KS } from '../probes/engine.ts';
+import type { Matrix } from '../probes/types.ts';
+import { runPeer } from './peer.ts';
+import { median, row, type Benchmark, type BenchRow } from './run.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Data {
+  X: Matrix;
+  ys: Uint8Array[];
+  nTrain: number;
+}
+
+function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+export function makeData(nRows: number, nCols: number, nFeatures: number, seed: number): Data {
+  const rng = new Rng(seed);
+  const ys: Uint8Array[] = [];
+  const drive = new Float32Array(nRows * nCols);
+  for (let f = 0; f < nFeatures; f++) {
+    const rate = 0.05 + 0.25 * rng.next();
+    const y = new Uint8Array(nRows);
+    for (let i = 0; i < nRows; i++) y[i] = rng.next() < rate ? 1 : 0;
+    ys.push(y);
+    const dedicated = f % 3 === 0;
+    const nNeurons = dedicated ? 1 : 2 + rng.int(7);
+    for (let q = 0; q < nNeurons; q++) {
+      const j = rng.int(nCols);
+      const a = dedicated ? 1.5 : 0.3 + 0.9 * rng.next();
+      for (let i = 0; i < nRows; i++) drive[i * nCols + j] += a * (2 * y[i]! - 1);
+    }
+  }
+  const scale = new Float32Array(nCols);
+  for (let j = 0; j < nCols; j++) scale[j] = 0.5 + 2 * rng.next();
+  const data = new Float32Array(nRows * nCols);
+  for (let p = 0; p < data.length; p++) data[p] = gelu(scale[p % nCols]! * (rng.normal() + drive[p]!));
+  return { X: { data, nRows, nCols }, ys, nTrain: Math.round(0.7 * nRows) };
+}
+
+function writeData(dir: string, d: Data): void {
+  writeFileSync(join(dir, 'x.f32'), new Uint8Array(d.X.data.buffer, d.X.data.byteOffset, d.X.data.byteLength));
+  const y = new Uint8Array(d.ys.length * d.X.nRows);
+  d.ys.forEach((f, q) => y.set(f, q * d.X.nRows));
+  writeFileSync(join(dir, 'y.u8'), y);
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ n_rows: d.X.nRows, n_cols: d.X.nCols, n_features: d.ys.length, n_train: d.nTrain }));
+}
+
+function rows(X: Matrix, from: number, to: number): Matrix {
+  return { data: X.data.subarray(from * X.nCols, to * X.nCols), nRows: to - from, nCols: X.nCols };
+}
+
+/** The lab's sweep: F1 per feature and k, and its wall time. */
+function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 'ml' = 'newton', maxIter?: number): { seconds: number; f1: number[][] } {
+  const train = rows(d.X, 0, d.nTrain);
+  const test = rows(d.X, d.nTrain, d.X.nRows);
+  const t0 = performance.now();
+  const f1: number[][] = [];
+  for (const f of features) {
+    const ytr = d.ys[f]!.subarray(0, d.nTrain);
+    const yte = d.ys[f]!.subarray(d.nTrain);
+    const order = rankNeurons('mean_dif', train, ytr).order;
+    // Sorted supports, as the peer's np.sort(ranking[-k:]), so coefficients line up.
+    const supports = ks.map((k) => Array.from(order.subarray(0, k)).sort((a, b) => a - b));
+    const fits = fitProbes(train, ytr, supports, { fitter, maxIter });
+    f1.push(fits.map((fit) => computeMetrics(yte, predictScores(test, fit)).f1));
+  }
+  return { seconds: (performance.now() - t0) / 1000, f1 };
+}
+
+const bench: Benchmark = {
+  description: 'k-sparse probing sweep: mean_dif ranking + L2 probe (balanced, C=1) per k, per feature',
+  peer: "bench/peers/probe_sklearn.py (scikit-learn 1.2 LogisticRegression solver='saga', max_iter=200, class_weight='balanced', C=1; 2 threads)",
+  async run(args) {
+    const { flags } = parseFlags(args, {
+      rows: { type: 'int', help: 'rows (70% train, 30% test)', default: 20000, min: 100 },
+      cols: { type: 'int', help: 'neurons', default: 2048, min: 1 },
+      features: { type: 'int', help: 'features in the sweep', default: 20, min: 1 },
+      ks: { type: 'numbers', help: 'k values', default: [...STANDARD_KS] },
+      repeats: { type: 'int', help: 'lab repeats (median)', default: 3, min: 1 },
+      'ml-rows': { type: 'int', help: 'rows for the ml-logistic-regression case', default: 4000, min: 100 },
+      'ml-steps': { type: 'int', help: 'gradient steps of ml-logistic-regression', default: 2000, min: 1 },
+      peer: { type: 'boolean', help: 'run the scikit-learn peer', default: true },
+      seed: { type: 'int', help: 'data seed', default: 0 },
+    });
+    const nRows = flags.rows as number;
+    const nCols = flags.cols as number;
+    const nFeatures = flags.features as number;
+    const ks = (flags.ks as number[]).filter((k) => k <= nCols);
+    const features = Array.from({ length: nFeatures }, (_, f) => f);
+    process.stderr.write(`generating ${nRows} x ${nCols} activations, ${nFeatures} features\n`);
+    const data = makeData(nRows, nCols, nFeatures, flags.seed as number);
+    const out: BenchRow[] = [];
+    const caseName = `${nFeatures} features x ${ks.length} k (${ks.join(',')}), ${nRows} x ${nCols}, mean_dif`;
+
+    let peer: { seconds: number; f1: Record<string, number[]>; not_converged: number } | undefined;
+    if (flags.peer) {
+      const dir = mkdtempSync(join(tmpdir(), 'probe-bench-'));
+      try {
+        writeData(dir, data);
+        process.stderr.write(`running the scikit-learn peer on ${dir}\n`);
+        peer = runPeer(join(here, 'peers', 'probe_sklearn.py'), [dir, ks.join(',')], { threads: 2, timeoutMs: 60 * 60_000 });
+        process.stderr.write(`sklearn: ${peer!.seconds.toFixed(1)} s (${peer!.not_converged} fits hit max_iter)\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const times: number[] = [];
+    let lab: { seconds: number; f1: number[][] } | undefined;
+    for (let r = 0; r < (flags.repeats as number); r++) {
+      lab = labSweep(data, features, ks);
+      times.push(lab.seconds);
+      process.stderr.write(`lab sweep ${r + 1}: ${lab.seconds.toFixed(2)} s\n`);
+    }
+    const labSeconds = median(times);
+    const labF1 = lab!.f1.flat();
+    if (peer) {
+      const peerF1 = features.flatMap((f) => peer!.f1[String(f)]!);
+      const diffs = labF1.map((v, q) => Math.abs(v - peerF1[q]!));
+      const maxD = Math.max(...diffs);
+      const meanD = diffs.reduce((a, b) => a + b, 0) / diffs.length;
+      const worst = diffs.indexOf(maxD);
+      out.push(
+        row({
+          case: caseName,
+          metric: 'sweep wall time',
+          unit: 's',
+          lab: labSeconds,
+          peer: peer.seconds,
+          higherIsBetter: false,
+          notes: `max |dF1| ${maxD.toFixed(4)} (feature ${features[Math.floor(worst / ks.length)]}, k ${ks[worst % ks.length]}), mean |dF1| ${meanD.toFixed(5)}, ${diffs.filter((x) => x > 0.01).length} of ${diffs.length} probes over 0.01; sklearn fits at max_iter: ${peer.not_converged}; lab median of ${times.length}`,
+        }),
+        row({
+          case: caseName,
+          metric: 'mean test F1',
+          unit: 'F1',
+          lab: labF1.reduce((a, b) => a + b, 0) / labF1.length,
+          peer: peerF1.reduce((a, b) => a + b, 0) / peerF1.length,
+          higherIsBetter: true,
+          notes: `max |dF1| ${maxD.toFixed(4)}`,
+        }),
+      );
+    } else {
+      process.stderr.write(`lab sweep median ${labSeconds.toFixed(2)} s (peer skipped)\n`);
+    }
+    // ml-logistic-regression on a subset: 2 features, k in 1,2,4,8, fewer rows.
+    const mlRows = Math.min(flags['ml-rows'] as number, nRows);
+    const small = makeData(mlRows, Math.min(nCols, 256), 2, (flags.seed as number) + 1);
+    const mlKs = [1, 2, 4, 8].filter((k) => k <= small.X.nCols);
+    const newton = labSweep(small, [0, 1], mlKs);
+    const t0 = performance.now();
+    const ml = labSweep(small, [0, 1], mlKs, 'ml', flags['ml-steps'] as number);
+    const mlSeconds = (performance.now() - t0) / 1000;
+    const dMl = Math.max(...ml.f1.flat().map((v, q) => Math.abs(v - newton.f1.flat()[q]!)));
+    out.push(
+      row({
+        case: `2 features x k 1,2,4,8, ${mlRows} x ${small.X.nCols}: Newton vs ml-logistic-regression (${flags['ml-steps']} steps)`,
+        metric: 'sweep wall time',
+        unit: 's',
+        lab: newton.seconds,
+        peer: mlSeconds,
+        higherIsBetter: false,
+        notes: `max |F1 ml - F1 newton| ${dMl.toFixed(4)}`,
+      }),
+    );
+    return out;
+  },
+};
+
+export default bench;
