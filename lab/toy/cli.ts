@@ -31,10 +31,14 @@ const COMMON: FlagSpecs = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
+const { model: MODEL, features: FEATURES, hidden: HIDDEN, ...REST } = COMMON;
 const TRAIN: FlagSpecs = {
-  ...COMMON,
+  model: MODEL!,
+  features: FEATURES!,
+  hidden: HIDDEN!,
   instances: { type: 'int', help: 'instances trained at once', min: 1, default: 1 },
   'feature-prob': { type: 'string', help: 'feature probability p, or a:b spread geometrically across instances', default: '1' },
+  ...REST,
 };
 
 const TRAIN_SUMMARY = `Trains toy models of superposition (Elhage et al. 2022) and prints their metrics.
