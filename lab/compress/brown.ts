@@ -1,6 +1,7 @@
 /**
  * Held-out Brown text for the report: the documents the lab's LM did not train on, as the LM saw them.
- * The list comes from what the LM trainer recorded beside the model; without such a record (a model
+ * The text is lab/lm's own (documentText), so the bytes are the ones its bits per byte count. The list
+ * comes from what the LM trainer recorded beside the model (held-out-documents.json); without such a record (a model
  * trained elsewhere, or none yet) a fixed 5% of the corpus, every 20th file, stands in and the report
  * says so. Documents are joined by a single space: the LM's training text has no newlines (a document
  * is its sentences joined by spaces), so a separator it never saw would cost bits that say nothing
@@ -10,6 +11,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.ts';
+// The file itself, not lab/lm's index: the report needs the text, not the trainer.
+import { documentText } from '../lm/brown-text.ts';
 
 export interface HeldOut {
   files: string[];
@@ -70,26 +73,6 @@ export function recordedHeldOut(modelDir: string): { files: string[]; source: st
   return undefined;
 }
 
-/** One document's running text from the `word/tag` form: tags dropped, punctuation glued. */
-export function brownDocumentText(raw: string): string {
-  const sentences: string[] = [];
-  for (const line of raw.split('\n')) {
-    let out = '';
-    let glueNext = true;
-    for (const tok of line.trim().split(/\s+/)) {
-      if (!tok) continue;
-      const slash = tok.lastIndexOf('/');
-      const w = slash > 0 ? tok.slice(0, slash) : tok;
-      const glue = glueNext || /^([.,;:?!)\]']|'')$/.test(w);
-      if (!glue) out += ' ';
-      out += w === '``' || w === "''" ? '"' : w;
-      glueNext = w === '(' || w === '[' || w === '``';
-    }
-    if (out) sentences.push(out);
-  }
-  return sentences.join(' ');
-}
-
 export function heldOutBrown(modelDir: string | undefined): HeldOut {
   const dir = brownDir();
   const rec = modelDir ? recordedHeldOut(modelDir) : undefined;
@@ -98,7 +81,7 @@ export function heldOutBrown(modelDir: string | undefined): HeldOut {
   const texts = files.map((id) => {
     const path = join(dir, id);
     if (!existsSync(path)) throw new InputError(`held-out Brown file ${id} (listed in ${rec?.source}) is not in ${dir}`, path);
-    return brownDocumentText(readFileSync(path, 'utf8'));
+    return documentText(readFileSync(path, 'utf8'));
   });
   return { files, source: rec?.source ?? 'fallback: every 20th Brown file (no held-out list recorded beside the model)', text: texts.join(' ') };
 }

@@ -42,10 +42,17 @@ export interface CodecStats {
   forwardCalls: number;
 }
 
+/**
+ * The backend, the tfjs version and any kernel the lab swapped in: lab/lm's wasm-matmul.ts can replace
+ * the wasm BatchMatMul with a transpose-then-plain variant, which computes the same product with other
+ * rounding, so it is part of what the decoder must match.
+ */
 export function defaultEngine(): string {
   const backend = activeBackend();
   if (!backend) throw new Error('initBackend() must run before the codec');
-  return `${backend} tfjs-core@${tf.version_core}`;
+  const matMul = tf.getKernel('BatchMatMul', tf.getBackend()) as Record<symbol, unknown> | undefined;
+  const swapped = matMul?.[Symbol.for('neuronlab.plainTransposedMatMul')] ? ' +plain-transposed-matmul' : '';
+  return `${backend} tfjs-core@${tf.version_core}${swapped}`;
 }
 
 /** What identifies the tokenizer: every id's token string, in order, and the BOS id. */

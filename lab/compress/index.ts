@@ -9,6 +9,6 @@ export { Predictor, type PredictorOptions } from './predictor.ts';
 export { writeContainer, readContainer, digest8, MAGIC, FORMAT_VERSION, type Header } from './container.ts';
 export { compress, decompress, checkCompatible, defaultEngine, tokenizerDigest, type CodecOptions, type CodecStats } from './codec.ts';
 export { measure, forwardSpeed, toolSize, toCsv, toTable, BASELINES, type ReportRow, type ReportInput, type MeasureOptions } from './report.ts';
-export { heldOutBrown, recordedHeldOut, brownDocumentText, type HeldOut } from './brown.ts';
+export { heldOutBrown, recordedHeldOut, type HeldOut } from './brown.ts';
 export { resolveModelDir, DEFAULT_MODEL_DIR } from './model-dir.ts';
 export { listCheckpoints } from './report-cli.ts';
