@@ -38,6 +38,7 @@ section.run h2 { font-size: 17px; margin: 4px 0 8px 0; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; font-size: 12px; margin: 6px 0 12px 0; }
 dl.facts dt { color: #666; } dl.facts dd { margin: 0; font-family: monospace; }
 figure { margin: 10px 0 18px 0; overflow-x: auto; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 figcaption { font-size: 13px; font-weight: bold; margin-bottom: 4px; }
 table { border-collapse: collapse; font-size: 11px; margin: 4px 0 14px 0; }
 th, td { border: 1px solid #ddd; padding: 2px 6px; }
@@ -58,7 +59,7 @@ export function prefixSvgIds(svg: string, prefix: string): string {
 function tableHtml(name: string, t: ColumnTable, maxRows: number): string {
   const shown = aq.toHTML(t, { limit: maxRows });
   const more = t.numRows() > maxRows ? `<p class="note">${maxRows} of ${t.numRows()} rows shown; the full table is ${escapeHtml(name)}.csv in the run directory.</p>` : '';
-  return `<details${t.numRows() <= 20 ? ' open' : ''}><summary>${escapeHtml(name)} (${t.numRows()} rows x ${t.numCols()} columns)</summary>${shown}${more}</details>`;
+  return `<details${t.numRows() <= 20 ? ' open' : ''}><summary>${escapeHtml(name)} (${t.numRows()} rows x ${t.numCols()} columns)</summary><div class="scroll">${shown}</div>${more}</details>`;
 }
 
 function factsHtml(run: LoadedRun): string {

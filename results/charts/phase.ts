@@ -16,6 +16,12 @@ export interface PhaseOptions {
   source?: string;
 }
 
+const TITLES: Record<string, string> = {
+  feature_prob: 'feature probability 1-S',
+  sparsity: 'sparsity S',
+  relative_importance: 'rel. importance',
+};
+
 const X_CANDIDATES = ['sparsity', 'S', 'inv_density', 'feature_prob', 'density'];
 const Y_CANDIDATES = ['relative_importance', 'importance_ratio', 'importance', 'rel_importance'];
 const COLOR_CANDIDATES = ['phase', 'outcome', 'regime', 'label', 'norm', 'norm_extra', 'superposition'];
@@ -50,29 +56,22 @@ export function phaseChart(phase: ColumnTable, opts: PhaseOptions = {}): ChartSp
   const fixed = nominal && values.every((r) => known.includes(String(r[color])));
   // Dense on the left, sparse on the right, whichever way the table measures sparsity.
   const xSort = x === 'feature_prob' || x === 'density' ? 'descending' : 'ascending';
-  const logX = x === 'inv_density' || (values.every((r) => Number(r[x]) > 0) && spansDecades(values.map((r) => Number(r[x]))));
-  const logY = values.every((r) => Number(r[y]) > 0) && spansDecades(values.map((r) => Number(r[y])));
   return {
     $schema: SCHEMA,
     title: 'Phase diagram',
     data: { values },
+    config: { axis: { grid: false } },
     mark: 'rect',
     name: 'phase_cells',
-    width: { step: 18 },
-    height: { step: 18 },
+    width: { step: 26 },
+    height: { step: 26 },
     encoding: {
-      x: { field: x, type: 'ordinal', sort: xSort, axis: { format: '.2~g', labelAngle: -45 }, title: logX ? `${x} (log-spaced)` : x },
-      y: { field: y, type: 'ordinal', sort: 'descending', axis: { format: '.2~g' }, title: logY ? `${y} (log-spaced)` : y },
+      x: { field: x, type: 'ordinal', sort: xSort, axis: { format: '.2~g', labelAngle: -45 }, title: TITLES[x] ?? x },
+      y: { field: y, type: 'ordinal', sort: 'descending', axis: { format: '.2~g' }, title: TITLES[y] ?? y },
       color: nominal
         ? { field: color, type: 'nominal', title: color, ...(fixed ? { scale: { domain: known, range: ['#dddddd', '#2b8cbe', '#e34a33'] } } : {}) }
         : { field: color, type: 'quantitative', title: color, scale: { scheme: 'viridis' } },
       tooltip: [{ field: x }, { field: y }, { field: color }],
     },
   } as ChartSpec;
-}
-
-function spansDecades(v: number[]): boolean {
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
-  return lo > 0 && hi / lo >= 50;
 }

@@ -6,6 +6,8 @@ import type { ColumnTable } from 'arquero';
 import { rowsOf, type ChartSpec } from './render.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+/** Grid lines would cut through the cells of a heatmap. */
+export const NO_GRID = { axis: { grid: false } };
 
 export interface F1Options {
   /** At most this many features get a panel (the first by name); the rest are named in the subtitle. */
@@ -93,6 +95,7 @@ export function selectivityHeatmap(long: ColumnTable, opts: HeatmapOptions = {})
       subtitle: best.size > max ? `the ${max} most selective of ${best.size} neurons` : undefined,
     },
     data: { values },
+    config: NO_GRID,
     mark: 'rect',
     name: 'selectivity_cells',
     width: { step: 14 },
@@ -147,6 +150,7 @@ export function labelCountsChart(neurons: ColumnTable, opts: { layer?: string; l
 export function confusionChart(confusion: ColumnTable): ChartSpec {
   const order = ['mono', 'poly', 'dead'];
   const values = rowsOf(confusion);
+  const maxCount = Math.max(0, ...values.map((r) => Number(r.count)));
   const encoding = {
     x: { field: 'activations', type: 'nominal', sort: order, title: 'label from activations', axis: { orient: 'top', labelAngle: 0 } },
     y: { field: 'weights', type: 'nominal', sort: order, title: 'label from weights' },
@@ -155,6 +159,7 @@ export function confusionChart(confusion: ColumnTable): ChartSpec {
     $schema: SCHEMA,
     title: 'Neuron labels: activations against weights',
     data: { values },
+    config: NO_GRID,
     width: { step: 56 },
     height: { step: 32 },
     layer: [
@@ -166,7 +171,12 @@ export function confusionChart(confusion: ColumnTable): ChartSpec {
       {
         name: 'confusion_counts',
         mark: { type: 'text', fontSize: 12 },
-        encoding: { ...encoding, text: { field: 'count', type: 'quantitative' } },
+        encoding: {
+          ...encoding,
+          text: { field: 'count', type: 'quantitative' },
+          // White on the dark cells, black on the light ones.
+          color: { condition: { test: `datum.count > ${maxCount / 2}`, value: 'white' }, value: 'black' },
+        },
       },
     ],
   } as ChartSpec;

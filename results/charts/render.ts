@@ -36,7 +36,14 @@ const noNetwork = {
 
 /** Compiles a Vega-Lite spec and renders it to an SVG string. */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const withConfig = { ...spec, config: { ...CHART_CONFIG, ...((spec as { config?: object }).config ?? {}) } } as TopLevelSpec;
+  // One level deeper than a spread, so a chart can turn off, say, axis grids without losing the label sizes.
+  const own = ((spec as { config?: Record<string, unknown> }).config ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = { ...CHART_CONFIG };
+  for (const [k, v] of Object.entries(own)) {
+    const base = config[k];
+    config[k] = base && typeof base === 'object' && v && typeof v === 'object' ? { ...base, ...v } : v;
+  }
+  const withConfig = { ...spec, config } as TopLevelSpec;
   const vgSpec = compile(withConfig).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: noNetwork as unknown as vega.Loader });
   try {
