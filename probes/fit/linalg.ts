@@ -53,3 +53,41 @@ export function cholSolve(L: Float64Array, b: Float64Array, m: number): Float64A
   }
   return x;
 }
+
+/**
+ * Inverse of a symmetric positive definite matrix (row-major m x m) from its Cholesky factor, with the
+ * same growing-ridge fallback as solveSpd. Returns null if every attempt fails.
+ */
+export function invertSpd(A: Float64Array, m: number): Float64Array | null {
+  let maxDiag = 0;
+  for (let i = 0; i < m; i++) maxDiag = Math.max(maxDiag, Math.abs(A[i * m + i]!));
+  const L = new Float64Array(m * m);
+  let ridge = 0;
+  let ok = false;
+  for (let attempt = 0; attempt < 12 && !ok; attempt++) {
+    ok = cholesky(A, L, m, ridge);
+    if (!ok) ridge = ridge === 0 ? Math.max(1e-12 * maxDiag, 1e-300) : ridge * 100;
+  }
+  if (!ok) return null;
+  // M = L^-1 (lower triangular), then A^-1 = M^T M.
+  const M = new Float64Array(m * m);
+  for (let c = 0; c < m; c++) {
+    M[c * m + c] = 1 / L[c * m + c]!;
+    for (let i = c + 1; i < m; i++) {
+      let s = 0;
+      const ri = i * m;
+      for (let p = c; p < i; p++) s -= L[ri + p]! * M[p * m + c]!;
+      M[ri + c] = s / L[ri + i]!;
+    }
+  }
+  const inv = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let p = i; p < m; p++) s += M[p * m + i]! * M[p * m + j]!;
+      inv[i * m + j] = s;
+      inv[j * m + i] = s;
+    }
+  }
+  return inv;
+}
