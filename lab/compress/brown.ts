@@ -73,15 +73,34 @@ export function recordedHeldOut(modelDir: string): { files: string[]; source: st
   return undefined;
 }
 
-export function heldOutBrown(modelDir: string | undefined): HeldOut {
+/**
+ * The held-out documents joined by spaces; with `maxBytes`, an equal share of each document (its
+ * opening, cut at a space) so a short sample still spans every genre rather than the first document.
+ */
+export function heldOutBrown(modelDir: string | undefined, maxBytes = Infinity): HeldOut {
   const dir = brownDir();
   const rec = modelDir ? recordedHeldOut(modelDir) : undefined;
   const all = readdirSync(dir).filter((n) => ID.test(n)).sort();
   const files = rec?.files ?? all.filter((_, i) => i % 20 === 10);
-  const texts = files.map((id) => {
+  let texts = files.map((id) => {
     const path = join(dir, id);
     if (!existsSync(path)) throw new InputError(`held-out Brown file ${id} (listed in ${rec?.source}) is not in ${dir}`, path);
     return documentText(readFileSync(path, 'utf8'));
   });
-  return { files, source: rec?.source ?? 'fallback: every 20th Brown file (no held-out list recorded beside the model)', text: texts.join(' ') };
+  const enc = new TextEncoder();
+  const total = texts.reduce((a, t) => a + enc.encode(t).length + 1, -1);
+  if (total > maxBytes) {
+    const share = Math.floor((maxBytes + 1) / texts.length) - 1;
+    texts = texts.map((t) => {
+      // Brown is ASCII, so characters are bytes; cut back to a word boundary.
+      const head = t.slice(0, share);
+      const cut = head.lastIndexOf(' ');
+      return cut > 0 && head.length < t.length ? head.slice(0, cut) : head;
+    });
+  }
+  return {
+    files,
+    source: rec?.source ?? 'fallback: every 20th Brown file (no held-out list recorded beside the model)',
+    text: texts.join(' '),
+  };
 }

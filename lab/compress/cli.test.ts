@@ -79,7 +79,7 @@ describe('lab compress / decompress', () => {
     const out = join(tmp, 'ck-run');
     const r = await run(
       'compress', '--report', '--backend', 'wasm', '--quiet', '--model', gpt2, '--no-brown', '--checkpoints', runDir,
-      '--checkpoint-bytes', '150', '--out', out,
+      '--checkpoint-bytes', '300', '--out', out,
     );
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'checkpoints.csv'), 'utf8').trim().split('\n');
@@ -87,12 +87,15 @@ describe('lab compress / decompress', () => {
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['step-5', 'step-20', 'final']);
     expect(lines[0]).toMatch(/,recorded_held_out_subset_loss$/);
     expect(lines[1]).toMatch(/,5\.5$/); // the trainer's own figure, beside ours
+    const sizes = new Set<number>();
     for (const l of lines.slice(1)) {
       const [, , bytes, tokens, loss, modelBpb] = l.split(',').map(Number);
-      expect(bytes).toBe(150);
+      sizes.add(bytes!);
+      expect(bytes).toBeLessThanOrEqual(300);
       // The loss and the model's bits per byte are one quantity in two units.
       expect(loss! * tokens! / Math.LN2 / bytes!).toBeCloseTo(modelBpb!, 9);
     }
+    expect(sizes.size).toBe(1); // every checkpoint codes the same bytes
   });
 
   it('round-trips a file through the CLI and refuses a different model', async () => {

@@ -114,9 +114,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const notes: string[] = [];
   let heldOut: ReturnType<typeof heldOutBrown> | undefined;
   if (!f['no-brown']) {
-    heldOut = heldOutBrown(modelDir);
+    heldOut = heldOutBrown(modelDir, maxBytes);
     notes.push(`held-out Brown: ${heldOut.files.length} files from ${heldOut.source}`);
-    inputs.push({ name: 'brown-held-out', data: new TextEncoder().encode(heldOut.text).subarray(0, maxBytes) });
+    inputs.push({ name: 'brown-held-out', data: new TextEncoder().encode(heldOut.text) });
   }
   for (const p of parsed.positionals) {
     let data: Uint8Array;
@@ -176,8 +176,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (f.checkpoints) {
     const t0 = performance.now();
     const cks = listCheckpoints(resolve(f.checkpoints as string));
-    const held = heldOut ?? heldOutBrown(resolve(f.checkpoints as string));
-    const data = new TextEncoder().encode(held.text).subarray(0, f['checkpoint-bytes'] as number);
+    const held = heldOutBrown(resolve(f.checkpoints as string), f['checkpoint-bytes'] as number);
+    const data = new TextEncoder().encode(held.text);
     const bar = new Progress({ label: 'checkpoints', total: cks.length, unit: 'ckpt', silent: quiet });
     for (const ck of cks) {
       const model = await loadModel(ck.dir);
