@@ -3,7 +3,8 @@
  * toy train -> harvest -> probe -> classify, and the activation-based neuron labels scored against the
  * weight-based ones (lab/toy/neurons.ts). The test runs a small version; run the larger one with
  *
- *   node --import tsx probes/validate.ts [--large] [--out DIR] [--seed N]
+ *   node --import tsx probes/validate.ts [--large] [--out DIR] [--seed N] [--features N --hidden M
+ *     --instances I --steps S --samples R --weight-decay W --importance-decay D --rotations Q]
  *
  * which prints the per-sparsity confusion matrices and balanced accuracies as JSON.
  */
@@ -26,6 +27,7 @@ export interface ValidationSpec {
   featureProb: [number, number];
   instances: number;
   importanceDecay: number;
+  weightDecay: number;
   steps: number;
   /** Harvested samples per instance. */
   samples: number;
@@ -34,11 +36,11 @@ export interface ValidationSpec {
 }
 
 export const SMALL: ValidationSpec = {
-  features: 6, hidden: 6, featureProb: [0.3, 0.03], instances: 3, importanceDecay: 0.8, steps: 2000, samples: 6000, seed: 0, rotations: 0,
+  features: 6, hidden: 6, featureProb: [0.3, 0.03], instances: 3, importanceDecay: 0.8, weightDecay: 0.01, steps: 2000, samples: 6000, seed: 0, rotations: 0,
 };
 
 export const LARGE: ValidationSpec = {
-  features: 20, hidden: 10, featureProb: [0.3, 0.01], instances: 6, importanceDecay: 0.9, steps: 10000, samples: 40000, seed: 0, rotations: 2,
+  features: 5, hidden: 10, featureProb: [0.3, 0.01], instances: 5, importanceDecay: 0.8, weightDecay: 0.1, steps: 8000, samples: 40000, seed: 0, rotations: 2,
 };
 
 export interface ValidationReport {
@@ -69,7 +71,7 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
   const toyDir = join(workDir, 'toy');
   const toyConfig = {
     model: 'relu-hidden' as const, features: spec.features, hidden: spec.hidden, instances: spec.instances,
-    feature_prob: spec.featureProb, importance_decay: spec.importanceDecay, steps: spec.steps, seed: spec.seed, engine: 'js' as const,
+    feature_prob: spec.featureProb, importance_decay: spec.importanceDecay, weight_decay: spec.weightDecay, steps: spec.steps, seed: spec.seed, engine: 'js' as const,
   };
   // A finished toy run of the same config in workDir is reused (the other stages resume on their own).
   let toy: { instances: ToyInstance[] } | undefined;
@@ -160,7 +162,15 @@ function agreement(pairs: Array<[NeuronLabel, NeuronLabel]>): { balanced_accurac
 async function main(argv: string[]): Promise<void> {
   const large = argv.includes('--large');
   const at = (flag: string) => (argv.indexOf(flag) >= 0 ? argv[argv.indexOf(flag) + 1] : undefined);
-  const spec = { ...(large ? LARGE : SMALL), seed: Number(at('--seed') ?? 0) };
+  const base = large ? LARGE : SMALL;
+  const num = (flag: string, def: number) => (at(flag) !== undefined ? Number(at(flag)) : def);
+  const spec: ValidationSpec = {
+    ...base,
+    seed: num('--seed', base.seed), features: num('--features', base.features), hidden: num('--hidden', base.hidden),
+    instances: num('--instances', base.instances), steps: num('--steps', base.steps), samples: num('--samples', base.samples),
+    weightDecay: num('--weight-decay', base.weightDecay), importanceDecay: num('--importance-decay', base.importanceDecay),
+    rotations: num('--rotations', base.rotations),
+  };
   const out = resolve(at('--out') ?? join('runs', `validate-${large ? 'large' : 'small'}-${spec.seed}`));
   const r = await validateOnToy(spec, out, { silent: false });
   const { result, ...report } = r;
