@@ -14,7 +14,7 @@ export {
   toyGeometryChart, normInterferenceChart, dimensionalityChart, capacityChart, totalCapacityChart, STICKY_FRACTIONS,
 } from './charts/toy.ts';
 export { phaseChart, phaseColumns } from './charts/phase.ts';
-export { f1VsKChart, selectivityHeatmap, labelCountsChart, confusionChart } from './charts/probes.ts';
+export { f1VsKChart, selectivityHeatmap, labelCountsChart, confusionChart, capacityAgreementChart } from './charts/probes.ts';
 export { chartsFor, selectivityLong, MAX_HEATMAP_LAYERS } from './charts/for-run.ts';
 export type { NamedChart } from './charts/for-run.ts';
 export { buildReport, writeReport } from './report.ts';

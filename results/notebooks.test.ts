@@ -86,8 +86,8 @@ describe('notebooks run headless with the tslab kernel', () => {
   it('dashboard.ipynb shows every chart of the runs it loads, as SVG', async () => {
     const nb = await dashboard;
     const svgs = svgOutputs(nb);
-    // The same 17 charts as `lab report` on the same six fixture runs (results/report.test.ts).
-    expect(svgs).toHaveLength(17);
+    // The same 18 charts as `lab report` on the same six fixture runs (results/report.test.ts).
+    expect(svgs).toHaveLength(18);
     for (const s of svgs) expect(parseXml(s).tag).toBe('svg');
     const dims = svgs.find((s) => s.includes('sticky_guides_marks'))!;
     expect(markItems(parseXml(dims), 'sticky_guides')).toHaveLength(6);

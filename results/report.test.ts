@@ -38,11 +38,11 @@ describe('lab report', () => {
     const ids = [...html.matchAll(/data-chart="([a-z_0-9]+)"/g)].map((m) => m[1]);
     // toy (m=2): geometry, norms, dimensionality, capacity, totals; toy with neurons: the same but geometry
     // plus its weight-share heatmap and label counts; sweep: phase; probe: F1 vs k; classify: a heatmap per
-    // layer, label counts and the confusion matrix against the toy's weight-based labels.
+    // layer, label counts, capacity against the toy's C_i and the confusion matrix against its weight-based labels.
     expect(ids).toEqual([
       'toy_geometry', 'norm_interference', 'dimensionality', 'capacity', 'total_capacity',
       'norm_interference', 'dimensionality', 'capacity', 'total_capacity', 'selectivity', 'label_counts',
-      'phase', 'f1_vs_k', 'selectivity', 'selectivity', 'label_counts', 'confusion',
+      'phase', 'f1_vs_k', 'selectivity', 'selectivity', 'label_counts', 'capacity_agreement', 'confusion',
     ]);
     const all = svgs(html);
     expect(all).toHaveLength(ids.length);
@@ -55,8 +55,10 @@ describe('lab report', () => {
     // Heatmaps: 6 neurons x 2 features in layer 0, 7 x 2 in layer 1; the confusion matrix 3 x 3 with its counts.
     expect(markItems(chart(13), 'selectivity_cells')).toHaveLength(12);
     expect(markItems(chart(14), 'selectivity_cells')).toHaveLength(14);
-    expect(markItems(chart(16), 'confusion_cells')).toHaveLength(9);
-    const texts = markItems(chart(16), 'confusion_counts').map((n) => Number(/count: (\d+)/.exec(n.attrs['aria-label'] ?? '')?.[1]));
+    // Capacity against the toy's C_i: 2 features x 2 layers.
+    expect(markItems(chart(16), 'capacity_agreement')).toHaveLength(4);
+    expect(markItems(chart(17), 'confusion_cells')).toHaveLength(9);
+    const texts = markItems(chart(17), 'confusion_counts').map((n) => Number(/count: (\d+)/.exec(n.attrs['aria-label'] ?? '')?.[1]));
     expect(texts.reduce((a, b) => a + b, 0)).toBe(13);
   });
 
@@ -120,7 +122,7 @@ describe('the report in headless Chromium', () => {
       expect(requests).toEqual([url]);
       // Every inline SVG parsed as SVG in the browser and has a drawn size.
       const sizes = await page.$$eval('figure svg', (els) => els.map((e) => (e as SVGSVGElement).getBoundingClientRect().width));
-      expect(sizes).toHaveLength(17);
+      expect(sizes).toHaveLength(18);
       for (const w of sizes) expect(w).toBeGreaterThan(50);
       const png = await page.screenshot({ fullPage: false });
       // Decode the screenshot in a blank page and measure its grey-level variance: a blank page has none.

@@ -84,8 +84,8 @@ export function writeClassifyFixture(dir: string): void {
   const labels = ['mono', 'mono', 'poly', 'dead', 'mono', 'poly'] as const;
   const hooks = ['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post'];
   const features = hooks.flatMap((hook) => [
-    { feature: 'is_noun', hook, status: 'ok', skip_reason: '', best_f1: 0.9, best_method: 'mean_dif', best_k: 1, f1_k1: 0.9, k1_neuron: 0, dedicated: true, k_star: 1, f1_k_star: 0.9, f1_gain: 0, capacity: 0.8, toy_capacity: null, neuron_f1: 0.9, rotated_f1_mean: 0.5, rotated_f1_max: 0.6, privilege: 0.4 },
-    { feature: 'is_verb', hook, status: 'ok', skip_reason: '', best_f1: 0.8, best_method: 'l1', best_k: 4, f1_k1: 0.5, k1_neuron: 2, dedicated: false, k_star: 4, f1_k_star: 0.8, f1_gain: 0.3, capacity: 0.4, toy_capacity: null, neuron_f1: 0.5, rotated_f1_mean: 0.4, rotated_f1_max: 0.45, privilege: 0.1 },
+    { feature: 'is_noun', hook, status: 'ok', skip_reason: '', best_f1: 0.9, best_method: 'mean_dif', best_k: 1, f1_k1: 0.9, k1_neuron: 0, dedicated: true, k_star: 1, f1_k_star: 0.9, f1_gain: 0, capacity: 0.8, toy_capacity: 0.95, neuron_f1: 0.9, rotated_f1_mean: 0.5, rotated_f1_max: 0.6, privilege: 0.4 },
+    { feature: 'is_verb', hook, status: 'ok', skip_reason: '', best_f1: 0.8, best_method: 'l1', best_k: 4, f1_k1: 0.5, k1_neuron: 2, dedicated: false, k_star: 4, f1_k_star: 0.8, f1_gain: 0.3, capacity: 0.4, toy_capacity: 0.5, neuron_f1: 0.5, rotated_f1_mean: 0.4, rotated_f1_max: 0.45, privilege: 0.1 },
   ]);
   const neurons = hooks.flatMap((hook, h) =>
     [...labels, ...(h === 1 ? (['dead'] as const) : [])].map((label, neuron) => {

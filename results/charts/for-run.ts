@@ -6,7 +6,7 @@ import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { LoadedRun } from '../load-run.ts';
 import { phaseChart } from './phase.ts';
-import { confusionChart, f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
+import { capacityAgreementChart, confusionChart, f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
 import type { ChartSpec } from './render.ts';
 import { capacityChart, dimensionalityChart, normInterferenceChart, toyGeometryChart, totalCapacityChart } from './toy.ts';
 
@@ -14,7 +14,7 @@ import { capacityChart, dimensionalityChart, normInterferenceChart, toyGeometryC
 export const MAX_HEATMAP_LAYERS = 4;
 
 export interface NamedChart {
-  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, confusion. */
+  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, capacity_agreement, confusion. */
   id: string;
   title: string;
   spec: ChartSpec;
@@ -99,6 +99,10 @@ export function chartsFor(run: LoadedRun): NamedChart[] {
     }
     const label = firstColumn(t.classify_neurons, ['label']);
     if (label) add('label_counts', 'Mono / poly / dead per layer', labelCountsChart(t.classify_neurons, { layer: layer ?? 'hook', label }));
+  }
+  const cf = t.classify_features;
+  if (cf && cf.columnNames().includes('toy_capacity') && (cf.array('toy_capacity') as unknown[]).some((v) => typeof v === 'number')) {
+    add('capacity_agreement', 'Capacity: activations against weights', capacityAgreementChart(cf));
   }
   if (t.toy_confusion) add('confusion', 'Labels from activations against labels from weights', confusionChart(t.toy_confusion));
   return out;

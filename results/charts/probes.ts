@@ -181,3 +181,36 @@ export function confusionChart(confusion: ColumnTable): ChartSpec {
     ],
   } as ChartSpec;
 }
+
+/**
+ * The per-feature capacity read from activations (probes/capacity.ts) against the toy model's Scherlis
+ * C_i from its weights, with the diagonal where they agree. Only features with both are drawn.
+ */
+export function capacityAgreementChart(features: ColumnTable): ChartSpec {
+  const values = rowsOf(features).filter((r) => typeof r.capacity === 'number' && typeof r.toy_capacity === 'number' && r.status !== 'skipped');
+  return {
+    $schema: SCHEMA,
+    title: 'Capacity from activations against Scherlis C_i from weights',
+    width: 300,
+    height: 260,
+    layer: [
+      {
+        name: 'capacity_diagonal',
+        data: { values: [{ c: 0 }, { c: 1 }] },
+        mark: { type: 'line', strokeDash: [4, 3], color: '#999' },
+        encoding: { x: { field: 'c', type: 'quantitative' }, y: { field: 'c', type: 'quantitative' } },
+      },
+      {
+        name: 'capacity_agreement',
+        data: { values },
+        mark: { type: 'point', filled: true, size: 50, opacity: 0.8 },
+        encoding: {
+          x: { field: 'toy_capacity', type: 'quantitative', title: 'Scherlis C_i (weights)', scale: { domain: [0, 1] } },
+          y: { field: 'capacity', type: 'quantitative', title: 'capacity (activations)', scale: { domainMin: 0 } },
+          color: { field: 'hook', type: 'nominal' },
+          tooltip: [{ field: 'feature' }, { field: 'hook' }, { field: 'capacity', format: '.3f' }, { field: 'toy_capacity', format: '.3f' }],
+        },
+      },
+    ],
+  } as ChartSpec;
+}
