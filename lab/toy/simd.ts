@@ -7,7 +7,7 @@
  *   (func $axpy (param $y i32) (param $x i32) (param $a f32) (param $n4 i32) (local $av v128)
  *     $av = f32x4.splat($a)
  *     while ($n4 != 0) { v128.store($y, f32x4.add(v128.load($y), f32x4.mul(v128.load($x), $av)));
- *                         $y += 16; $x += 16; $n4 -= 1 })
+ *                         $y += 16; $x += 16; $n4 -= 1 })   (unrolled by two groups)
  * where $y and $x are byte offsets into the imported memory and $n4 counts groups of four floats.
  *
  * The second, lossgrad(pre, x, imp, g, db, scale, floor, n4) -> f32, is one output row of the
@@ -21,12 +21,14 @@ const OP = {
   block: 0x02,
   loop: 0x03,
   end: 0x0b,
+  br: 0x0c,
   brIf: 0x0d,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
   i32Const: 0x41,
   i32Eqz: 0x45,
+  i32LtU: 0x49,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   simd: 0xfd,
@@ -63,22 +65,32 @@ const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...bo
 
 function axpyBody(): number[] {
   const [y, x, a, n4, av] = [0, 1, 2, 3, 4];
-  const code = [
-    OP.localGet, a, ...simd(SIMD.f32x4Splat), OP.localSet, av,
-    OP.block, T.void,
-    OP.localGet, n4, OP.i32Eqz, OP.brIf, 0,
-    OP.loop, T.void,
+  // y[q] += x[q] * av for the group at byte offset `off` from the current pointers.
+  const group = (off: number) => [
     OP.localGet, y,
-    OP.localGet, y, ...simd(SIMD.load), ...memarg16,
-    OP.localGet, x, ...simd(SIMD.load), ...memarg16,
+    OP.localGet, y, ...simd(SIMD.load), 4, off,
+    OP.localGet, x, ...simd(SIMD.load), 4, off,
     OP.localGet, av, ...simd(SIMD.f32x4Mul),
     ...simd(SIMD.f32x4Add),
-    ...simd(SIMD.store), ...memarg16,
-    OP.localGet, y, OP.i32Const, 16, OP.i32Add, OP.localSet, y,
-    OP.localGet, x, OP.i32Const, 16, OP.i32Add, OP.localSet, x,
-    OP.localGet, n4, OP.i32Const, 1, OP.i32Sub, OP.localTee, n4,
-    OP.brIf, 0,
+    ...simd(SIMD.store), 4, off,
+  ];
+  const code = [
+    OP.localGet, a, ...simd(SIMD.f32x4Splat), OP.localSet, av,
+    // Two groups per iteration while at least two remain (halves the loop overhead), then the odd one.
+    OP.block, T.void,
+    OP.loop, T.void,
+    OP.localGet, n4, OP.i32Const, 2, OP.i32LtU, OP.brIf, 1,
+    ...group(0),
+    ...group(16),
+    OP.localGet, y, OP.i32Const, 32, OP.i32Add, OP.localSet, y,
+    OP.localGet, x, OP.i32Const, 32, OP.i32Add, OP.localSet, x,
+    OP.localGet, n4, OP.i32Const, 2, OP.i32Sub, OP.localSet, n4,
+    OP.br, 0,
     OP.end,
+    OP.end,
+    OP.block, T.void,
+    OP.localGet, n4, OP.i32Eqz, OP.brIf, 0,
+    ...group(0),
     OP.end,
     OP.end,
   ];
