@@ -78,6 +78,26 @@ describe('lab report', () => {
     expect(html).toMatch(/sweep \(17 rows/);
   });
 
+  it('shows progress per chart on stderr, and prints JSON on stdout with --json', async () => {
+    const err: string[] = [];
+    const outLines: string[] = [];
+    const writeErr = process.stderr.write.bind(process.stderr);
+    const writeOut = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+    process.stdout.write = ((s: string) => (outLines.push(String(s)), true)) as typeof process.stdout.write;
+    const small = join(root, 'small.html');
+    try {
+      expect(await main(['report', dirs.sweep!, dirs.probe!, '--out', small, '--json'])).toBe(0);
+    } finally {
+      process.stderr.write = writeErr;
+      process.stdout.write = writeOut;
+    }
+    expect(err.join('')).toMatch(/report \[#+\] 2\/2 .*done in/);
+    const printed = JSON.parse(outLines.join(''));
+    expect(printed).toMatchObject({ out: small, runs: [dirs.sweep, dirs.probe] });
+    expect(printed.bytes).toBe(readFileSync(small).length);
+  });
+
   it('fails with a clear error on a bad run directory and leaves no output', async () => {
     const bad = join(root, 'bad-out.html');
     const errors: string[] = [];
