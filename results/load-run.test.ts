@@ -74,6 +74,10 @@ describe('bad run directories give an InputError naming the file', () => {
     RunDir.begin(d, { kind: 'probe', seed: 0, config: {} });
     expect(() => loadRun(d)).toThrow(/partial run/);
     expect(() => loadRun(d)).toThrow(InputError);
+    // Asked for, a partial run loads with what it has (here: nothing but its manifest).
+    const partial = loadRun(d, { allowPartial: true });
+    expect(partial.manifest.status).toBe('running');
+    expect(partial.tables.sweep).toBeUndefined();
   });
   it('a listed table that is gone', () => {
     const d = join(root, 'gone');

@@ -47,10 +47,10 @@ export function loadRun(dir: string, opts: { allowPartial?: boolean } = {}): Loa
       loadToy(run);
       break;
     case 'toy-sweep':
-      run.tables.phase = need(run, 'phase');
+      need(run, 'phase');
       break;
     case 'probe':
-      run.tables.sweep = need(run, 'sweep');
+      need(run, 'sweep');
       break;
     case 'classify':
       loadClassify(run);
@@ -97,15 +97,19 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-function need(run: LoadedRun, stem: string): ColumnTable {
-  const t = run.tables[stem];
-  if (!t) throw new InputError(`${join(run.dir, stem + '.csv')} is missing: a complete '${run.kind}' run has it`, join(run.dir, `${stem}.csv`));
-  return t;
+/** A kind's main table: required of a complete run; a partial one (--allow-partial) may lack it. */
+function need(run: LoadedRun, stem: string): void {
+  if (run.tables[stem] || run.manifest.status !== 'complete') return;
+  const path = join(run.dir, `${stem}.csv`);
+  throw new InputError(`${path} is missing: a complete '${run.kind}' run has it`, path);
 }
 
 function loadToy(run: LoadedRun): void {
   const path = join(run.dir, 'instances.json');
-  if (!existsSync(path)) throw new InputError(`${path} is missing: a complete 'toy' run has it`, path);
+  if (!existsSync(path)) {
+    if (run.manifest.status !== 'complete') return;
+    throw new InputError(`${path} is missing: a complete 'toy' run has it`, path);
+  }
   const raw = readJson<unknown>(path);
   const list = Array.isArray(raw) ? raw : (raw as { instances?: unknown }).instances;
   if (!Array.isArray(list)) throw new InputError(`${path} is not a list of toy instances`, path);
@@ -126,6 +130,7 @@ function loadClassify(run: LoadedRun): void {
   const features = run.tables.features;
   const neurons = run.tables.neurons;
   if (!features && !neurons) {
+    if (run.manifest.status !== 'complete') return;
     const path = join(run.dir, 'neurons.csv');
     throw new InputError(`${path} is missing (and so is features.csv): a complete 'classify' run has them`, path);
   }
