@@ -117,6 +117,10 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
   const probes = required<string>(parsed, 'probes');
   const manifest = readManifest(probes, { kind: 'probe' });
+  const method = f.method as string;
+  if (method !== 'best' && !RANK_METHODS.includes(method as RankMethod)) {
+    throw new UsageError(`--method must be 'best' or one of ${RANK_METHODS.join(', ')}; got '${method}'`, 'method');
+  }
   await initBackend(f.backend as string | undefined);
   const options = {
     method: f.method as string,
