@@ -2,6 +2,9 @@
  * results/: run directories as arquero tables, charts as Vega-Lite specs rendered to SVG, and the
  * self-contained HTML dashboard. The public face of the folder; notebooks and the CLI import from here.
  */
+// Manifests are lab/run-dir.ts's; re-exported so a notebook needs only this module.
+export { RunDir, readManifest, writeFileAtomic } from '../lab/run-dir.ts';
+export type { Manifest } from '../lab/run-dir.ts';
 export { readTable, parseCsv, writeTable, writeRunTable, readRunTable, tableToCsv, tableToArrow } from './table-io.ts';
 export type { ColumnTable } from './table-io.ts';
 export { loadRun, stackTables, RUN_KINDS } from './load-run.ts';
@@ -17,6 +20,6 @@ export { phaseChart, phaseColumns } from './charts/phase.ts';
 export { f1VsKChart, selectivityHeatmap, labelCountsChart, confusionChart, capacityAgreementChart } from './charts/probes.ts';
 export { chartsFor, selectivityLong, MAX_HEATMAP_LAYERS } from './charts/for-run.ts';
 export type { NamedChart } from './charts/for-run.ts';
-export { buildReport, writeReport } from './report.ts';
+export { buildReport, writeReport, escapeHtml, prefixSvgIds, defaultReportName } from './report.ts';
 export type { ReportOptions } from './report.ts';
 export { parseXml, countMarks, markItems } from './svg-check.ts';
