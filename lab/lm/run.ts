@@ -117,14 +117,14 @@ function splitSeed(dir: string): number | undefined {
 }
 
 /** Held-out loss of a checkpoint folder on the Brown split, through its own tokenizer and forward pass. */
-export async function evaluateCheckpoint(dir: string, opts: { seed?: number; batch?: number } = {}): Promise<LossReport & { seed: number }> {
+export async function evaluateCheckpoint(dir: string, opts: { seed?: number; batch?: number; docs?: BrownDocument[] } = {}): Promise<LossReport & { seed: number }> {
   if (!existsSync(dir)) throw new InputError(`model folder ${dir} does not exist`, dir);
   const seed = opts.seed ?? splitSeed(resolve(dir)) ?? 0;
   const model = await loadModel(dir);
   try {
     const eot = model.tokenizer.bosId;
     if (eot === undefined) throw new InputError(`${join(dir, 'tokenizer.json')} has no <|endoftext|> token to separate documents`, join(dir, 'tokenizer.json'));
-    const { heldOut } = splitDocuments(readBrown(), HELD_OUT_FRACTION, seed);
+    const { heldOut } = splitDocuments(opts.docs ?? readBrown(), HELD_OUT_FRACTION, seed);
     const streams = encodeStreams(model.tokenizer, heldOut, eot);
     const bytes = heldOut.reduce((s, d) => s + Buffer.byteLength(d.text, 'utf8'), 0);
     return { ...lossReport(evaluateLanguageModel(model, flatten(streams), { batch: opts.batch }), bytes), seed };

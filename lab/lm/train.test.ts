@@ -10,9 +10,10 @@ import { buildBrownCorpus } from './corpus.ts';
 import { evaluateGpt2, evaluateLanguageModel } from './evaluate.ts';
 import { finalHidden } from './hidden.ts';
 import { headLogits } from './head.ts';
-import { runLmTraining } from './run.ts';
+import { evaluateCheckpoint, runLmTraining } from './run.ts';
 import { trainLm, type LmTrainConfig } from './train.ts';
 import { flatten } from './windows.ts';
+import { splitDocuments } from './split.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lm-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -89,5 +90,16 @@ describe('lab lm training', () => {
       expect(held[k]!.bits_per_byte).toBeGreaterThan(0);
     }
     expect(m.files).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'history.csv', 'held-out-documents.json', 'checkpoints/step-0/model.safetensors']));
+  });
+
+  it('lab lm eval scores a checkpoint on the held-out split named by its run manifest', async () => {
+    const out = join(tmp, 'run', 'checkpoints', 'step-0');
+    const r = await evaluateCheckpoint(out, { docs });
+    expect(r.seed).toBe(cfg.seed);
+    const { heldOut } = splitDocuments(docs, 0.05, cfg.seed);
+    expect(r.bytes).toBe(heldOut.reduce((s, d) => s + Buffer.byteLength(d.text), 0));
+    // An untrained model is near-uniform over its vocabulary.
+    const vocab = (await loadModel(out)).config.vocabSize;
+    expect(Math.abs(r.nats_per_token - Math.log(vocab))).toBeLessThan(0.5);
   });
 });
