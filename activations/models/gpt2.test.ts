@@ -53,7 +53,11 @@ describe('createGpt2', () => {
       const analytic = grads[v.name]!.dataSync()[idx]!;
       expect(Math.abs(analytic - numeric), `${name}[${idx}]: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
     }
-    tf.dispose([value, ...Object.values(grads), ids, w]);
+    // The differentiable pass and the inference pass (host-assisted attention) agree.
+    const a = model.forwardLogits(ids);
+    const b = model.forward(ids).logits;
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([value, ...Object.values(grads), ids, w, a, b]);
     model.dispose();
   });
 

@@ -88,7 +88,7 @@ export class Gpt2 {
 
   /** Logits [batch, seq, vocab]; differentiable with respect to `variables` (tf.variableGrads). */
   forwardLogits(ids: tf.Tensor2D): tf.Tensor3D {
-    return transformerForward(this.config, this.params, ids).logits;
+    return transformerForward(this.config, this.params, ids, {}, true).logits;
   }
 
   /** The full forward with hooks and KV cache (activations/types.ts semantics). */

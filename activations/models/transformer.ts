@@ -2,8 +2,8 @@
  * One decoder-only transformer forward pass for GPT-2 and GPT-NeoX, with TransformerLens hook points
  * and a key/value cache. Every linear weight is stored [in, out] and the fused qkv projection with
  * columns laid out q | k | v, each head-major; the loaders convert each checkpoint layout to this.
- * Built only from ops with gradients on every backend (the embedding has its own gradient), so the
- * same pass trains under tf.variableGrads.
+ * With `differentiable` it uses only ops with gradients on every backend (the embedding has its own
+ * gradient), so the same pass trains under tf.variableGrads; without, attention takes a faster path.
  */
 import { tf } from '../../lab/backend.ts';
 import { UsageError } from '../../lab/errors.ts';
@@ -156,28 +156,37 @@ function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, r: numb
 }
 
 /**
- * Attention scores [B, H, S, T] as one 2D matMul per (batch, head): tfjs-wasm's batched matMul runs
- * several times slower than its 2D kernel, and transposeB slower still, so K is transposed once.
+ * n independent matMuls [n, r, k] x [n, k, c]. Differentiable: tfjs' batched matMul. Otherwise one 2D
+ * matMul per item, because tfjs-wasm's batched kernel runs several times slower than its 2D one; the
+ * operands are cut apart on the host (one download each), since a wasm Slice copies its whole input.
  */
-function headScores(q: tf.Tensor4D, kh: tf.Tensor4D, B: number, H: number, S: number, T: number, dh: number): tf.Tensor4D {
-  const q2 = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H * S, dh]) as tf.Tensor2D;
-  const kT = tf.reshape(tf.transpose(kh, [0, 1, 3, 2]), [B * H * dh, T]) as tf.Tensor2D;
+function perItemMatMul(a: tf.Tensor3D, b: tf.Tensor3D, differentiable: boolean): tf.Tensor3D {
+  if (differentiable) return tf.matMul(a, b);
+  const [n, r, k] = a.shape;
+  const c = b.shape[2];
+  const av = a.dataSync() as Float32Array;
+  const bv = b.dataSync() as Float32Array;
   const parts: tf.Tensor2D[] = [];
-  for (let i = 0; i < B * H; i++) {
-    parts.push(tf.matMul(tf.slice(q2, [i * S, 0], [S, dh]), tf.slice(kT, [i * dh, 0], [dh, T])));
+  for (let i = 0; i < n; i++) {
+    const x = tf.tensor2d(av.subarray(i * r * k, (i + 1) * r * k), [r, k]);
+    const y = tf.tensor2d(bv.subarray(i * k * c, (i + 1) * k * c), [k, c]);
+    parts.push(tf.matMul(x, y));
   }
-  return tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts, 0), [B, H, S, T]) as tf.Tensor4D;
+  return tf.reshape(n === 1 ? parts[0]! : tf.concat(parts, 0), [n, r, c]) as tf.Tensor3D;
 }
 
-/** pattern [B, H, S, T] x values [B, H, T, dh] -> [B, H, S, dh], per (batch, head) like headScores. */
-function headMix(pattern: tf.Tensor4D, vh: tf.Tensor4D, B: number, H: number, S: number, T: number, dh: number): tf.Tensor4D {
-  const p2 = tf.reshape(pattern, [B * H * S, T]) as tf.Tensor2D;
-  const v2 = tf.reshape(vh, [B * H * T, dh]) as tf.Tensor2D;
-  const parts: tf.Tensor2D[] = [];
-  for (let i = 0; i < B * H; i++) {
-    parts.push(tf.matMul(tf.slice(p2, [i * S, 0], [S, T]), tf.slice(v2, [i * T, 0], [T, dh])));
-  }
-  return tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts, 0), [B, H, S, dh]) as tf.Tensor4D;
+/** Attention scores [B, H, S, T] (unscaled) from q [B, S, H, dh] and cached keys [B, H, T, dh]. */
+function headScores(q: tf.Tensor4D, kh: tf.Tensor4D, B: number, H: number, S: number, T: number, dh: number, differentiable: boolean): tf.Tensor4D {
+  const q3 = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H, S, dh]) as tf.Tensor3D;
+  const kT = tf.reshape(tf.transpose(kh, [0, 1, 3, 2]), [B * H, dh, T]) as tf.Tensor3D;
+  return tf.reshape(perItemMatMul(q3, kT, differentiable), [B, H, S, T]) as tf.Tensor4D;
+}
+
+/** pattern [B, H, S, T] x values [B, H, T, dh] -> [B, H, S, dh]. */
+function headMix(pattern: tf.Tensor4D, vh: tf.Tensor4D, B: number, H: number, S: number, T: number, dh: number, differentiable: boolean): tf.Tensor4D {
+  const p3 = tf.reshape(pattern, [B * H, S, T]) as tf.Tensor3D;
+  const v3 = tf.reshape(vh, [B * H, T, dh]) as tf.Tensor3D;
+  return tf.reshape(perItemMatMul(p3, v3, differentiable), [B, H, S, dh]) as tf.Tensor4D;
 }
 
 /** Additive causal mask [seq, total] for queries at positions offset.. over keys 0..total-1. */
@@ -191,7 +200,14 @@ function causalMask(offset: number, seq: number, total: number): tf.Tensor2D {
  * The forward pass. `opts` as in activations/types.ts. With a kvCache, `ids` are the next positions
  * after cache.length and the cache is extended in place once the pass has succeeded.
  */
-export function transformerForward(cfg: TransformerConfig, p: Params, ids: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
+export function transformerForward(
+  cfg: TransformerConfig,
+  p: Params,
+  ids: tf.Tensor2D,
+  opts: ForwardOptions = {},
+  /** Use only ops with gradients (training); the default takes faster host-assisted paths. */
+  differentiable = false,
+): ForwardResult {
   if (ids.rank !== 2) throw new UsageError(`ids must be [batch, seq]; got shape [${ids.shape}]`);
   const [B, S] = ids.shape;
   const cache = opts.kvCache as TransformerKVCache | undefined;
@@ -247,9 +263,9 @@ export function transformerForward(cfg: TransformerConfig, p: Params, ids: tf.Te
           newK.push(tf.keep(kh));
           newV.push(tf.keep(vh));
         }
-        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(tf.mul(headScores(q, kh, B, H, S, T, dh), scale), mask));
+        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(tf.mul(headScores(q, kh, B, H, S, T, dh, differentiable), scale), mask));
         const pattern = hooks.point(h('attn.hook_pattern'), tf.softmax(scores, -1));
-        const zh = headMix(pattern as tf.Tensor4D, vh, B, H, S, T, dh);
+        const zh = headMix(pattern as tf.Tensor4D, vh, B, H, S, T, dh, differentiable);
         const z = hooks.point(h('attn.hook_z'), tf.transpose(tf.reshape(zh, [B, H, S, dh]), [0, 2, 1, 3]));
         const attnOut = hooks.point(h('hook_attn_out'), tf.reshape(linear(tf.reshape(z, [B * S, d]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]));
         // With a parallel residual (NeoX) the MLP reads resid_pre; resid_mid is still resid_pre + attn_out,
