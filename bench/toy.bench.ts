@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- toy [--steps-scale X] [--repeats N] [--dense false]`: training steps per second of the
+ * `npm run bench -- toy [--steps-scale X] [--repeats N] [--dense false] [--cases 1,2]`: training steps per second of the
  * toy ReLU-output model, the lab's JS engine against the PyTorch peer (bench/peers/toy_torch.py, 2
  * threads, AdamW lr 1e-3, batch 1024), on the same configs, timed over the same number of steps.
  *
@@ -58,14 +58,17 @@ const bench: Benchmark = {
       repeats: { type: 'int', help: 'timed repeats per side', default: 3, min: 1 },
       dense: { type: 'string', help: 'also run p = 1 rows', choices: ['true', 'false'], default: 'true' },
       workers: { type: 'int', help: 'lab worker threads', default: 2, min: 1 },
+      cases: { type: 'numbers', help: 'run only these cases (1-based, in the order of the table)' },
     });
     const scale = flags['steps-scale'] as number;
     const repeats = flags.repeats as number;
     const workers = flags.workers as number;
     const cases = [...CASES];
     if (flags.dense === 'true') cases.push(...CASES.map((c) => ({ ...c, p: 1, steps: Math.max(5, Math.round(c.steps / 4)) })));
+    const only = flags.cases as number[] | undefined;
     const rows: BenchRow[] = [];
-    for (const c of cases) {
+    for (const [k, c] of cases.entries()) {
+      if (only && !only.includes(k + 1)) continue;
       const steps = Math.max(5, Math.round(c.steps * scale));
       const name = `relu-out n=${c.n} m=${c.m} x${c.instances} instances, p=${c.p}`;
       process.stderr.write(`${name}: peer...\n`);
