@@ -8,8 +8,11 @@
  * make it fire). Responses below that count as 0. Then, mirroring the weight-based definition of
  * lab/toy/neurons.ts with the response in place of the weight reach:
  *  - share_nf = r+_nf / sum_g r+_ng: the fraction of the neuron's positive response on feature f;
- *  - dead: the neuron is (almost) never active (fewer than DEAD_FRAC of rows above DEAD_ACT), or its
- *          total positive response sum_f r+_nf is <= DEAD_ACT (it carries none of the probed features);
+ *  - dead: the neuron is (almost) never active (above DEAD_ACT on fewer than DEAD_FRAC of the rows, or
+ *          never above DEAD_ACT at all), or no feature moves it significantly (it carries none of the
+ *          probed features: a neuron firing at random is dead for probing). Whether a response counts
+ *          is the z-test's call, not its size: a neuron that fires rarely and weakly but only ever
+ *          for one feature is that feature's (the toy's weights say so too);
  *  - features: the fewest features, by share descending, whose shares add up to >= COVER_SHARE;
  *  - mono: one feature; poly: two or more.
  * DEAD_ACT and COVER_SHARE are the toy's thresholds, in the same units (activations), so on a toy
@@ -144,7 +147,7 @@ export function labelNeurons(hook: string, resp: NeuronResponses, t: NeuronThres
       top_feature: top >= 0 ? resp.features[top]! : '', top_diff: top >= 0 ? resp.diff[n * F + top]! : 0,
       top_z: top >= 0 ? resp.z[n * F + top]! : 0,
     };
-    if (resp.activeFrac[n]! < t.deadFrac || mass <= t.deadAct) {
+    if (resp.activeFrac[n]! < t.deadFrac || resp.maxAct[n]! <= t.deadAct || mass === 0) {
       rows.push({ ...base, label: 'dead', features: [] });
       continue;
     }

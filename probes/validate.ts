@@ -132,15 +132,19 @@ function meanReluSegment(a: number, c: number): number {
  * The weight-based labels with the bias taken into account (proposed for lab/toy/neurons.ts): feature
  * i's reach is what it does to the neuron on its own, E_x[ReLU(w_i x + b)] - ReLU(b) with x uniform on
  * the feature's support ([0, 1]; [-1, 1] for abs), clipped at 0. That is the activation-based mean
- * difference in the sparse limit, so the two definitions measure one quantity. Cover and dead
- * thresholds as in lab/toy/neurons.ts; dead when no single feature can move the neuron by DEAD_ACT.
+ * difference in the sparse limit, so the two definitions measure one quantity. Cover threshold as in
+ * lab/toy/neurons.ts; dead when no single feature can lift the neuron above DEAD_ACT at any value
+ * (max_x ReLU(w_i x + b) - ReLU(b) <= DEAD_ACT for every i), the toy's max-activation rule per feature.
  */
 export function sparseLimitLabels(model: 'relu-hidden' | 'abs', W1: number[][], b1: number[]): NeuronLabel[] {
   return W1.map((w, k) => {
     const b = b1[k]!;
-    const reach = w.map((v) => Math.max(0, meanReluSegment(model === 'abs' ? b - v : b, b + v) - Math.max(b, 0)));
+    const lo = (v: number) => (model === 'abs' ? b - Math.abs(v) : Math.min(b, b + v));
+    const hi = (v: number) => (model === 'abs' ? b + Math.abs(v) : Math.max(b, b + v));
+    const reach = w.map((v) => Math.max(0, meanReluSegment(lo(v), hi(v)) - Math.max(b, 0)));
+    const lift = Math.max(...w.map((v) => Math.max(0, hi(v)) - Math.max(b, 0)));
+    if (lift <= DEAD_ACT) return 'dead';
     const mass = reach.reduce((s, v) => s + v, 0);
-    if (mass <= DEAD_ACT) return 'dead';
     const shares = reach.map((r) => r / mass).sort((x, y) => y - x);
     return shares[0]! >= COVER_SHARE ? 'mono' : 'poly';
   });
