@@ -92,9 +92,15 @@ export async function trainTfjs(job: JsJob, onChunk?: (done: number, loss: numbe
   const I = job.instances.length;
   const bl = blocks(spec);
   const params = job.instances.map((inst) => initParams(spec, new Rng(instanceSeed(job.seed, inst, 0))));
-  const vars = bl.map((b) => tf.variable(stack(params, b), true, `toy_${b.name}_${Date.now()}_${Math.random()}`));
-  const ms = bl.map((b) => tf.variable(tf.zeros([I, b.rows, b.cols]), false));
-  const vs = bl.map((b) => tf.variable(tf.zeros([I, b.rows, b.cols]), false));
+  // tf.variable keeps its own reference, so the initial tensors are disposed right after.
+  const variable = (init: tf.Tensor, trainable: boolean) => {
+    const v = tf.variable(init, trainable);
+    init.dispose();
+    return v;
+  };
+  const vars = bl.map((b) => variable(stack(params, b), true));
+  const ms = bl.map((b) => variable(tf.zeros([I, b.rows, b.cols]), false));
+  const vs = bl.map((b) => variable(tf.zeros([I, b.rows, b.cols]), false));
   const rngs = job.instances.map((inst) => new Rng(instanceSeed(job.seed, inst, 1)));
   const sparse = job.probs.map((p) => allocBatch(batch, spec.n, p));
   const imp = tf.tensor1d(job.importance);
