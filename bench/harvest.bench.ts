@@ -3,7 +3,8 @@
  * on a random GPT-2-small-shaped checkpoint (12 layers, d_model 768, 12 heads, vocab 50257), keeping
  * every blocks.*.mlp.hook_post and reading it back to host memory, lab (tfjs, active backend) against
  * PyTorch (bench/peers/harvest_torch.py, 2 threads, float32). The checkpoint is written at bench time
- * into a temp folder and removed afterwards. Each side: 1 warm-up pass, then the median of the repeats.
+ * into a temp folder and removed afterwards. Rounds interleave peer, lab and lab pool; after a warm-up
+ * round, each figure is the median over the repeats.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,41 +48,46 @@ const bench: Benchmark = {
         contextLength: 1024,
         seed: 0,
       });
-      const peer = runPeer<{ tokens_per_s: number[] }>(join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), String(R)], { threads: 2 });
-      const model = await loadModel(dir);
-      const rng = new Rng(0);
-      const ids = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257))), [B, S], 'int32');
-      const rates: number[] = [];
-      for (let i = 0; i < R + 1; i++) {
-        const t0 = performance.now();
-        const { logits, cache } = model.forward(ids, { names: ['blocks.*.mlp.hook_post'] });
-        for (const v of cache.values()) v.dataSync();
-        logits.dataSync();
-        tf.dispose([logits, ...cache.values()]);
-        const dt = (performance.now() - t0) / 1000;
-        process.stderr.write(`lab forward ${i === 0 ? '(warm-up) ' : ''}${((B * S) / dt).toFixed(0)} tokens/s\n`);
-        if (i > 0) rates.push((B * S) / dt);
-      }
-      ids.dispose();
-      model.dispose();
-      // The same forward split across worker threads (ForwardPool), one wasm backend per thread.
+      // Rounds interleave the sides (peer, lab in-process, lab pool), so a load swing on the shared
+      // machine hits all three; round 0 is the warm-up. The peer reloads the model each round but
+      // times only its forward.
       const T = flags.threads as number;
+      const model = await loadModel(dir);
       const pool = await ForwardPool.open(dir, T);
+      const rng = new Rng(0);
+      const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257)));
+      const ids = tf.tensor2d(rows, [B, S], 'int32');
+      const peerRates: number[] = [];
+      const rates: number[] = [];
       const poolRates: number[] = [];
       try {
-        const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257)));
         for (let i = 0; i < R + 1; i++) {
-          const t0 = performance.now();
+          const warm = i === 0 ? ' (warm-up)' : '';
+          const peer = runPeer<{ tokens_per_s: number[] }>(join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), '1', i === 0 ? '0' : '1'], { threads: 2 });
+          process.stderr.write(`round ${i}${warm}: peer ${peer.tokens_per_s[0]!.toFixed(1)} tokens/s`);
+          let t0 = performance.now();
+          const { logits, cache } = model.forward(ids, { names: ['blocks.*.mlp.hook_post'] });
+          for (const v of cache.values()) v.dataSync();
+          logits.dataSync();
+          tf.dispose([logits, ...cache.values()]);
+          const lab = (B * S) / ((performance.now() - t0) / 1000);
+          t0 = performance.now();
           await pool.forward({ ids: rows, names: ['blocks.*.mlp.hook_post'] });
-          const dt = (performance.now() - t0) / 1000;
-          process.stderr.write(`lab pool x${T} ${i === 0 ? '(warm-up) ' : ''}${((B * S) / dt).toFixed(0)} tokens/s\n`);
-          if (i > 0) poolRates.push((B * S) / dt);
+          const pooled = (B * S) / ((performance.now() - t0) / 1000);
+          process.stderr.write(`, lab ${lab.toFixed(1)}, lab pool x${T} ${pooled.toFixed(1)}\n`);
+          if (i > 0) {
+            peerRates.push(peer.tokens_per_s[0]!);
+            rates.push(lab);
+            poolRates.push(pooled);
+          }
         }
       } finally {
+        ids.dispose();
+        model.dispose();
         await pool.close();
       }
       const caseName = `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`;
-      const peerRate = median(peer.tokens_per_s);
+      const peerRate = median(peerRates);
       return [
         row({
           case: `${caseName}, lab 1 thread`,
