@@ -12,6 +12,7 @@
  */
 import type { Columns } from './gather.ts';
 import { invertSpd } from './linalg.ts';
+import { weightedGramSimd } from './simd-gram.ts';
 
 export interface NewtonOptions {
   C: number;
@@ -118,9 +119,12 @@ export function newtonLogistic(
     // converge superlinearly. It is rebuilt only when a step fails to halve the gradient.
     // Rebuilt when three quasi-Newton steps have not halved the gradient between them (BFGS gradients
     // are not monotone, so a single slow step is no reason to pay for a Hessian).
-    const builtNow = !haveH || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!);
+    // For small k a Hessian costs less than the extra quasi-Newton iterations it saves (n k^2 / 2
+    // against about n (2k + 30) per iteration), so it is rebuilt every step: plain Newton.
+    const builtNow = !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!);
     if (builtNow) {
-      weightedGram(z, n, k, d, H);
+      // The SIMD kernel (single-precision products, double block sums) where it pays; JS for tiny k.
+      if (k < 8 || !weightedGramSimd(z, n, k, d, H)) weightedGram(z, n, k, d, H);
       hessians++;
       const inv = invertSpd(H, m);
       if (!inv) break;

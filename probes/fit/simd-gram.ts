@@ -1,0 +1,184 @@
+/**
+ * The weighted Gram Z^T D Z on WebAssembly SIMD (f32x4), the Newton fitter's hot spot. V8 does not
+ * vectorise JS loops; this kernel, assembled here from its opcodes (no wasm toolchain needed), computes
+ * a 4 x 2 tile of dot products over a block of rows in four lanes at once:
+ *
+ *   (func $tile (param $u0 $u1 $u2 $u3 $z0 $z1 $out $nbytes i32) (local $p i32) (local $acc0..7 $x0 $x1 $v v128)
+ *     loop while $p < $nbytes:
+ *       $x0 = load($z0 + $p); $x1 = load($z1 + $p)
+ *       for a in 0..3: $v = load($ua + $p); $acc[2a] += $v * $x0; $acc[2a+1] += $v * $x1
+ *       $p += 16
+ *     store $acc0..7 at $out (8 x 16 bytes; the JS side sums the lanes in double precision))
+ *
+ * Products and per-block lane sums are single precision, block totals are accumulated in double. The
+ * result is the Hessian, which only steers Newton/BFGS steps: the gradient (and so the solution and
+ * its KKT check) stays in double precision. The intercept row (sums of d and d z) is computed in
+ * double in JS.
+ */
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const load = (align = 4, offset = 0) => [...simd(0x00), ...uleb(align), ...uleb(offset)];
+const store = (offset: number) => [...simd(0x0b), 4, ...uleb(offset)];
+const F32X4_ADD = 0xe4;
+const F32X4_MUL = 0xe6;
+
+function tileModule(): Uint8Array {
+  // Params 0..7: u0 u1 u2 u3 z0 z1 out nbytes. Locals: 8 p, 9..16 acc, 17 x0, 18 x1, 19 v.
+  const P = 8;
+  const ACC = 9;
+  const X0 = 17;
+  const X1 = 18;
+  const V = 19;
+  const body: number[] = [];
+  body.push(0x02, 0x40); // block
+  body.push(0x03, 0x40); // loop
+  body.push(...get(P), ...get(7), 0x4f, 0x0d, 1); // if p >= nbytes: br 1
+  body.push(...get(4), ...get(P), 0x6a, ...load(), ...set(X0));
+  body.push(...get(5), ...get(P), 0x6a, ...load(), ...set(X1));
+  for (let a = 0; a < 4; a++) {
+    body.push(...get(a), ...get(P), 0x6a, ...load(), ...set(V));
+    body.push(...get(ACC + 2 * a), ...get(V), ...get(X0), ...simd(F32X4_MUL), ...simd(F32X4_ADD), ...set(ACC + 2 * a));
+    body.push(...get(ACC + 2 * a + 1), ...get(V), ...get(X1), ...simd(F32X4_MUL), ...simd(F32X4_ADD), ...set(ACC + 2 * a + 1));
+  }
+  body.push(...get(P), 0x41, 16, 0x6a, ...set(P)); // p += 16
+  body.push(0x0c, 0); // br 0
+  body.push(0x0b, 0x0b); // end loop, end block
+  for (let q = 0; q < 8; q++) body.push(...get(6), ...get(ACC + q), ...store(16 * q));
+  body.push(0x0b); // end func
+  const locals = [2, 1, I32, 11, V128];
+  const func = [...locals, ...body];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0]),
+    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('tile'), 0x00, 0]),
+    ...section(10, [1, ...uleb(func.length), ...func]),
+  ]; // prettier-ignore
+  return Uint8Array.from(bytes);
+}
+
+type TileFn = (u0: number, u1: number, u2: number, u3: number, z0: number, z1: number, out: number, nbytes: number) => void;
+
+interface Kernel {
+  memory: WebAssembly.Memory;
+  tile: TileFn;
+}
+
+let kernel: Kernel | null | undefined;
+
+/** The compiled kernel, or null where WebAssembly SIMD is unavailable (the JS kernel is used then). */
+function getKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const bytes = tileModule();
+    if (!WebAssembly.validate(bytes)) return (kernel = null);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
+    kernel = { memory, tile: inst.exports.tile as TileFn };
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+export function simdAvailable(): boolean {
+  return getKernel() !== null;
+}
+
+const BLOCK = 256;
+
+/**
+ * Same contract as weightedGram in newton.ts: H = [1 Z]^T diag(d) [1 Z] + diag(0, 1, ..., 1),
+ * row-major (k+1)^2. Returns false (H untouched) when SIMD is unavailable.
+ */
+export function weightedGramSimd(z: Float64Array, n: number, k: number, d: Float64Array, H: Float64Array): boolean {
+  const K = getKernel();
+  if (!K) return false;
+  const m = k + 1;
+  const kp = (k + 3) & ~3;
+  // Layout (floats): zb [kp][BLOCK], u [kp][BLOCK], out [32].
+  const need = (2 * kp * BLOCK + 32) * 4;
+  if (K.memory.buffer.byteLength < need) K.memory.grow(Math.ceil((need - K.memory.buffer.byteLength) / 65536));
+  const f32 = new Float32Array(K.memory.buffer);
+  const zBase = 0;
+  const uBase = kp * BLOCK;
+  const outBase = 2 * kp * BLOCK;
+  f32.fill(0, 0, outBase + 32);
+  H.fill(0);
+  const G = new Float64Array(kp * kp);
+  const h0 = new Float64Array(k);
+  let hd = 0;
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const len = Math.min(BLOCK, n - i0);
+    const len4 = (len + 3) & ~3;
+    for (let i = 0; i < len; i++) hd += d[i0 + i]!;
+    for (let j = 0; j < k; j++) {
+      const zo = j * n + i0;
+      const zb = zBase + j * BLOCK;
+      const ub = uBase + j * BLOCK;
+      let s = 0;
+      for (let i = 0; i < len; i++) {
+        const v = z[zo + i]!;
+        const dv = d[i0 + i]! * v;
+        f32[zb + i] = v;
+        f32[ub + i] = dv;
+        s += dv;
+      }
+      for (let i = len; i < len4; i++) {
+        f32[zb + i] = 0;
+        f32[ub + i] = 0;
+      }
+      h0[j] += s;
+    }
+    const nbytes = len4 * 4;
+    for (let j = 0; j < kp; j += 4) {
+      const u0 = (uBase + j * BLOCK) * 4;
+      for (let l = 0; l <= j + 2; l += 2) {
+        const z0 = (zBase + l * BLOCK) * 4;
+        K.tile(u0, u0 + BLOCK * 4, u0 + 2 * BLOCK * 4, u0 + 3 * BLOCK * 4, z0, z0 + BLOCK * 4, outBase * 4, nbytes);
+        for (let a = 0; a < 4; a++) {
+          for (let b = 0; b < 2; b++) {
+            const o = outBase + (2 * a + b) * 4;
+            G[(j + a) * kp + l + b] += f32[o]! + f32[o + 1]! + f32[o + 2]! + f32[o + 3]!;
+          }
+        }
+      }
+    }
+  }
+  H[0] = hd;
+  for (let j = 0; j < k; j++) {
+    H[j + 1] = h0[j]!;
+    H[(j + 1) * m] = h0[j]!;
+    for (let l = 0; l <= j; l++) {
+      const v = G[j * kp + l]!;
+      H[(j + 1) * m + l + 1] = v;
+      H[(l + 1) * m + j + 1] = v;
+    }
+    H[(j + 1) * m + j + 1] += 1;
+  }
+  return true;
+}
