@@ -1,14 +1,15 @@
 /**
  * Column gathering: probes read a few of thousands of neurons, so the chosen columns are copied once
- * from the row-major store into one column-major Float64 block (column j at [j*n, (j+1)*n)). Every
- * Newton step then streams contiguous memory, and sums accumulate in double precision.
+ * from the row-major store into one column-major block (column j at [j*n, (j+1)*n)). Every Newton step
+ * then streams contiguous memory. The block stays Float32, exactly the stored activations, which halves
+ * the memory traffic of the passes over it (they are bandwidth-bound); all sums are in double.
  */
 import type { Matrix } from '../types.ts';
 import { throwNonFinite } from './validate.ts';
 
 export interface Columns {
   /** Column-major, k columns of n rows. */
-  z: Float64Array;
+  z: Float32Array;
   n: number;
   k: number;
   neurons: number[];
@@ -19,7 +20,7 @@ export function gatherColumns(X: Matrix, neurons: readonly number[], what = 'act
   const k = neurons.length;
   const d = X.nCols;
   const src = X.data;
-  const z = new Float64Array(n * k);
+  const z = new Float32Array(n * k);
   // Row-outer, and within a row in ascending column order, so each row is read front to back.
   const byCol = Array.from({ length: k }, (_, p) => p).sort((a, b) => neurons[a]! - neurons[b]!);
   const srcCol = Int32Array.from(byCol, (p) => neurons[p]!);
@@ -45,7 +46,7 @@ export function subColumns(cols: Columns, positions: readonly number[]): Columns
   for (let j = 0; j < k; j++) if (positions[j] !== j) prefix = false;
   const neurons = positions.map((p) => cols.neurons[p]!);
   if (prefix) return { z: cols.z.subarray(0, n * k), n, k, neurons };
-  const z = new Float64Array(n * k);
+  const z = new Float32Array(n * k);
   for (let j = 0; j < k; j++) z.set(cols.z.subarray(positions[j]! * n, (positions[j]! + 1) * n), j * n);
   return { z, n, k, neurons };
 }

@@ -230,7 +230,7 @@ function objective(eta: Float64Array, y: Uint8Array, w: Float64Array, C: number,
   return C * loss + 0.5 * reg;
 }
 
-export function linearPredictor(z: Float64Array, n: number, k: number, beta: Float64Array, b: number, out: Float64Array): void {
+export function linearPredictor(z: Float32Array, n: number, k: number, beta: Float64Array, b: number, out: Float64Array): void {
   out.fill(b);
   for (let j = 0; j < k; j++) {
     const c = beta[j]!;
@@ -240,7 +240,7 @@ export function linearPredictor(z: Float64Array, n: number, k: number, beta: Flo
   }
 }
 
-function dot(a: Float64Array, z: Float64Array, off: number, n: number): number {
+function dot(a: Float64Array, z: Float32Array, off: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -264,7 +264,7 @@ const BLOCK = 256;
  * small contiguous buffers; a 4 x 4 register tile shares each load among four products (measured
  * 1.6x over a 2 x 2 tile here). Columns are padded to a multiple of 4 with zeros.
  */
-export function weightedGram(z: Float64Array, n: number, k: number, d: Float64Array, H: Float64Array): void {
+export function weightedGram(z: Float32Array, n: number, k: number, d: Float64Array, H: Float64Array): void {
   const m = k + 1;
   const kp = (k + 3) & ~3;
   H.fill(0);

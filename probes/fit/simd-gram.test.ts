@@ -14,7 +14,7 @@ describe('weightedGramSimd', () => {
     [257, 64],
   ])('matches the double-precision JS Gram (n=%i, k=%i) to single-precision accuracy', (n, k) => {
     const rng = new Rng(n + k);
-    const z = new Float64Array(n * k);
+    const z = new Float32Array(n * k);
     for (let i = 0; i < z.length; i++) z[i] = rng.normal() * (1 + (i % 5));
     const d = new Float64Array(n);
     for (let i = 0; i < n; i++) d[i] = rng.next() * 0.25;

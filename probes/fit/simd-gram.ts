@@ -115,7 +115,7 @@ const BLOCK = 256;
  * Same contract as weightedGram in newton.ts: H = [1 Z]^T diag(d) [1 Z] + diag(0, 1, ..., 1),
  * row-major (k+1)^2. Returns false (H untouched) when SIMD is unavailable.
  */
-export function weightedGramSimd(z: Float64Array, n: number, k: number, d: Float64Array, H: Float64Array): boolean {
+export function weightedGramSimd(z: Float32Array, n: number, k: number, d: Float64Array, H: Float64Array): boolean {
   const K = getKernel();
   if (!K) return false;
   const m = k + 1;

@@ -78,7 +78,7 @@ export function ospRanking(X: Matrix, y: Uint8Array, opts: OspOptions): RankResu
   const raw = gatherColumns(X, candidates);
   const n = raw.n;
   // Reference preprocessing: divide by 10 * max(std, 1e-3).
-  const z = new Float64Array(raw.z);
+  const z = new Float32Array(raw.z);
   for (let c = 0; c < N; c++) {
     let s = 0;
     let s2 = 0;
