@@ -78,6 +78,12 @@ describe('createGpt2', () => {
     const b = loaded.forward(ids).logits.arraySync();
     expect(b).toEqual(a);
     expect(loaded.source.checksum).toMatch(/^[0-9a-f]{64}$/);
+    // The original GPT-2 uploads name tensors without the `transformer.` prefix: same model, same logits.
+    const bare = new Map([...big.toTensors()].map(([k, t]) => [k.replace(/^transformer\./, ''), t]));
+    writeCheckpoint(join(tmp, 'bare'), { config: big.hfConfig(), tensors: bare, tokenizerJson: byteLevelBpeJson([]) });
+    const loadedBare = await loadModel(join(tmp, 'bare'));
+    expect(loadedBare.forward(ids).logits.arraySync()).toEqual(a);
+    loadedBare.dispose();
     loaded.dispose();
     big.dispose();
     model.dispose();
