@@ -103,7 +103,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
 
   // One 1-token forward gives each hook's per-token shape.
   const probe = tf.tidy(() => {
-    const r = model.forward(tf.tensor2d([[padId]], [1, 1], 'int32'), { names });
+    const r = model.forward(tf.tensor2d([[padId]], [1, 1], 'int32'), { names, logits: false });
     return names.map((n) => {
       const t = r.cache.get(n);
       if (!t) throw new UsageError(`--hooks: the model did not produce '${n}'`, 'hooks');
@@ -170,7 +170,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     const flat = new Int32Array(batch.length * T).fill(padId);
     batch.forEach((b, i) => flat.set(b.ids, i * T));
     const outs = tf.tidy(() => {
-      const r = model.forward(tf.tensor2d(flat, [batch.length, T], 'int32'), { names });
+      const r = model.forward(tf.tensor2d(flat, [batch.length, T], 'int32'), { names, logits: false });
       return names.map((n) => r.cache.get(n)!);
     });
     const arrays: Float32Array[] = [];

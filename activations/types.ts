@@ -18,6 +18,11 @@ export interface ForwardOptions {
   hooks?: Record<HookName, HookFn>;
   /** Key/value cache for incremental decoding; updated in place when given. */
   kvCache?: KVCache;
+  /**
+   * false skips the final layer norm and the unembedding (a large share of the work with a 50k vocab)
+   * when only hook values are wanted; `logits` is then an empty [batch, seq, 0] tensor.
+   */
+  logits?: boolean;
 }
 
 export interface ForwardResult {

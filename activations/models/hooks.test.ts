@@ -129,3 +129,19 @@ describe('hooks', () => {
     expect(() => models.gpt2!.forward(tf.tensor2d([[1, 280]], [1, 2], 'int32'))).toThrow(/token id 280 is outside the vocabulary \[0, 280\)/);
   });
 });
+
+describe('logits: false', () => {
+  for (const arch of ['gpt2', 'neox']) {
+    it(`${arch}: skips the unembedding and leaves every hook value as it was`, () => {
+      const m = models[arch]!;
+      const x = tf.tensor2d(ids, [2, 12], 'int32');
+      const names = ['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post'];
+      const full = m.forward(x, { names });
+      const lean = m.forward(x, { names, logits: false });
+      expect(full.logits.shape).toEqual([2, 12, m.config.vocabSize]);
+      expect(lean.logits.shape).toEqual([2, 12, 0]);
+      for (const n of names) expect(maxAbs(full.cache.get(n)!, lean.cache.get(n)!)).toBe(0);
+      tf.dispose([x, full.logits, lean.logits, ...full.cache.values(), ...lean.cache.values()]);
+    });
+  }
+});
