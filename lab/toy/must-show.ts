@@ -12,8 +12,8 @@ const { flags } = parseFlags(process.argv.slice(2), {
   steps: { type: 'int', help: 'training steps', default: 10000, min: 1 },
   'big-features': { type: 'int', help: 'n of the equal-importance run', default: 200, min: 2 },
   'big-hidden': { type: 'int', help: 'm of the equal-importance run', default: 20, min: 1 },
-  'big-instances': { type: 'int', help: 'feature probabilities in the equal-importance run', default: 8, min: 2 },
-  'big-probs': { type: 'string', help: 'feature probabilities a:b of the equal-importance run', default: '0.3:0.01' },
+  'big-instances': { type: 'int', help: 'feature probabilities in the equal-importance run', default: 6, min: 2 },
+  'big-probs': { type: 'string', help: 'feature probabilities a:b of the equal-importance run', default: '0.6:0.15' },
   only: { type: 'string', help: 'run only one part', choices: ['small', 'big'] },
   seed: { type: 'int', help: 'seed', default: 0, min: 0 },
 });
