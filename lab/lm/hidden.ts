@@ -13,12 +13,13 @@ import { tf } from '../backend.ts';
 
 const FINAL = 'ln_final.hook_normalized';
 const bodies = new WeakMap<Gpt2, Gpt2>();
+let made = 0;
 
 function bodyOf(model: Gpt2): Gpt2 {
   let body = bodies.get(model);
   if (!body) {
     const vars = new Map(model.variables);
-    vars.set('lm_head.weight', tf.variable(tf.zeros([1, model.config.dModel]), false, `lm-body-head-${Math.random()}`));
+    vars.set('lm_head.weight', tf.variable(tf.zeros([1, model.config.dModel]), false, `lm-body-head-${made++}`));
     body = new Gpt2({ ...model.config, vocabSize: 1, tiedEmbeddings: false }, vars);
     bodies.set(model, body);
   }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel } from '../../activations/models/index.ts';
+import { tf } from '../backend.ts';
 import { InputError } from '../errors.ts';
 import { readJson, RunDir } from '../run-dir.ts';
 import { readBrown, type BrownDocument } from './brown-text.ts';
@@ -13,6 +14,7 @@ import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.t
 import { KneserNeyBigram, UnigramModel } from './ngram.ts';
 import { splitDocuments } from './split.ts';
 import { cpuSeconds, saveCheckpoint, trainLm, type CheckpointRecord, type LmTrainConfig } from './train.ts';
+import { installPlainTransposedMatMul } from './wasm-matmul.ts';
 import { flatten } from './windows.ts';
 
 export const UNIGRAM_K = 1;
@@ -121,6 +123,7 @@ export async function evaluateCheckpoint(dir: string, opts: { seed?: number; bat
   if (!existsSync(dir)) throw new InputError(`model folder ${dir} does not exist`, dir);
   const seed = opts.seed ?? splitSeed(resolve(dir)) ?? 0;
   const model = await loadModel(dir);
+  if (tf.getBackend() === 'wasm') installPlainTransposedMatMul(); // the unembedding is a transposed product
   try {
     const eot = model.tokenizer.bosId;
     if (eot === undefined) throw new InputError(`${join(dir, 'tokenizer.json')} has no <|endoftext|> token to separate documents`, join(dir, 'tokenizer.json'));
