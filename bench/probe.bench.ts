@@ -18,9 +18,11 @@
  * or 2-8 random neurons with strengths 0.3-1.2 (superposition).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseFlags } from '../lab/args.ts';
 import { Rng } from '../lab/rng.ts';
 import { computeMetrics, fitProbes, predictScores, rankNeurons, STANDARD_KS } from '../probes/engine.ts';
@@ -59,7 +61,8 @@ export function makeData(nRows: number, nCols: number, nFeatures: number, seed: 
   }
   const scale = new Float32Array(nCols);
   for (let j = 0; j < nCols; j++) scale[j] = 0.5 + 2 * rng.next();
-  const data = new Float32Array(nRows * nCols);
+  // Shared memory, so worker threads read the activations without a copy.
+  const data = new Float32Array(new SharedArrayBuffer(nRows * nCols * 4));
   for (let p = 0; p < data.length; p++) data[p] = gelu(scale[p % nCols]! * (rng.normal() + drive[p]!));
   return { X: { data, nRows, nCols }, ys, nTrain: Math.round(0.7 * nRows) };
 }
@@ -94,6 +97,49 @@ function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 
   return { seconds: (performance.now() - t0) / 1000, f1 };
 }
 
+interface WorkerJob {
+  kind: 'probe-bench';
+  data: Float32Array;
+  nRows: number;
+  nCols: number;
+  nTrain: number;
+  ys: Uint8Array[];
+  ks: number[];
+}
+
+const require = createRequire(import.meta.url);
+const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+
+/**
+ * The same sweep split over worker threads (features dealt round-robin), each running the engine on
+ * the shared activations. Timed from spawning the workers (their start-up included) to the last result.
+ */
+async function labSweepThreads(d: Data, features: number[], ks: number[], threads: number): Promise<{ seconds: number; f1: number[][] }> {
+  const parts = Array.from({ length: threads }, (_, t) => features.filter((_, q) => q % threads === t));
+  const t0 = performance.now();
+  const results = await Promise.all(
+    parts.map(
+      (part) =>
+        new Promise<number[][]>((resolve, reject) => {
+          const job: WorkerJob = { kind: 'probe-bench', data: d.X.data, nRows: d.X.nRows, nCols: d.X.nCols, nTrain: d.nTrain, ys: part.map((f) => d.ys[f]!), ks };
+          const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+          const worker = new Worker(code, { eval: true, workerData: job });
+          worker.once('message', (msg: number[][]) => resolve(msg));
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  const f1: number[][] = [];
+  features.forEach((_, q) => f1.push(results[q % threads]![Math.floor(q / threads)]!));
+  return { seconds: (performance.now() - t0) / 1000, f1 };
+}
+
+if (!isMainThread && (workerData as WorkerJob | undefined)?.kind === 'probe-bench') {
+  const job = workerData as WorkerJob;
+  const d: Data = { X: { data: job.data, nRows: job.nRows, nCols: job.nCols }, ys: job.ys, nTrain: job.nTrain };
+  parentPort!.postMessage(labSweep(d, job.ys.map((_, q) => q), job.ks).f1);
+}
+
 const bench: Benchmark = {
   description: 'k-sparse probing sweep: mean_dif ranking + L2 probe (balanced, C=1) per k, per feature',
   peer: "bench/peers/probe_sklearn.py (scikit-learn 1.2 LogisticRegression solver='saga', max_iter=200, class_weight='balanced', C=1; 2 threads)",
@@ -107,6 +153,7 @@ const bench: Benchmark = {
       'ml-rows': { type: 'int', help: 'rows for the ml-logistic-regression case', default: 4000, min: 100 },
       'ml-steps': { type: 'int', help: 'gradient steps of ml-logistic-regression', default: 2000, min: 1 },
       peer: { type: 'boolean', help: 'run the scikit-learn peer', default: true },
+      threads: { type: 'int', help: 'also time the lab with this many worker threads (0: skip)', default: 2, min: 0 },
       seed: { type: 'int', help: 'data seed', default: 0 },
     });
     const nRows = flags.rows as number;
@@ -177,6 +224,28 @@ const bench: Benchmark = {
       );
     } else {
       process.stderr.write(`lab sweep median ${labSeconds.toFixed(2)} s (peer skipped)\n`);
+    }
+    const threads = flags.threads as number;
+    if (threads > 1 && peer) {
+      const tTimes: number[] = [];
+      let par: { seconds: number; f1: number[][] } | undefined;
+      for (let r = 0; r < (flags.repeats as number); r++) {
+        par = await labSweepThreads(data, features, ks, threads);
+        tTimes.push(par.seconds);
+        process.stderr.write(`lab sweep, ${threads} worker threads, ${r + 1}: ${par.seconds.toFixed(2)} s\n`);
+      }
+      const same = par!.f1.flat().every((v, q) => v === labF1[q]);
+      out.push(
+        row({
+          case: `${caseName}, lab on ${threads} worker threads`,
+          metric: 'sweep wall time',
+          unit: 's',
+          lab: median(tTimes),
+          peer: peer.seconds,
+          higherIsBetter: false,
+          notes: `features dealt round-robin to ${threads} workers (start-up included); F1 ${same ? 'identical to' : 'DIFFERS from'} the 1-thread lab; median of ${tTimes.length} (${tTimes.map((t) => t.toFixed(1)).join(', ')} s)`,
+        }),
+      );
     }
     // ml-logistic-regression on a subset: 2 features, k in 1,2,4,8, fewer rows.
     const mlRows = Math.min(flags['ml-rows'] as number, nRows);
