@@ -61,6 +61,13 @@ describe('compress / decompress', () => {
     expect(stats.rawBytes).toBeGreaterThan(2500);
     // Raw bytes cost 8 bits plus an escape per 255-byte run and the odd short text run.
     expect(stats.payloadBytes).toBeLessThan(binary.length * 1.08);
+    // An executable-like file: NUL padding with short ASCII fragments. Its controls are raw, so the
+    // model never codes those fragments far above 8 bits a byte.
+    const parts: number[] = [];
+    for (let i = 0; i < 300; i++) parts.push(...enc.encode(['.text', 'main', 'GLIBC_2.2.5', 'x'][i % 4]!), 0, 0, rng.int(4), 0, 0x7f);
+    const exe = Uint8Array.from(parts);
+    const e = roundTrip(exe);
+    expect(e.stats.payloadBytes).toBeLessThan(exe.length * 1.08);
     const mixed = new Uint8Array([
       0xef, 0xbb, 0xbf, ...enc.encode('Caf\u00e9 na\u00efve \u65e5\u672c ok. '), 0xff, 0xfe, 0x80,
       ...enc.encode('Stray bytes then text\n'), 0xc3, ...enc.encode('\u{1f600} e\u0301 \r\n\0 end'),

@@ -4,9 +4,10 @@
  * The model's tokenizer takes strings, so any byte string is cut into text the tokenizer reproduces
  * exactly and raw bytes that go around it (the escape scheme):
  *
- *   1. Maximal runs of valid UTF-8 become text; invalid bytes are raw. A valid run shorter than
- *      MIN_TEXT_BYTES between raw bytes is raw as well, so binary data does not pay for an escape every
- *      few bytes.
+ *   1. Maximal runs of valid UTF-8 become text; invalid bytes and control characters other than
+ *      tab, newline, form feed and carriage return (NUL, ESC, DEL, ...) are raw. A text run shorter
+ *      than MIN_TEXT_BYTES between raw bytes is raw as well, so binary data does not pay for an
+ *      escape every few bytes nor for the model's guesses at its ASCII fragments.
  *   2. A text run is kept whole when decode(encode(run)) === run, which byte-level BPE (GPT-2, GPT-NeoX)
  *      satisfies for any valid text. Otherwise (a tokenizer with <unk>, a normaliser such as NFC) it
  *      is split into lines, a failing line into words, a failing word into code points; a code point
@@ -50,20 +51,34 @@ export function utf8CharLength(b: Uint8Array, i: number): number {
   return 0;
 }
 
-/** Splits bytes into alternating valid-UTF-8 runs and invalid bytes. */
+/**
+ * Control characters other than tab, newline, form feed and carriage return (C0 and DEL). Text holds
+ * almost none; binary files (NUL padding, headers) are full of them, and a language model would code
+ * them, and the short runs between them, far above 8 bits a byte.
+ */
+function isBinaryControl(c: number): boolean {
+  return (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d) || c === 0x7f;
+}
+
+/** Length of the text character at i: valid UTF-8 that is not a binary control; 0 for a raw byte. */
+function textCharLength(b: Uint8Array, i: number): number {
+  return isBinaryControl(b[i]!) ? 0 : utf8CharLength(b, i);
+}
+
+/** Splits bytes into alternating text runs (valid UTF-8 without binary controls) and raw bytes. */
 function utf8Runs(b: Uint8Array): { valid: boolean; start: number; end: number }[] {
   const runs: { valid: boolean; start: number; end: number }[] = [];
   let i = 0;
   while (i < b.length) {
     const start = i;
-    const len = utf8CharLength(b, i);
+    const len = textCharLength(b, i);
     const valid = len > 0;
     if (valid) {
       i += len;
-      for (let l; i < b.length && (l = utf8CharLength(b, i)) > 0; ) i += l;
+      for (let l; i < b.length && (l = textCharLength(b, i)) > 0; ) i += l;
     } else {
       i++;
-      while (i < b.length && utf8CharLength(b, i) === 0) i++;
+      while (i < b.length && textCharLength(b, i) === 0) i++;
     }
     runs.push({ valid, start, end: i });
   }
