@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { harvestToy } from '../activations/harvest.ts';
 import { initBackend } from '../lab/backend.ts';
-import { loadToyRun, resolveConfig, trainToy, writeToyRun, type ToyInstance } from '../lab/toy/index.ts';
+import { loadToyRun, neuronLabels, resolveConfig, trainToy, writeToyRun, type ToyInstance } from '../lab/toy/index.ts';
 
 import { classifyProbeRun, type ClassifyResult } from './classify.ts';
 import { COVER_SHARE, DEAD_ACT, type NeuronLabel } from './neurons.ts';
@@ -52,8 +52,12 @@ export interface ValidationReport {
   capacity: NonNullable<ClassifyResult['toy']>['capacity'];
   /** Neurons where the two labels differ, with both views, for reading the disagreements. */
   disagreements: Array<{ hook: string; neuron: number; weights: string; activations: string; features: string[] }>;
-  /** The same scoring against the bias-aware (sparse-limit) weight labels proposed for lab/toy. */
-  sparse_limit: ReturnType<typeof agreement>;
+  /**
+   * The same scoring against two earlier weight-side rules, for comparison: max_reach (reach max(w, 0),
+   * bias ignored: lab/toy/neurons.ts before the expected-response definition) and sparse_limit (the
+   * response of each feature alone, the p -> 0 limit of the current definition).
+   */
+  alternatives: { max_reach: Agreement; sparse_limit: Agreement };
   seconds: Record<string, number>;
   result: ClassifyResult;
 }
@@ -73,11 +77,13 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
     model: 'relu-hidden' as const, features: spec.features, hidden: spec.hidden, instances: spec.instances,
     feature_prob: spec.featureProb, importance_decay: spec.importanceDecay, weight_decay: spec.weightDecay, steps: spec.steps, seed: spec.seed, engine: 'js' as const,
   };
-  // A finished toy run of the same config in workDir is reused (the other stages resume on their own).
+  // A finished toy run of the same config in workDir is reused (the other stages resume on their own),
+  // unless its stored labels predate the current weight-side definition.
   let toy: { instances: ToyInstance[] } | undefined;
   if (existsSync(join(toyDir, 'manifest.json'))) {
     const old = loadToyRun(toyDir);
-    if (JSON.stringify(old.config) === JSON.stringify(resolveConfig(toyConfig))) toy = old;
+    const current = old.instances.every((i) => JSON.stringify(i.neurons) === JSON.stringify(neuronLabels(old.config.model, i.W1!, i.b1!, i.feature_prob)));
+    if (JSON.stringify(old.config) === JSON.stringify(resolveConfig(toyConfig)) && current) toy = old;
   }
   if (!toy) {
     const trained = await trainToy(toyConfig);
@@ -109,11 +115,16 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
   const disagreements = result.neurons
     .filter((n) => n.truth_label !== n.label)
     .map((n) => ({ hook: n.hook, neuron: n.neuron, weights: n.truth_label!, activations: n.label, features: n.features }));
-  const alt: Array<[NeuronLabel, NeuronLabel]> = [];
-  const sparseLabels = toy.instances.map((inst) => sparseLimitLabels('relu-hidden', inst.W1!, inst.b1!));
-  for (const n of result.neurons) alt.push([sparseLabels[Number(n.hook.split('.')[1])]![n.neuron]!, n.label]);
+  const trained = toy;
+  const against = (rule: (inst: ToyInstance) => NeuronLabel[]) => {
+    const truth = trained.instances.map(rule);
+    return agreement(result.neurons.map((n) => [truth[Number(n.hook.split('.')[1])]![n.neuron]!, n.label]));
+  };
   return {
-    sparse_limit: agreement(alt),
+    alternatives: {
+      max_reach: against((inst) => maxReachLabels('relu-hidden', inst.W1!, inst.b1!)),
+      sparse_limit: against((inst) => sparseLimitLabels('relu-hidden', inst.W1!, inst.b1!)),
+    },
     spec, balanced_accuracy: cmp.balanced_accuracy, accuracy: cmp.accuracy, confusion: cmp.confusion, per_instance,
     capacity: cmp.capacity, disagreements, seconds, result,
   };
@@ -129,7 +140,21 @@ function meanReluSegment(a: number, c: number): number {
 }
 
 /**
- * The weight-based labels with the bias taken into account (proposed for lab/toy/neurons.ts): feature
+ * The first weight-side rule (lab/toy/neurons.ts before the expected-response definition), kept for
+ * comparison: reach_i = max(w_i, 0) (|w_i| for abs), bias ignored; dead when b + sum reach <= DEAD_ACT
+ * or sum reach <= DEAD_ACT; mono when one feature covers COVER_SHARE of the reach.
+ */
+export function maxReachLabels(model: 'relu-hidden' | 'abs', W1: number[][], b1: number[]): NeuronLabel[] {
+  return W1.map((w, k) => {
+    const reach = w.map((v) => (model === 'abs' ? Math.abs(v) : Math.max(v, 0)));
+    const mass = reach.reduce((a, b) => a + b, 0);
+    if (b1[k]! + mass <= DEAD_ACT || mass <= DEAD_ACT) return 'dead';
+    return Math.max(...reach) / mass >= COVER_SHARE ? 'mono' : 'poly';
+  });
+}
+
+/**
+ * The sparse-limit rule (an intermediate proposal, kept for comparison): feature
  * i's reach is what it does to the neuron on its own, E_x[ReLU(w_i x + b)] - ReLU(b) with x uniform on
  * the feature's support ([0, 1]; [-1, 1] for abs), clipped at 0. That is the activation-based mean
  * difference in the sparse limit, so the two definitions measure one quantity. Cover threshold as in
@@ -150,8 +175,14 @@ export function sparseLimitLabels(model: 'relu-hidden' | 'abs', W1: number[][], 
   });
 }
 
+export interface Agreement {
+  balanced_accuracy: number;
+  accuracy: number;
+  confusion: Record<NeuronLabel, Record<NeuronLabel, number>>;
+}
+
 /** Confusion and balanced accuracy of activation labels against a given truth per neuron. */
-function agreement(pairs: Array<[NeuronLabel, NeuronLabel]>): { balanced_accuracy: number; accuracy: number; confusion: Record<NeuronLabel, Record<NeuronLabel, number>> } {
+function agreement(pairs: Array<[NeuronLabel, NeuronLabel]>): Agreement {
   const L: NeuronLabel[] = ['mono', 'poly', 'dead'];
   const confusion = Object.fromEntries(L.map((t) => [t, Object.fromEntries(L.map((p) => [p, 0]))])) as Record<NeuronLabel, Record<NeuronLabel, number>>;
   for (const [t, p] of pairs) confusion[t][p]++;

@@ -111,7 +111,7 @@ export function describeInstance(
     shape: geometrySummary(geometry),
   };
   if (hasNeurons(spec.model)) {
-    Object.assign(out, { W1: w.W1, b1: w.b1, W2: w.W2, b2: w.b2, neurons: neuronLabels(spec.model, w.W1!, w.b1!) });
+    Object.assign(out, { W1: w.W1, b1: w.b1, W2: w.W2, b2: w.b2, neurons: neuronLabels(spec.model, w.W1!, w.b1!, p) });
   }
   return out;
 }
