@@ -147,6 +147,7 @@ export function neuronLabels(model: ToyModel, W1: number[][], b1: number[], p: n
   const sumGain = new Float64Array(m * n);
   const cntGain = new Float64Array(n);
   const pre = new Float64Array(m);
+
   const isActive = new Uint8Array(n);
   const xAt = new Float64Array(n);
   const preOf = (idx: Int32Array, val: Float64Array, K: number) => {
@@ -157,6 +158,9 @@ export function neuronLabels(model: ToyModel, W1: number[][], b1: number[], p: n
       pre[k] = s;
     }
   };
+  // Feature-major copy of W1: the inner loops run over neurons (n x m gains per row is the cost).
+  const wT = new Float64Array(n * m);
+  for (let k = 0; k < m; k++) for (let i = 0; i < n; i++) wT[i * m + k] = W1[k]![i]!;
   if (p > 0 && pOther > 0) {
     sampleConditioned(n, p, 1, R, lo, rng.fork(1), (idx, val, K) => {
       preOf(idx, val, K);
@@ -168,9 +172,22 @@ export function neuronLabels(model: ToyModel, W1: number[][], b1: number[], p: n
         // Rows with another feature on are draws of x_-i given K_-i >= 1 (that event implies K >= 1).
         if (K - isActive[i]! < 1) continue;
         cntGain[i]++;
+        const xi = xAt[i]!;
+        const o = i * m;
         for (let k = 0; k < m; k++) {
-          const w = W1[k]![i]!;
-          sumGain[k * n + i] += gain(pre[k]! - w * xAt[i]!, w);
+          const w = wT[o + k]!;
+          const c = pre[k]! - w * xi;
+          // gain(c, w) = meanRelu(c, w, lo) - ReLU(c), inlined (this loop is the whole cost).
+          const c0 = c + w * lo;
+          const c1 = c + w;
+          let g: number;
+          if (c0 >= 0 && c1 >= 0) g = (c0 + c1) / 2;
+          else if (c0 <= 0 && c1 <= 0) g = 0;
+          else {
+            const hi = c0 > c1 ? c0 : c1;
+            g = (hi * hi) / (2 * Math.abs(c1 - c0));
+          }
+          sumGain[o + k] += c > 0 ? g - c : g;
         }
       }
       for (let a = 0; a < K; a++) {
@@ -199,7 +216,7 @@ export function neuronLabels(model: ToyModel, W1: number[][], b1: number[], p: n
   return W1.map((w, k) => {
     const b = b1[k]!;
     const responses = w.map((wi, i) => {
-      const other = cntGain[i]! > 0 ? (pOther * sumGain[k * n + i]!) / cntGain[i]! : 0;
+      const other = cntGain[i]! > 0 ? (pOther * sumGain[i * m + k]!) / cntGain[i]! : 0;
       return p > 0 ? pNoOther * gain(b, wi) + other : 0;
     });
     let fire1 = 0;
