@@ -20,8 +20,9 @@
  *  - shares_i = max(r_i, 0) / sum_j max(r_j, 0); features: the fewest, by share descending, whose shares
  *    add up to >= COVER_SHARE; mono: one feature; poly: two or more.
  * This is the population version of the activation-side definition (probes/neurons.ts), which
- * estimates the same r_i and active fraction from harvested rows. The old max-reach rule (reach
- * max(w_i, 0), bias ignored) is its worst case over the support, and the sparse-limit rule its p -> 0 limit.
+ * estimates the same r_i and active fraction from harvested rows. The sparse-limit rule (each feature
+ * alone) is its p -> 0 limit, and the first max-reach rule (share max(w_i, 0) / sum, bias ignored) that
+ * limit when b >= 0.
  *
  * Monte Carlo error: every term of r_i lies in [0, w_i / 2] (w_i > 0; r_i <= 0 exactly when w_i <= 0),
  * so with R rows (MC_ROWS, 16384) its standard error is at most w_i sqrt(1 - (1-p)^(n-1)) / (2 sqrt(R'))
