@@ -80,10 +80,11 @@ function rows(X: Matrix, from: number, to: number): Matrix {
 }
 
 /** The lab's sweep: F1 per feature and k, and its wall time. */
-function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 'ml' = 'newton', maxIter?: number): { seconds: number; f1: number[][] } {
+function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 'ml' = 'newton', maxIter?: number): { seconds: number; cpuSeconds: number; f1: number[][] } {
   const train = rows(d.X, 0, d.nTrain);
   const test = rows(d.X, d.nTrain, d.X.nRows);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const f1: number[][] = [];
   for (const f of features) {
     const ytr = d.ys[f]!.subarray(0, d.nTrain);
@@ -94,7 +95,8 @@ function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 
     const fits = fitProbes(train, ytr, supports, { fitter, maxIter });
     f1.push(fits.map((fit) => computeMetrics(yte, predictScores(test, fit)).f1));
   }
-  return { seconds: (performance.now() - t0) / 1000, f1 };
+  const c = process.cpuUsage(c0);
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, f1 };
 }
 
 interface WorkerJob {
@@ -167,7 +169,7 @@ const bench: Benchmark = {
     const caseName = `${nFeatures} features x ${ks.length} k (${ks.join(',')}), ${nRows} x ${nCols}, mean_dif`;
 
     let peer:
-      | { seconds: number; f1: Record<string, number[]>; not_converged: number; f1_converged: Record<string, Record<string, number>> }
+      | { seconds: number; cpu_seconds: number; f1: Record<string, number[]>; not_converged: number; f1_converged: Record<string, Record<string, number>> }
       | undefined;
     if (flags.peer) {
       const dir = mkdtempSync(join(tmpdir(), 'probe-bench-'));
@@ -181,10 +183,12 @@ const bench: Benchmark = {
       }
     }
     const times: number[] = [];
-    let lab: { seconds: number; f1: number[][] } | undefined;
+    const cpuTimes: number[] = [];
+    let lab: { seconds: number; cpuSeconds: number; f1: number[][] } | undefined;
     for (let r = 0; r < (flags.repeats as number); r++) {
       lab = labSweep(data, features, ks);
       times.push(lab.seconds);
+      cpuTimes.push(lab.cpuSeconds);
       process.stderr.write(`lab sweep ${r + 1}: ${lab.seconds.toFixed(2)} s\n`);
     }
     const labSeconds = median(times);
@@ -211,6 +215,15 @@ const bench: Benchmark = {
             `mean |dF1| ${meanD.toFixed(5)}, ${diffs.filter((x) => x > 0.01).length} of ${diffs.length} probes over 0.01; ` +
             `saga fits stopped at max_iter: ${peer.not_converged}; max |dF1| against sklearn with those and all k >= 128 refitted to convergence (lbfgs, tol 1e-10): ${maxRef.toFixed(4)}; ` +
             `lab median of ${times.length} (${times.map((t) => t.toFixed(1)).join(', ')} s)`,
+        }),
+        row({
+          case: caseName,
+          metric: 'sweep CPU time',
+          unit: 's',
+          lab: median(cpuTimes),
+          peer: peer.cpu_seconds,
+          higherIsBetter: false,
+          notes: `process CPU time (user + system) over the same sweep: less sensitive than wall time to other processes on a shared machine; lab median of ${cpuTimes.length}`,
         }),
         row({
           case: caseName,
