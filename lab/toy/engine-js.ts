@@ -7,7 +7,7 @@ import { NumericError } from '../errors.ts';
 import { Rng } from '../rng.ts';
 import { adamState, adamwStep } from './adamw.ts';
 import { allocBatch, sampleInto } from './data.ts';
-import { choosePath, lossAndGrad, workspace, type KernelPath } from './kernels.ts';
+import { choosePath, lossAndGrad, sampleDenseLossAndGrad, workspace, type KernelPath } from './kernels.ts';
 import { initParams, type ModelSpec } from './layout.ts';
 
 /** Streams of one instance: 0 initialisation, 1 training data, 2 evaluation data. */
@@ -60,7 +60,7 @@ export function trainJs(job: JsJob, onChunk?: (stepsDone: number, meanLoss: numb
       adam: adamState(params.length),
       ws: workspace(spec, path === 'gram'),
       data: new Rng(instanceSeed(job.seed, inst, 1)),
-      batch: allocBatch(batch, spec.n, p),
+      batch: allocBatch(path === 'dense' ? 1 : batch, spec.n, p),
       loss: NaN,
     };
   });
@@ -72,8 +72,13 @@ export function trainJs(job: JsJob, onChunk?: (stepsDone: number, meanLoss: numb
     let sum = 0;
     for (const s of states) {
       for (let t = 0; t < todo; t++) {
-        sampleInto(s.batch, s.p, symmetric, s.data);
-        const loss = lossAndGrad(s.ws, s.params, s.grad, s.batch, job.importance, s.path);
+        let loss: number;
+        if (s.path === 'dense') {
+          loss = sampleDenseLossAndGrad(s.ws, s.params, s.grad, batch, s.p, s.data, job.importance);
+        } else {
+          sampleInto(s.batch, s.p, symmetric, s.data);
+          loss = lossAndGrad(s.ws, s.params, s.grad, s.batch, job.importance, s.path);
+        }
         if (!Number.isFinite(loss)) {
           throw new NumericError(
             `loss became ${loss} at step ${done + t + 1} of instance ${s.inst} (feature prob ${s.p.toPrecision(3)}): ` +

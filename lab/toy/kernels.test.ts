@@ -35,11 +35,13 @@ function denseLoss(spec: ModelSpec, params: Float32Array, batch: SparseBatch, im
   return loss / batch.rows;
 }
 
-const CASES: [ToyModel, boolean, 'rows' | 'gram'][] = [
+const CASES: [ToyModel, boolean, 'rows' | 'gram' | 'dense'][] = [
   ['linear', false, 'rows'],
   ['linear', false, 'gram'],
+  ['linear', false, 'dense'],
   ['relu-out', false, 'rows'],
   ['relu-out', false, 'gram'],
+  ['relu-out', false, 'dense'],
   ['relu-hidden', false, 'rows'],
   ['relu-hidden', true, 'rows'],
   ['abs', false, 'rows'],

@@ -16,8 +16,10 @@ import type { SparseBatch } from './data.ts';
 import { hasNeurons } from './config.ts';
 import { layout, type Layout, type ModelSpec } from './layout.ts';
 import { pad4, SimdArena } from './simd.ts';
+import type { Rng } from '../rng.ts';
+import { denseLinear, denseWork, fillX, sampleX, type DenseWork } from './dense.ts';
 
-export type KernelPath = 'auto' | 'rows' | 'gram';
+export type KernelPath = 'auto' | 'rows' | 'gram' | 'dense';
 
 export interface Workspace {
   spec: ModelSpec;
@@ -32,6 +34,8 @@ export interface Workspace {
   /** Gram path only: wasm memory and the float offsets of its regions (rows padded to np floats). */
   arena?: SimdArena;
   off?: { np: number; G: number; dGt: number; pre: number; g: number; Wt: number; dWt: number; xs: number; impw: number; db: number };
+  /** Dense path only: its GEMM arena, made on first use for the batch size it sees. */
+  dense?: DenseWork;
 }
 
 export function workspace(spec: ModelSpec, withGram: boolean): Workspace {
@@ -69,12 +73,18 @@ function gramArena(n: number, m: number): Pick<Workspace, 'arena' | 'off'> {
 }
 
 /**
- * The faster path for an instance. With its SIMD kernels the gram path beat the scalar rows path at
- * every setting measured (n=20/m=5 and n=200/m=20, p from 0.05 to 1: 1.6x to 20x CPU time), so linear
- * and relu-out always take it; rows stays as the independent reference the tests compare against.
+ * The faster path for an instance: rows for relu-hidden / abs; for linear / relu-out, gram for sparse
+ * data and dense (GEMMs, dense.ts) from a feature probability on. Per batch row the gram path costs
+ * about p n (n + 32) + 128 (two SIMD row updates of length n per active feature, ~32 of call overhead
+ * each, and a fixed output pass) and the dense path about 1.8 n m, in the same units; the constants
+ * were fitted to the crossovers measured on this machine (CPU time, 2026-11-29): p ~ 0.15 at n=200 m=20
+ * (gram 1.3x faster at p = 0.05, dense 1.1x at 0.2 and 4x at 1) and p ~ 0.05 at n=20 m=5 (dense 1.7x
+ * at 0.2, 3-4x at 1). The rule depends only on (model, n, m, p), so worker splits still agree.
  */
-export function choosePath(spec: ModelSpec, _p: number, _batch: number): 'rows' | 'gram' {
-  return hasNeurons(spec.model) ? 'rows' : 'gram';
+export function choosePath(spec: ModelSpec, p: number, _batch: number): 'rows' | 'gram' | 'dense' {
+  if (hasNeurons(spec.model)) return 'rows';
+  const { n, m } = spec;
+  return p * n * (n + 32) + 128 >= 1.8 * n * m ? 'dense' : 'gram';
 }
 
 /**
@@ -87,14 +97,32 @@ export function lossAndGrad(
   grad: Float32Array,
   batch: SparseBatch,
   imp: Float32Array,
-  path: 'rows' | 'gram',
+  path: 'rows' | 'gram' | 'dense',
 ): number {
   grad.fill(0);
   const model = ws.spec.model;
   if (model === 'linear' || model === 'relu-out') {
+    if (path === 'dense') {
+      if (ws.dense?.rows !== batch.rows) ws.dense = denseWork(ws.spec, batch.rows);
+      fillX(ws.dense, ws.spec.n, batch);
+      return denseLinear(ws.dense, ws.spec.n, ws.spec.m, ws.L.bOut, params, grad, imp, model === 'relu-out');
+    }
     return path === 'gram' ? gramLinear(ws, params, grad, batch, imp, model === 'relu-out') : rowsLinear(ws, params, grad, batch, imp, model === 'relu-out');
   }
   return rowsHidden(ws, params, grad, batch, imp, model === 'abs');
+}
+
+/**
+ * The dense path (linear / relu-out) with its batch of `rows` drawn straight into the GEMM workspace:
+ * the same data as sampleInto then lossAndGrad(..., 'dense'), without the sparse copy.
+ */
+export function sampleDenseLossAndGrad(ws: Workspace, params: Float32Array, grad: Float32Array, rows: number, p: number, rng: Rng, imp: Float32Array): number {
+  const { spec } = ws;
+  if (hasNeurons(spec.model)) throw new Error(`the dense path covers linear and relu-out, not ${spec.model}`);
+  grad.fill(0);
+  if (ws.dense?.rows !== rows) ws.dense = denseWork(spec, rows);
+  sampleX(ws.dense, spec.n, p, false, rng);
+  return denseLinear(ws.dense, spec.n, spec.m, ws.L.bOut, params, grad, imp, spec.model === 'relu-out');
 }
 
 function rowsLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBatch, imp: Float32Array, relu: boolean): number {

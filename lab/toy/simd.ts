@@ -15,7 +15,8 @@
  * loss = sum imp d^2, g = scale imp d where pre > floor (else 0), db += g.
  */
 
-const OP = {
+/** Opcodes and assembler helpers, shared with gemm.ts's kernels. */
+export const OP = {
   f32Const: 0x43,
   f32Add: 0x92,
   block: 0x02,
@@ -33,7 +34,7 @@ const OP = {
   i32Sub: 0x6b,
   simd: 0xfd,
 } as const;
-const SIMD = {
+export const SIMD = {
   load: 0x00,
   store: 0x0b,
   f32x4Splat: 0x13,
@@ -45,9 +46,9 @@ const SIMD = {
   f32x4Mul: 0xe6,
   f32x4Max: 0xe9,
 } as const;
-const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
+export const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n & 0x7f;
@@ -58,10 +59,10 @@ function uleb(n: number): number[] {
   return out;
 }
 
-const simd = (op: number) => [OP.simd, ...uleb(op)];
+export const simd = (op: number) => [OP.simd, ...uleb(op)];
 const memarg16 = [4, 0]; // align 2^4 bytes, offset 0
-const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+export const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 
 function axpyBody(): number[] {
   const [y, x, a, n4, av] = [0, 1, 2, 3, 4];
@@ -137,7 +138,7 @@ function lossgradBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [
@@ -150,7 +151,7 @@ function moduleBytes(): Uint8Array {
     ...section(7, [2, ...str('axpy'), 0x00, 0, ...str('lossgrad'), 0x00, 1]),
     ...section(10, [2, ...axpyBody(), ...lossgradBody()]),
   ];
-  return Uint8Array.from(bytes);
+  return new Uint8Array(bytes);
 }
 
 let compiled: WebAssembly.Module | undefined;
