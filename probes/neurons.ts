@@ -5,8 +5,9 @@
  *   r_nf = E[h_n | f present] - E[h_n | f absent]
  * with its Welch z = r_nf / sqrt(var_pos / n_pos + var_neg / n_neg). A neuron responds to f when r_nf > 0
  * and z >= MIN_Z (a positive, significant response: a feature that only ever lowers a neuron does not
- * make it fire). Responses below that count as 0. Then, mirroring the weight-based definition of
- * lab/toy/neurons.ts with the response in place of the weight reach:
+ * make it fire). Responses below that count as 0. Then, as in the weight-based definition of
+ * lab/toy/neurons.ts, which computes the same r_nf and firing probability exactly from a toy's weights,
+ * bias and feature distribution (this is their estimate from rows, plus a significance test):
  *  - share_nf = r+_nf / sum_g r+_ng: the fraction of the neuron's positive response on feature f;
  *  - dead: the neuron is (almost) never active (above DEAD_ACT on fewer than DEAD_FRAC of the rows, or
  *          never above DEAD_ACT at all), or no feature moves it significantly (it carries none of the
@@ -15,8 +16,8 @@
  *          for one feature is that feature's (the toy's weights say so too);
  *  - features: the fewest features, by share descending, whose shares add up to >= COVER_SHARE;
  *  - mono: one feature; poly: two or more.
- * DEAD_ACT and COVER_SHARE are the toy's thresholds, in the same units (activations), so on a toy
- * model the two definitions measure one quantity two ways.
+ * DEAD_ACT, DEAD_FRAC and COVER_SHARE are the toy's thresholds, in the same units (activations and
+ * fractions of rows), so on a toy model the two definitions measure one quantity two ways.
  */
 import type { ProbeData } from '../activations/types.ts';
 
