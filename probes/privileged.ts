@@ -42,7 +42,11 @@ export function randomRotation(d: number, rng: Rng): Float32Array {
 
 export function rotate(X: Matrix, Q: Float32Array): Matrix {
   const d = X.nCols;
-  const data = tf.tidy(() => tf.matMul(tf.tensor2d(X.data, [X.nRows, d]), tf.tensor2d(Q, [d, d])).dataSync() as Float32Array);
+  // tidy returns the tensor, not its data: tidy walks whatever it returns element by element, which on a
+  // multi-million-entry Float32Array cost tens of seconds.
+  const product = tf.tidy(() => tf.matMul(tf.tensor2d(X.data, [X.nRows, d]), tf.tensor2d(Q, [d, d])));
+  const data = product.dataSync() as Float32Array;
+  product.dispose();
   return { data, nRows: X.nRows, nCols: d };
 }
 
