@@ -42,7 +42,9 @@ class FakeLM implements LanguageModel {
     if (this.opts.failAfter !== undefined && this.forwards >= this.opts.failAfter) throw new Error('killed');
     this.forwards++;
     const want = new Set(opts.names as string[]);
-    return tf.tidy(() => {
+    // Everything returned is tf.keep()-ed, so tidy needs to see no tensors in the (Map-holding) result.
+    let result: ForwardResult | undefined;
+    tf.tidy(() => {
       const [b, t] = ids.shape;
       const freq = tf.reshape(tf.mul(tf.range(1, D + 1), 1e-4), [1, 1, D]);
       const emb = tf.sin(tf.mul(tf.expandDims(tf.cast(ids, 'float32'), 2), freq)) as tf.Tensor3D;
@@ -53,8 +55,9 @@ class FakeLM implements LanguageModel {
       put('blocks.0.mlp.hook_post', this.opts.nan ? tf.mul(tf.div(cum, 0), 0) : cum);
       put('blocks.1.mlp.hook_post', tf.mul(cum, 2));
       put('blocks.0.attn.hook_pattern', tf.ones([b, 1, t, t]));
-      return { logits: tf.keep(tf.zeros([b, t, 3])) as tf.Tensor3D, cache };
+      result = { logits: tf.keep(tf.zeros([b, t, 3])) as tf.Tensor3D, cache };
     });
+    return result!;
   }
   newKVCache(): never {
     throw new Error('not used');

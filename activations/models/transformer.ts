@@ -76,7 +76,7 @@ function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
     const id = idx[i]!;
     if (id < 0 || id >= vocab || !Number.isInteger(id)) throw new UsageError(`token id ${id} is outside the vocabulary [0, ${vocab})`);
   }
-  const f = tf.customGrad((w: tf.Tensor) => {
+  const f = tf.customGrad(((w: tf.Tensor) => {
     const value = tf.gather(w as tf.Tensor2D, ids);
     const gradFunc = (dy: tf.Tensor) => {
       const g = new Float32Array(vocab * d);
@@ -89,7 +89,7 @@ function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
       return tf.tensor2d(g, [vocab, d]);
     };
     return { value, gradFunc };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(table) as tf.Tensor2D;
 }
 
@@ -102,7 +102,7 @@ function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): t
 
 /** x [N, in] @ w [in, out] + b */
 function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return tf.fused.matMul({ a: x, b: w, bias: b });
+  return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
 }
 
 function activation(x: tf.Tensor, kind: TransformerConfig['activation']): tf.Tensor {

@@ -50,7 +50,7 @@ export interface CodecStats {
 export function defaultEngine(): string {
   const backend = activeBackend();
   if (!backend) throw new Error('initBackend() must run before the codec');
-  const matMul = tf.getKernel('BatchMatMul', tf.getBackend()) as Record<symbol, unknown> | undefined;
+  const matMul = tf.getKernel('BatchMatMul', tf.getBackend()) as unknown as Record<symbol, unknown> | undefined;
   const swapped = matMul?.[Symbol.for('neuronlab.plainTransposedMatMul')] ? ' +plain-transposed-matmul' : '';
   return `${backend} tfjs-core@${tf.version_core}${swapped}`;
 }

@@ -49,12 +49,12 @@ function lossPerInstance(spec: ModelSpec, w: Record<string, tf.Tensor3D>, x: tf.
   let target: tf.Tensor3D = x;
   if (!hasNeurons(spec.model)) {
     const h = tf.matMul(x, w.W!);
-    const pre = tf.add(tf.matMul(h, w.W!, false, true), w.b!);
+    const pre = tf.add(tf.matMul(h, w.W!, false, true), w.b!) as tf.Tensor3D;
     out = spec.model === 'relu-out' ? tf.relu(pre) : pre;
   } else {
     const h = tf.relu(tf.add(tf.matMul(x, w.A!), w.b1!));
     const pre = tf.add(tf.matMul(h, spec.tied ? w.A! : w.W2!, false, true), w.b2!);
-    out = tf.relu(pre);
+    out = tf.relu(pre) as tf.Tensor3D;
     if (spec.model === 'abs') target = tf.abs(x);
   }
   const err = tf.mul(tf.square(tf.sub(out, target)), imp);

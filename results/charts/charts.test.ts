@@ -78,7 +78,7 @@ describe('toy charts render to well-formed SVG with one mark per datum', () => {
 });
 
 describe('phase diagram', () => {
-  const rows = [];
+  const rows: Array<Record<string, unknown>> = [];
   for (const sparsity of [0, 0.5, 0.9]) for (const rel of [0.1, 0.5, 1, 2]) rows.push({ sparsity, relative_importance: rel, phase: rel > 1 ? 'superposition' : 'ignored' });
   it('draws one cell per (sparsity, importance)', async () => {
     expect(countMarks(await renderSvg(phaseChart(aq.from(rows))), 'phase_cells')).toBe(12);
@@ -92,7 +92,7 @@ describe('phase diagram', () => {
 });
 
 describe('probe charts', () => {
-  const sweep = [];
+  const sweep: Array<Record<string, unknown>> = [];
   for (const feature of ['is_noun', 'is_verb']) {
     for (const method of ['mean_dif', 'l1']) {
       for (const k of [1, 2, 4]) sweep.push({ feature, hook: 'h', method, k, f1: 0.5 + k / 10, status: 'ok' });
