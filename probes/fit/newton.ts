@@ -85,7 +85,7 @@ export function newtonLogistic(
   const g = new Float64Array(m);
   const gTry = new Float64Array(m);
   const H = new Float64Array(m * m);
-  let Hinv = new Float64Array(0);
+  let Hinv: Float64Array = new Float64Array(0);
   const sPrev = new Float64Array(m);
   const gPrev = new Float64Array(m);
 

@@ -157,7 +157,7 @@ export function ospRanking(X: Matrix, y: Uint8Array, opts: OspOptions): RankResu
       const byCoef = prevBest.support.map((p, q) => ({ p, s: Math.abs(prevBest!.coef[q]!) })).sort((a, b) => b.s - a.s || a.p - b.p);
       heuristics.push(byCoef.slice(0, k).map((e) => e.p));
     }
-    let best = { support: heuristics[0]!, c: Infinity, coef: new Float64Array(0) };
+    let best: { support: number[]; c: number; coef: Float64Array } = { support: heuristics[0]!, c: Infinity, coef: new Float64Array(0) };
     for (const h of heuristics) {
       const r = evaluate(h);
       if (r.c < best.c) best = { support: h, c: r.c, coef: r.coef };
