@@ -29,6 +29,7 @@ const TRAIN_FLAGS: FlagSpecs = {
   'eval-windows': { type: 'int', help: 'windows in that evaluation subset', default: 16, min: 1 },
   checkpoints: { type: 'numbers', help: 'progress fractions in [0,1) at which to save checkpoints/step-N', default: [0, 0.125, 0.25, 0.5, 0.75], min: 0, max: 1 },
   dtype: { type: 'string', help: 'saved weight dtype', choices: ['f32', 'f16'], default: 'f32' },
+  threads: { type: 'int', help: 'threads computing gradients (2: a worker thread takes half of each batch; --minutes is then per thread)', default: 2, min: 1, max: 2 },
   json: { type: 'boolean', help: 'print the manifest summary as JSON on stdout' },
   backend: { type: 'string', help: 'force a tfjs backend (node-gpu|node|wasm|cpu)' },
   help: { type: 'boolean', help: 'show this help' },
@@ -95,9 +96,10 @@ async function train(argv: string[]): Promise<number> {
       evalWindows: flags['eval-windows'] as number,
       checkpointAt: flags.checkpoints as number[],
       dtype: flags.dtype as 'f32' | 'f16',
+      threads: flags.threads as number,
     },
   };
-  const result = runLmTraining(opts);
+  const result = await runLmTraining(opts);
   const h = result.held_out;
   if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {

@@ -31,7 +31,9 @@ export function headLoss(h: tf.Tensor2D, w: tf.Tensor2D, targets: Int32Array): t
   const [N] = h.shape;
   const V = w.shape[0];
   if (targets.length !== N) throw new Error(`headLoss: ${targets.length} targets for ${N} rows`);
-  const f = tf.customGrad((hh: tf.Tensor, ww: tf.Tensor, save: tf.GradSaveFunc) => {
+  // CustomGradientFunc types its arguments as one rest list (inputs..., save): unpack it so.
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [hh, ww, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const logits = headLogits(hh as tf.Tensor2D, ww as tf.Tensor2D);
     const lse = tf.logSumExp(logits, -1, true);
     const flat = Int32Array.from(targets, (t, i) => i * V + t);

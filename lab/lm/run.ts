@@ -45,7 +45,7 @@ export interface LmRunSummary {
 
 const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
 
-export function runLmTraining(opts: LmRunOptions): LmRunSummary {
+export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
   const log = (l: string) => opts.silent || process.stderr.write(l + '\n');
   const cfg = opts.train;
   const run = RunDir.begin(opts.out, {
@@ -69,7 +69,7 @@ export function runLmTraining(opts: LmRunOptions): LmRunSummary {
   run.timing('baselines_s', (performance.now() - t0) / 1000);
   log(`baselines on ${unigram.targets} held-out tokens: unigram ${unigram.nats_per_token.toFixed(4)} nats/token (${unigram.bits_per_byte.toFixed(4)} bits/byte), Kneser-Ney bigram ${bigram.nats_per_token.toFixed(4)} (${bigram.bits_per_byte.toFixed(4)})`);
 
-  const result = trainLm(corpus, cfg, opts.out, { silent: opts.silent, startedAt: opts.startedAt, startedCpu: opts.startedCpu, log });
+  const result = await trainLm(corpus, cfg, opts.out, { silent: opts.silent, startedAt: opts.startedAt, startedCpu: opts.startedCpu, log });
   run.timing('train_s', result.trainSeconds);
   saveCheckpoint(opts.out, result.model, corpus.tokenizerJson, cfg.dtype);
   run.manifest.files!.push(...CHECKPOINT_FILES);

@@ -51,7 +51,7 @@ describe('lab lm training', () => {
 
   it('lowers the loss within a few steps, and the saved checkpoint reloads with identical logits', async () => {
     const out = join(tmp, 'tiny');
-    const r = trainLm(corpus, cfg, out, { silent: true });
+    const r = await trainLm(corpus, cfg, out, { silent: true });
     expect(r.stepsDone).toBe(cfg.steps);
     const first = r.history.slice(0, 3).reduce((s, h) => s + h.train_loss, 0) / 3;
     const last = r.history.slice(-3).reduce((s, h) => s + h.train_loss, 0) / 3;
@@ -80,9 +80,9 @@ describe('lab lm training', () => {
     r.model.dispose();
   });
 
-  it('a whole run writes the checkpoint, the intermediate ones and a complete manifest with all three losses', () => {
+  it('a whole run writes the checkpoint, the intermediate ones and a complete manifest with all three losses', async () => {
     const out = join(tmp, 'run');
-    const s = runLmTraining({ out, minCount: 2, train: { ...cfg, steps: 6, evalEvery: 0 }, silent: true, docs });
+    const s = await runLmTraining({ out, minCount: 2, train: { ...cfg, steps: 6, evalEvery: 0 }, silent: true, docs });
     const m = readManifest(out, { kind: 'lm' });
     const held = m.held_out as Record<string, { nats_per_token: number; bits_per_byte: number; targets: number }>;
     for (const k of ['model', 'unigram', 'bigram']) {
@@ -90,6 +90,22 @@ describe('lab lm training', () => {
       expect(held[k]!.bits_per_byte).toBeGreaterThan(0);
     }
     expect(m.files).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'history.csv', 'held-out-documents.json', 'checkpoints/step-0/model.safetensors']));
+  });
+
+  it('two gradient threads (half the batch each, row-weighted mean) train the same model as one', async () => {
+    const short = { ...cfg, steps: 4, evalEvery: 0, checkpointAt: [] };
+    const one = await trainLm(corpus, { ...short, threads: 1 }, join(tmp, 't1'), { silent: true });
+    const two = await trainLm(corpus, { ...short, threads: 2, batch: 5 }, join(tmp, 't2'), { silent: true });
+    const ref = await trainLm(corpus, { ...short, threads: 1, batch: 5 }, join(tmp, 't3'), { silent: true });
+    expect(two.history.length).toBe(4);
+    for (let i = 0; i < 4; i++) expect(Math.abs(two.history[i]!.train_loss - ref.history[i]!.train_loss)).toBeLessThan(1e-4);
+    // Same data, different batch size: a different model, so the comparison above can fail.
+    expect(Math.abs(one.history[3]!.train_loss - ref.history[3]!.train_loss)).toBeGreaterThan(1e-4);
+    for (const [name, v] of two.model.variables) {
+      const w = ref.model.variables.get(name)!;
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(v, w))).dataSync()[0]!)).toBeLessThan(1e-4);
+    }
+    for (const r of [one, two, ref]) r.model.dispose();
   });
 
   it('lab lm eval scores a checkpoint on the held-out split named by its run manifest', async () => {

@@ -11,8 +11,8 @@ import { Progress } from '../progress.ts';
 import { Rng } from '../rng.ts';
 import { AdamW } from './adamw.ts';
 import { evaluateGpt2, lossReport, type LossReport } from './evaluate.ts';
-import { headLoss } from './head.ts';
-import { finalHidden } from './hidden.ts';
+import { GradWorker } from './grad-pool.ts';
+import { batchGrads } from './grads.ts';
 import { lrAt } from './schedule.ts';
 import { installPlainTransposedMatMul } from './wasm-matmul.ts';
 import { flatten, gatherWindows, randomWindows, tilingWindows, type FlatStream } from './windows.ts';
@@ -50,6 +50,11 @@ export interface LmTrainConfig {
    */
   checkpointAt: number[];
   dtype: 'f32' | 'f16';
+  /**
+   * Threads computing gradients (1 or 2): with 2, a worker thread (lab/lm/grad-pool.ts) takes half of
+   * every batch. The CPU budget (`minutes`) is then per thread: minutes x threads of process CPU time.
+   */
+  threads?: number;
 }
 
 export interface TrainData {
@@ -120,7 +125,7 @@ function globalNormClip(grads: Record<string, tf.Tensor>, clip: number): number 
   return norm;
 }
 
-export function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hooks: TrainHooks = {}): TrainResult {
+export async function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((l: string) => hooks.silent || process.stderr.write(l + '\n'));
   if (tf.getBackend() === 'wasm') installPlainTransposedMatMul();
   const model = createGpt2(
@@ -129,9 +134,6 @@ export function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hoo
     { seed: cfg.seed },
   );
   const params = [...model.variables.values()].reduce((s, v) => s + v.size, 0);
-  const nameOf = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
-  const varList = [...model.variables.values()];
-  const wte = model.variables.get('transformer.wte.weight')!;
   const opt = new AdamW(model.variables, { weightDecay: cfg.weightDecay });
   const schedule = { lr: cfg.lr, warmup: cfg.warmup, minLr: cfg.lr * cfg.minLrRatio };
 
@@ -146,7 +148,8 @@ export function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hoo
   const checkpoints: CheckpointRecord[] = [];
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
-  const cpuEnd = (hooks.startedCpu ?? 0) + cfg.minutes * 60;
+  const threads = cfg.batch > 1 ? Math.max(1, Math.min(2, cfg.threads ?? 1)) : 1;
+  const cpuEnd = (hooks.startedCpu ?? 0) + cfg.minutes * 60 * threads;
   const wallEnd = cfg.wallMinutes !== undefined ? (hooks.startedAt ?? start) / 1000 + cfg.wallMinutes * 60 : Infinity;
   let evalCpu = 0;
   let evalWall = 0;
@@ -166,6 +169,7 @@ export function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hoo
     log(`checkpoint step ${step}: held-out subset loss ${heldLoss.toFixed(4)} -> ${dir}`);
   };
   // Times the subset evaluation (for the budget's reserve) and, if asked, saves the initial weights.
+  evalSubsetLoss(); // the first pass also compiles the kernels: time a second one
   const initialLoss = evalSubsetLoss();
   const pending = [...new Set(cfg.checkpointAt)].filter((f) => f >= 0 && f < 1).sort((a, b) => a - b);
   if (pending[0] === 0) {
@@ -183,48 +187,45 @@ export function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hoo
   const wall0 = performance.now() / 1000;
   const cpuSpan = cpuEnd - (evalCpu * scale + 10) - cpu0;
   const wallSpan = wallEnd - (evalWall * scale + 10) - wall0;
+  if (process.env.LM_DEBUG) log(`budget: cpu span ${cpuSpan.toFixed(1)} s, wall span ${wallSpan.toFixed(1)} s, eval reserve ${(evalWall * scale).toFixed(1)} s wall`);
   if (cpuSpan <= 0 || wallSpan <= 0) throw new UsageError(`--minutes ${cfg.minutes} leaves no time to train after preparing the corpus`, 'minutes');
+  const helper = threads > 1 ? await GradWorker.open(model) : undefined;
   const budgetFraction = () => Math.max((cpuSeconds() - cpu0) / cpuSpan, (performance.now() / 1000 - wall0) / wallSpan);
-  for (let step = 0; step < cfg.steps; step++) {
-    const timeFraction = budgetFraction();
-    if (step > 0 && timeFraction >= 1) {
-      stoppedEarly = true;
-      log(`stopping at step ${step} of ${cfg.steps}: the time budget is spent (the decay has finished)`);
-      break;
-    }
-    const lr = lrAt(schedule, step, Math.max(step / cfg.steps, timeFraction));
-    const { inputs, targets } = gatherWindows(train, randomWindows(train.ids.length, cfg.context, cfg.batch, rng));
-    const ids = tf.tensor2d(inputs, [cfg.batch, cfg.context], 'int32');
-    const { value, grads: byVar } = tf.variableGrads(() => {
-      const h = tf.reshape(finalHidden(model, ids), [cfg.batch * cfg.context, cfg.dModel]) as tf.Tensor2D;
-      return headLoss(h, wte as tf.Tensor as tf.Tensor2D, targets);
-    }, varList);
-    ids.dispose();
-    const loss = value.dataSync()[0]!;
-    value.dispose();
-    if (!Number.isFinite(loss)) {
-      tf.dispose(Object.values(byVar));
-      throw new NumericError(`training loss became ${loss} at step ${step} (lr ${lr.toExponential(2)}): lower --lr`);
-    }
-    const grads: Record<string, tf.Tensor> = {};
-    for (const [k, g] of Object.entries(byVar)) grads[nameOf.get(k) ?? k] = g;
-    globalNormClip(grads, cfg.clip);
-    opt.step(grads, lr);
-    tf.dispose(Object.values(grads));
-    stepsDone = step + 1;
-    smooth = Number.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
+  try {
+    for (let step = 0; step < cfg.steps; step++) {
+      const timeFraction = budgetFraction();
+      if (step > 0 && timeFraction >= 1) {
+        stoppedEarly = true;
+        log(`stopping at step ${step} of ${cfg.steps}: the time budget is spent (the decay has finished)`);
+        break;
+      }
+      const lr = lrAt(schedule, step, Math.max(step / cfg.steps, timeFraction));
+      const { inputs, targets } = gatherWindows(train, randomWindows(train.ids.length, cfg.context, cfg.batch, rng));
+      const { loss, grads } = await stepGrads(model, helper, inputs, targets, cfg.batch, cfg.context);
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        throw new NumericError(`training loss became ${loss} at step ${step} (lr ${lr.toExponential(2)}): lower --lr`);
+      }
+      globalNormClip(grads, cfg.clip);
+      opt.step(grads, lr);
+      tf.dispose(Object.values(grads));
+      stepsDone = step + 1;
+      smooth = Number.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
 
-    let heldLoss: number | null = null;
-    const after = Math.max(stepsDone / cfg.steps, budgetFraction());
-    const atCheckpoint = pending.length > 0 && after >= pending[0]! && after < 1;
-    while (pending.length > 0 && after >= pending[0]!) pending.shift();
-    if ((cfg.evalEvery > 0 && stepsDone % cfg.evalEvery === 0) || atCheckpoint) {
-      heldLoss = evalSubsetLoss();
-      log(`step ${stepsDone}: train loss ${smooth.toFixed(4)} (smoothed), held-out subset loss ${heldLoss.toFixed(4)} nats/token, lr ${lr.toExponential(2)}, ${elapsed().toFixed(0)} s wall, ${(cpuSeconds() - cpu0).toFixed(0)} s cpu`);
+      let heldLoss: number | null = null;
+      const after = Math.max(stepsDone / cfg.steps, budgetFraction());
+      const atCheckpoint = pending.length > 0 && after >= pending[0]! && after < 1;
+      while (pending.length > 0 && after >= pending[0]!) pending.shift();
+      if ((cfg.evalEvery > 0 && stepsDone % cfg.evalEvery === 0) || atCheckpoint) {
+        heldLoss = evalSubsetLoss();
+        log(`step ${stepsDone}: train loss ${smooth.toFixed(4)} (smoothed), held-out subset loss ${heldLoss.toFixed(4)} nats/token, lr ${lr.toExponential(2)}, ${elapsed().toFixed(0)} s wall, ${(cpuSeconds() - cpu0).toFixed(0)} s cpu`);
+      }
+      if (atCheckpoint) checkpoint(stepsDone, heldLoss!);
+      history.push({ step: stepsDone, lr, train_loss: loss, held_out_loss: heldLoss, seconds: elapsed(), cpu_seconds: cpuSeconds() - cpu0 });
+      bar.update(stepsDone, `loss ${smooth.toFixed(3)}`);
     }
-    if (atCheckpoint) checkpoint(stepsDone, heldLoss!);
-    history.push({ step: stepsDone, lr, train_loss: loss, held_out_loss: heldLoss, seconds: elapsed(), cpu_seconds: cpuSeconds() - cpu0 });
-    bar.update(stepsDone, `loss ${smooth.toFixed(3)}`);
+  } finally {
+    await helper?.close();
   }
   if (stoppedEarly) log(`trained ${stepsDone} steps, smoothed train loss ${smooth.toFixed(4)}`);
   else bar.finish(`loss ${smooth.toFixed(3)}`);
@@ -232,4 +233,33 @@ export function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: string, hoo
   opt.dispose();
   const full = evaluateGpt2(model, held);
   return { model, history, checkpoints, stepsDone, stoppedEarly, heldOut: lossReport(full, data.heldOutBytes), trainSeconds, params };
+}
+
+/**
+ * Mean loss and gradients of a batch: on this thread alone, or split with the helper worker (its rows
+ * posted first so both threads work at once), the two means weighted by their rows.
+ */
+async function stepGrads(model: Gpt2, helper: GradWorker | undefined, inputs: Int32Array, targets: Int32Array, rows: number, context: number): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  if (!helper) {
+    const r = batchGrads(model, inputs, targets, rows, context);
+    const loss = r.loss.dataSync()[0]!;
+    r.loss.dispose();
+    return { loss, grads: r.grads };
+  }
+  const mine = Math.ceil(rows / 2);
+  const theirs = rows - mine;
+  const cut = mine * context;
+  const pending = helper.grads(model, inputs.slice(cut), targets.slice(cut), theirs, context);
+  const own = batchGrads(model, inputs.subarray(0, cut), targets.subarray(0, cut), mine, context);
+  const ownLoss = own.loss.dataSync()[0]!;
+  own.loss.dispose();
+  const other = await pending;
+  const grads: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(own.grads)) {
+    const o = other.grads[k];
+    if (!o) throw new NumericError(`gradient worker returned no gradient for ${k}`);
+    grads[k] = tf.tidy(() => tf.add(tf.mul(g, mine / rows), tf.mul(tf.tensor(o, g.shape), theirs / rows)));
+    g.dispose();
+  }
+  return { loss: (mine * ownLoss + theirs * other.loss) / rows, grads };
 }

@@ -1,0 +1,25 @@
+/**
+ * The loss and gradients of one batch, shared by the trainer's own thread and its helper worker
+ * (lab/lm/grad-worker.ts), so both halves of a data-parallel step run exactly the same computation.
+ */
+import type { Gpt2 } from '../../activations/models/index.ts';
+import { tf } from '../backend.ts';
+import { headLoss } from './head.ts';
+import { finalHidden } from './hidden.ts';
+
+/** Mean cross-entropy over `rows` windows of `context` tokens and its gradient by HF variable name. */
+export function batchGrads(model: Gpt2, inputs: Int32Array, targets: Int32Array, rows: number, context: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  const d = model.config.dModel;
+  const varList = [...model.variables.values()];
+  const nameOf = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
+  const wte = model.variables.get('transformer.wte.weight')!;
+  const ids = tf.tensor2d(inputs, [rows, context], 'int32');
+  const { value, grads: byVar } = tf.variableGrads(() => {
+    const h = tf.reshape(finalHidden(model, ids), [rows * context, d]) as tf.Tensor2D;
+    return headLoss(h, wte as tf.Tensor as tf.Tensor2D, targets);
+  }, varList);
+  ids.dispose();
+  const grads: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(byVar)) grads[nameOf.get(k) ?? k] = g;
+  return { loss: value, grads };
+}
