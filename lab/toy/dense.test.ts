@@ -3,7 +3,7 @@ import { Rng } from '../rng.ts';
 import { allocBatch, sampleInto } from './data.ts';
 import { denseWork, fillX, sampleX } from './dense.ts';
 import { GemmArena, padTo } from './gemm.ts';
-import { lossAndGrad, workspace } from './kernels.ts';
+import { choosePath, lossAndGrad, workspace } from './kernels.ts';
 import { initParams, layout, type ModelSpec } from './layout.ts';
 
 function randomFill(f32: Float32Array, at: number, count: number, rng: Rng): void {
@@ -130,5 +130,14 @@ describe('dense path', () => {
         expect(r2.nextU32()).toBe(r1.nextU32());
       }
     }
+  });
+
+  it('is chosen for dense data, and gram for the sparse benchmark configs', () => {
+    const spec = (n: number, m: number): ModelSpec => ({ model: 'relu-out', n, m, tied: false });
+    expect(choosePath(spec(200, 20), 0.05, 1024)).toBe('gram');
+    expect(choosePath(spec(20, 5), 0.05, 1024)).toBe('gram');
+    expect(choosePath(spec(200, 20), 1, 1024)).toBe('dense');
+    expect(choosePath(spec(20, 5), 1, 1024)).toBe('dense');
+    expect(choosePath({ model: 'relu-hidden', n: 20, m: 5, tied: false }, 1, 1024)).toBe('rows');
   });
 });

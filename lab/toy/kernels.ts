@@ -75,16 +75,18 @@ function gramArena(n: number, m: number): Pick<Workspace, 'arena' | 'off'> {
 /**
  * The faster path for an instance: rows for relu-hidden / abs; for linear / relu-out, gram for sparse
  * data and dense (GEMMs, dense.ts) from a feature probability on. Per batch row the gram path costs
- * about p n (n + 32) + 128 (two SIMD row updates of length n per active feature, ~32 of call overhead
- * each, and a fixed output pass) and the dense path about 1.8 n m, in the same units; the constants
- * were fitted to the crossovers measured on this machine (CPU time, 2026-11-29): p ~ 0.15 at n=200 m=20
- * (gram 1.3x faster at p = 0.05, dense 1.1x at 0.2 and 4x at 1) and p ~ 0.05 at n=20 m=5 (dense 1.7x
- * at 0.2, 3-4x at 1). The rule depends only on (model, n, m, p), so worker splits still agree.
+ * about p n (n + 32) + 16 (two SIMD row updates of length n per active feature, ~32 of call overhead
+ * each) and the dense path about 1.75 n m, in the same units. The constants are fitted to crossovers
+ * measured in CPU time on this (loaded) machine, 2026-11-29: p ~ 0.15 at n=200 m=20 (gram 1.3x faster
+ * at p = 0.05, dense 1.1x at 0.2 and 6-9x at 1) and p between 0.05 and 0.15 at n=20 m=5 (runs
+ * disagreed; dense 1.7x at 0.2 and 3-5x at 1), so both p = 0.05 benchmark rows stay on gram; for n <= 5
+ * dense wins at every p measured (1.9x at n=5 m=2, p=0.05). The rule depends only on (model, n, m, p),
+ * so worker splits still agree.
  */
 export function choosePath(spec: ModelSpec, p: number, _batch: number): 'rows' | 'gram' | 'dense' {
   if (hasNeurons(spec.model)) return 'rows';
   const { n, m } = spec;
-  return p * n * (n + 32) + 128 >= 1.8 * n * m ? 'dense' : 'gram';
+  return p * n * (n + 32) + 16 >= 1.75 * n * m ? 'dense' : 'gram';
 }
 
 /**
