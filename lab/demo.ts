@@ -5,7 +5,7 @@
  * toy -> harvest -> probe -> classify validated against the weights); write one HTML dashboard.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { harvestModel, harvestToy } from '../activations/harvest.ts';
 import { makeDataset, type DatasetName } from '../activations/datasets/index.ts';
@@ -133,6 +133,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   runs.push(...toyRuns);
 
   const report = join(out, 'report.html');
+  // Headline first: classifications, then the probe curves, the toys, and the harvests they came from.
+  const order = (dir: string) => ['classify', 'probe', 'toy', 'harvest'].findIndex((k) => basename(dir).startsWith(k));
+  runs.sort((a, b) => order(a) - order(b));
   await stage('report', () => writeReport(runs, report, { progress: !opts.quiet, title: `neuronlab demo: ${opts.model}` }));
   return { out, report, model: resolve(opts.model), datasets: summaries, toy: { balanced_accuracy: toyBalanced, runs: toyRuns }, seconds };
 }
