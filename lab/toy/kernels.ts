@@ -4,12 +4,14 @@
  * Loss per instance: mean over the batch of sum_j I_j (x'_j - y_j)^2, with y = x (|x| for abs).
  *
  * Why hand-written: per-op overhead dominates small tfjs graphs, and a sparse input makes most of the
- * dense arithmetic multiply zeros. Two paths for linear / relu-out:
+ * dense arithmetic multiply zeros. Three paths for linear / relu-out:
  *  - rows: h = W^T x over the active features, x' = W h + b per row, backward by rows, skipping
  *    outputs whose gradient is exactly zero (a ReLU that is off, or a perfect output).
  *  - gram: with G = W W^T (n x n), x' = G x + b costs (active features) x n per row instead of n x m,
  *    and dL/dW = (dG + dG^T) W once per batch. Its row updates run in WebAssembly SIMD kernels
- *    (simd.ts) on a per-instance wasm memory, which makes it the faster path even for dense data.
+ *    (simd.ts) on a per-instance wasm memory. The faster path for sparse data.
+ *  - dense: the whole batch as GEMMs (dense.ts, kernels in gemm.ts), n x m per row; the faster path for
+ *    dense data (choosePath has the switch).
  * relu-hidden / abs use rows: h = ReLU(A^T x + b1), x' = ReLU(W2 h + b2).
  */
 import type { SparseBatch } from './data.ts';
