@@ -24,7 +24,13 @@ try {
   const model = createGpt2(config, undefined, { seed: 0 });
   parentPort!.on('message', (req: Request) => {
     try {
-      for (const [name, v] of model.variables) v.assign(tf.tensor(req.weights[name]!, v.shape));
+      for (const [name, v] of model.variables) {
+        // assign() shares the new tensor's data; the tensor itself must still be disposed, or every step
+        // leaks a copy of the weights until the wasm heap (4 GB) is exhausted.
+        const t = tf.tensor(req.weights[name]!, v.shape);
+        v.assign(t);
+        t.dispose();
+      }
       const { loss, grads } = batchGrads(model, req.inputs, req.targets, req.rows, req.context);
       const out: Record<string, Float32Array> = {};
       // slice(): dataSync may return a view of wasm memory, which cannot be transferred.

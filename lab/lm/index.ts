@@ -11,4 +11,6 @@ export { trainLm, saveCheckpoint, type LmTrainConfig, type TrainResult, type Tra
 export { evaluateGpt2, evaluateLanguageModel, lossReport, type LossReport, type LossSum } from './evaluate.ts';
 export { runLmTraining, evaluateCheckpoint, type LmRunOptions, type LmRunSummary } from './run.ts';
 export { installPlainTransposedMatMul } from './wasm-matmul.ts';
+export { GradWorker, type WorkerGrads } from './grad-pool.ts';
+export { batchGrads } from './grads.ts';
 export { lmCommand } from './cli.ts';
