@@ -63,6 +63,8 @@ export interface DemoSummary {
  * layer and dataset; k = 128 and 256 cost more than all smaller k together (`lab probe` runs them).
  */
 export const DEMO_KS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64];
+/** F1 gain from k = 1 to k* below which a feature is not listed as needing many neurons. */
+export const MIN_SPREAD_GAIN = 0.05;
 /** Random rotations for the privileged-basis test (lab classify defaults to 5). */
 export const DEMO_ROTATIONS = 2;
 
@@ -168,6 +170,8 @@ function summarise(dataset: string, res: ClassifyResult): DatasetSummary {
   const spread = res.features
     .filter((f) => f.status === 'ok' && f.k_star !== null && f.f1_gain !== null && f.f1_k1 !== null && f.f1_k_star !== null)
     .map((f) => ({ feature: f.feature, hook: f.hook, k_star: f.k_star!, f1_k1: f.f1_k1!, f1_k_star: f.f1_k_star!, gain: f.f1_gain! }))
+    // A feature "needs many neurons" when spreading over k* neurons buys real F1, not rounding.
+    .filter((f) => f.gain >= MIN_SPREAD_GAIN)
     .sort((a, b) => b.gain - a.gain)
     .slice(0, 5);
   const capacity = hooks.map((hook) => {
