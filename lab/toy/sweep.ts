@@ -14,12 +14,12 @@
 import { UsageError } from '../errors.ts';
 import { Rng } from '../rng.ts';
 import { hasNeurons, resolveConfig, type ToyConfig } from './config.ts';
-import { evalLoss, instanceSeed, type JsJob } from './engine-js.ts';
+import { evalLoss, instanceSeed } from './engine-js.ts';
 import { trainJsParallel } from './engine-pool.ts';
 import { featureGeometry, geometrySummary, REPRESENTED_NORM } from './geometry.ts';
 import { namedWeights } from './layout.ts';
 import { featureMetrics } from './metrics.ts';
-import { specOf, EVAL_ROWS } from './train.ts';
+import { jobFor, specOf, EVAL_ROWS } from './train.ts';
 
 export const DEDICATED_D = 0.9;
 
@@ -73,17 +73,7 @@ export async function sweepToy(sc: SweepConfig, onProgress?: (done: number, tota
     const importance = Float32Array.from({ length: config.features }, (_, i) => (i === config.features - 1 ? r : 1));
     // Instance index = cell * restarts + restart, so every restart has its own init and data streams.
     const probs = sc.probs.flatMap((p) => new Array<number>(sc.restarts).fill(p));
-    const job: JsJob = {
-      spec,
-      steps: config.steps,
-      batch: config.batch,
-      lr: config.lr,
-      weightDecay: config.weight_decay,
-      seed: config.seed,
-      importance,
-      instances: probs.map((_, i) => i),
-      probs,
-    };
+    const job = jobFor(config, importance, probs);
     const results = await trainJsParallel(job, config.workers, (d) => onProgress?.(doneR * config.steps + d, total));
     doneR++;
     sc.probs.forEach((p, cell) => {

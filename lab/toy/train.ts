@@ -53,13 +53,10 @@ export function specOf(c: ToyConfig): ModelSpec {
   return { model: c.model, n: c.features, m: c.hidden, tied: hasNeurons(c.model) && c.tied };
 }
 
-export async function trainToy(partial: Parameters<typeof resolveConfig>[0], opts: TrainOptions = {}): Promise<ToyResult> {
-  const config = resolveConfig(partial);
-  const spec = specOf(config);
-  const probs = featureProbs(config);
-  const importance = importances(config);
-  const job: JsJob = {
-    spec,
+/** The JS engine's job for a resolved config: one instance per entry of `probs`, indexed from 0. */
+export function jobFor(config: ToyConfig, importance: Float32Array, probs: number[]): JsJob {
+  return {
+    spec: specOf(config),
     steps: config.steps,
     batch: config.batch,
     lr: config.lr,
@@ -69,6 +66,14 @@ export async function trainToy(partial: Parameters<typeof resolveConfig>[0], opt
     instances: probs.map((_, i) => i),
     probs,
   };
+}
+
+export async function trainToy(partial: Parameters<typeof resolveConfig>[0], opts: TrainOptions = {}): Promise<ToyResult> {
+  const config = resolveConfig(partial);
+  const spec = specOf(config);
+  const probs = featureProbs(config);
+  const importance = importances(config);
+  const job = jobFor(config, importance, probs);
   let engine: 'js' | 'tfjs' = config.engine === 'tfjs' ? 'tfjs' : 'js';
   if (config.engine === 'auto' || config.engine === 'tfjs' || opts.backend !== undefined) {
     const report = await initBackend(opts.backend);
