@@ -2,9 +2,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../lab/cli.ts';
 import { trainToy, writeToyRun } from '../lab/toy/index.ts';
 import { harvestToy } from '../activations/harvest.ts';
+import { runLab } from '../lab/cli-test-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'probe-cli-'));
 const acts = join(dir, 'acts');
@@ -15,20 +15,7 @@ beforeAll(async () => {
   await harvestToy(join(dir, 'toy'), { out: acts, seed: 0, maxTokens: 3000, silent: true });
 });
 
-/** Runs `lab ...` in-process and captures stdout and stderr. */
-async function lab(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const lab = runLab;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../backend.ts';
-import { main } from '../cli.ts';
 import { readManifest } from '../run-dir.ts';
 import { Rng } from '../rng.ts';
 import { loadModel, writeRandomCheckpoint } from '../../activations/models/index.ts';
 import { compress, decompress } from './codec.ts';
 import { listCheckpoints } from './report-cli.ts';
+import { runLab } from '../cli-test-support.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-compress-'));
 const gpt2 = join(tmp, 'gpt2');
@@ -26,19 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runLab;
 
 describe('real tiny checkpoints', () => {
   it('round-trip through GPT-2 (byte-level BPE) and GPT-NeoX (NFC normaliser: non-NFC text is escaped)', async () => {

@@ -8,6 +8,7 @@ import { forward } from './kernels.ts';
 import { flatFromNamed } from './layout.ts';
 import { loadToyRun, sampleToyBatch, toyHidden } from './run.ts';
 import { specOf } from './train.ts';
+import { runLab } from '../cli-test-support.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -71,20 +72,9 @@ describe('lab toy train', () => {
 
   it('linear/relu-out runs expose hook_hidden = W^T x', async () => {
     const o = join(dir, 'lin');
-    const { main } = await import('../cli.ts');
-    const printed: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    });
-    let code: number;
-    try {
-      code = await main(['toy', 'train', '--model', 'relu-out', '--features', '5', '--hidden', '2', '--steps', '20', '--batch', '32', '--engine', 'js', '--quiet', '--out', o]);
-    } finally {
-      spy.mockRestore();
-    }
+    const { code, out } = await runLab('toy', 'train', '--model', 'relu-out', '--features', '5', '--hidden', '2', '--steps', '20', '--batch', '32', '--engine', 'js', '--quiet', '--out', o);
     expect(code).toBe(0);
-    expect(printed.join('')).toMatch(/total_capacity/);
+    expect(out).toMatch(/total_capacity/);
     expect(existsSync(join(o, 'neurons.csv'))).toBe(false);
     const run = loadToyRun(o);
     const x = Float32Array.from([1, 0, 0, 0.5, 0]);
