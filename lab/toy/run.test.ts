@@ -72,9 +72,9 @@ describe('lab toy train', () => {
 
   it('linear/relu-out runs expose hook_hidden = W^T x', async () => {
     const o = join(dir, 'lin');
-    const { code, out } = await runLab('toy', 'train', '--model', 'relu-out', '--features', '5', '--hidden', '2', '--steps', '20', '--batch', '32', '--engine', 'js', '--quiet', '--out', o);
+    const { code, out: printed } = await runLab('toy', 'train', '--model', 'relu-out', '--features', '5', '--hidden', '2', '--steps', '20', '--batch', '32', '--engine', 'js', '--quiet', '--out', o);
     expect(code).toBe(0);
-    expect(out).toMatch(/total_capacity/);
+    expect(printed).toMatch(/total_capacity/);
     expect(existsSync(join(o, 'neurons.csv'))).toBe(false);
     const run = loadToyRun(o);
     const x = Float32Array.from([1, 0, 0, 0.5, 0]);
