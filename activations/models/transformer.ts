@@ -278,7 +278,11 @@ export function transformerForward(
         const mlpOut = hooks.point(h('hook_mlp_out'), tf.reshape(linear(tf.reshape(post, [B * S, cfg.dMlp]) as tf.Tensor2D, L.wout, L.bout), [B, S, d]));
         resid = hooks.point(h('hook_resid_post'), tf.add(residMid, mlpOut));
       }
-      if (opts.logits === false) return tf.zeros([B, S, 0]) as tf.Tensor3D;
+      if (opts.logits === false) {
+        // No unembedding; the final layer norm only when a hook asks for it (training reads it there).
+        if (hooks.wants('ln_final.hook_normalized')) hooks.point('ln_final.hook_normalized', layerNorm(resid, p.lnfg, p.lnfb, cfg.layerNormEps));
+        return tf.zeros([B, S, 0]) as tf.Tensor3D;
+      }
       const nf = hooks.point('ln_final.hook_normalized', layerNorm(resid, p.lnfg, p.lnfb, cfg.layerNormEps));
       // A plain [d, vocab] matMul: with transposeB the wasm kernel runs several times slower.
       const out = tf.matMul(tf.reshape(nf, [B * S, d]) as tf.Tensor2D, p.unembedT ?? tf.transpose(p.unembed));
