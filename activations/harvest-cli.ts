@@ -1,7 +1,9 @@
 /** `lab harvest`: a thin layer over harvestModel / harvestToy. */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../lab/backend.ts';
+import { availableParallelism } from 'node:os';
+import { activeBackend, initBackend } from '../lab/backend.ts';
+import { ForwardPool } from './models/forward-pool.ts';
 import { parseFlags, required, usage, type FlagSpecs } from '../lab/args.ts';
 import { InputError, UsageError } from '../lab/errors.ts';
 import { readJson } from '../lab/run-dir.ts';
@@ -24,6 +26,7 @@ const SPECS: FlagSpecs = {
   out: { type: 'string', help: 'run directory to write (required)' },
   instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
   batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
+  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores, else 1; 1 runs in-process)' },
   source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props and compound-words (default brown)' },
   align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
   'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
@@ -60,6 +63,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
   await initBackend(f.backend as string | undefined);
   let result: HarvestResult;
   if (modelArg.startsWith('toy:')) {
+    if (f.threads !== undefined) throw new UsageError('--threads applies to model sources (toy forwards are small and run in-process)', 'threads');
     if (f.dataset !== undefined) throw new UsageError('--dataset does not apply to toy: sources (the toy generator supplies inputs and labels)', 'dataset');
     const dir = checkDir(modelArg.slice(4));
     result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
@@ -79,8 +83,13 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       const ds = makeDataset(dataset, model.tokenizer, {
         context: (f.context as number | undefined) ?? Math.min(128, model.config.contextLength), seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
       });
+      // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
+      // per core (up to 2 by default), each holding its own copy of the weights.
+      const threads = (f.threads as number | undefined) ?? (activeBackend() === 'wasm' && availableParallelism() >= 2 ? 2 : 1);
+      if (threads > 1) opts.pool = await ForwardPool.open(dir, threads, activeBackend());
       result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
     } finally {
+      await opts.pool?.close();
       model.dispose();
     }
   }

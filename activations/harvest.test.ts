@@ -244,5 +244,25 @@ describe('lab harvest', () => {
     await expect(harvestCommand(['--model', `toy:${modelDir}`, '--out', out])).rejects.toThrow(/not a run directory: .*manifest\.json is missing/);
     await expect(harvestCommand(['--model', join(tmp, 'toy'), '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/is a toy run: use --model toy:/);
     await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/--dataset does not apply to toy/);
+    await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--threads', '2', '--out', out])).rejects.toThrow(/--threads applies to model sources/);
+  });
+
+  it('stores the same values whether the forward runs in-process or on 2 worker threads', async () => {
+    const modelDir = join(tmp, 'gpt2-pool');
+    writeRandomCheckpoint(modelDir, { architecture: 'gpt2', nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 300, contextLength: 32, seed: 4 });
+    const X: Float32Array[] = [];
+    for (const threads of ['1', '2']) {
+      const out = join(tmp, `pool-${threads}`);
+      expect(await harvestCommand(['--model', modelDir, '--dataset', 'text-props', '--max-tokens', '150', '--context', '16', '--batch', '5',
+        '--threads', threads, '--out', out, '--quiet'])).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+      expect(manifest.forward_threads).toBe(Number(threads));
+      const store = openActivationStore(out);
+      X.push(store.readProbeData('blocks.0.mlp.hook_post').X);
+    }
+    expect(X[0]!.length).toBe(150 * 64);
+    let worst = 0;
+    for (let i = 0; i < X[0]!.length; i++) worst = Math.max(worst, Math.abs(X[0]![i]! - X[1]![i]!));
+    expect(worst).toBeLessThan(1e-5);
   });
 });

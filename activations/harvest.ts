@@ -13,6 +13,7 @@ import { Rng } from '../lab/rng.ts';
 import { RunDir } from '../lab/run-dir.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from '../lab/toy/index.ts';
 import { globToRegExp } from './models/index.ts';
+import type { ForwardPool } from './models/forward-pool.ts';
 import type { TextDataset } from './datasets/index.ts';
 import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
@@ -34,6 +35,12 @@ export interface HarvestOptions {
   overwrite?: boolean;
   silent?: boolean;
   command?: string;
+  /**
+   * Worker threads that run the forward passes (activations/models/forward-pool.ts), each with its own
+   * backend and copy of the model, a batch split between them. Set by the caller that opened the pool
+   * from the model's folder; without it the forward runs on this thread.
+   */
+  pool?: ForwardPool;
 }
 
 export interface HarvestResult {
@@ -76,13 +83,13 @@ function begin(out: string, init: StoreInit, rows: number, opts: HarvestOptions)
   return { writer, run };
 }
 
-function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number): HarvestResult {
+function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number, forwardThreads = 1): HarvestResult {
   const seconds = (performance.now() - t0) / 1000;
   if (!run) return { dir: writer.dir, manifest: writer.manifest, alreadyComplete: true, resumedFromChunk, seconds, tokensPerSecond: 0 };
   const manifest = writer.finish();
   run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
   run.timing('harvest_s', seconds);
-  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk });
+  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk, forward_threads: forwardThreads });
   return { dir: writer.dir, manifest, alreadyComplete: false, resumedFromChunk, seconds, tokensPerSecond: done / Math.max(seconds, 1e-9) };
 }
 
@@ -169,19 +176,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     const T = Math.max(...batch.map((b) => b.ids.length));
     const flat = new Int32Array(batch.length * T).fill(padId);
     batch.forEach((b, i) => flat.set(b.ids, i * T));
-    const outs = tf.tidy(() => {
-      const r = model.forward(tf.tensor2d(flat, [batch.length, T], 'int32'), { names, logits: false });
-      return names.map((n) => r.cache.get(n)!);
-    });
-    const arrays: Float32Array[] = [];
-    for (const t of outs) {
-      if (t.shape[0] !== batch.length || t.shape[1] !== T) {
-        tf.dispose(outs);
-        throw new UsageError(`hook ${names[arrays.length]} has shape [${t.shape}], expected [${batch.length}, ${T}, ...]`, 'hooks');
-      }
-      arrays.push((await t.data()) as Float32Array);
-    }
-    tf.dispose(outs);
+    const arrays = await forwardHooks(model, opts.pool, flat, batch.length, T, names);
     for (let bi = 0; bi < batch.length; bi++) {
       const b = batch[bi]!;
       const n = b.ids.length - b.first;
@@ -204,7 +199,38 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     if (tokens < opts.maxTokens) progress.update(tokens - startTokens);
   }
   progress.finish();
-  return end(writer, run, t0, tokens - startTokens, resumedFromChunk);
+  return end(writer, run, t0, tokens - startTokens, resumedFromChunk, opts.pool?.threads ?? 1);
+}
+
+/** The hooks' values for one padded batch [B, T], on this thread or split over the pool's workers. */
+async function forwardHooks(model: LanguageModel, pool: ForwardPool | undefined, flat: Int32Array, B: number, T: number, names: HookName[]): Promise<Float32Array[]> {
+  const check = (name: string, shape: number[]) => {
+    if (shape[0] !== B || shape[1] !== T) throw new UsageError(`hook ${name} has shape [${shape}], expected [${B}, ${T}, ...]`, 'hooks');
+  };
+  if (pool) {
+    const rows = Array.from({ length: B }, (_, i) => Array.from(flat.subarray(i * T, (i + 1) * T)));
+    const r = await pool.forward({ ids: rows, names });
+    return names.map((n) => {
+      const t = r.hooks.get(n);
+      if (!t) throw new UsageError(`--hooks: the forward workers did not produce '${n}'`, 'hooks');
+      check(n, t.shape);
+      return t.data;
+    });
+  }
+  const outs = tf.tidy(() => {
+    const r = model.forward(tf.tensor2d(flat, [B, T], 'int32'), { names, logits: false });
+    return names.map((n) => r.cache.get(n)!);
+  });
+  try {
+    const arrays: Float32Array[] = [];
+    for (const t of outs) {
+      check(names[arrays.length]!, t.shape);
+      arrays.push((await t.data()) as Float32Array);
+    }
+    return arrays;
+  } finally {
+    tf.dispose(outs);
+  }
 }
 
 function aggregate(src: Float32Array, n: number, d: number, how: 'mean' | 'max'): Float32Array {

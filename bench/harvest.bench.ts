@@ -3,8 +3,10 @@
  * on a random GPT-2-small-shaped checkpoint (12 layers, d_model 768, 12 heads, vocab 50257), keeping
  * every blocks.*.mlp.hook_post and reading it back to host memory, lab (tfjs, active backend) against
  * PyTorch (bench/peers/harvest_torch.py, 2 threads, float32). The checkpoint is written at bench time
- * into a temp folder and removed afterwards. Rounds interleave peer, lab and lab pool; after a warm-up
- * round, each figure is the median over the repeats.
+ * into a temp folder and removed afterwards. Two forwards: the full one (with the 50257-wide logits)
+ * and the harvest one (`logits: false`: hooks only, what `lab harvest` runs), the latter also on the
+ * lab's ForwardPool (2 worker threads, the harvest's default on wasm). Rounds interleave peer, lab and
+ * lab pool; after a warm-up round, each figure is the median over the repeats.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,28 +59,36 @@ const bench: Benchmark = {
       const rng = new Rng(0);
       const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257)));
       const ids = tf.tensor2d(rows, [B, S], 'int32');
-      const peerRates: number[] = [];
-      const rates: number[] = [];
-      const poolRates: number[] = [];
+      const rates: Record<'peerFull' | 'peerHarvest' | 'labFull' | 'labHarvest' | 'pool', number[]> = { peerFull: [], peerHarvest: [], labFull: [], labHarvest: [], pool: [] };
+      const names = ['blocks.*.mlp.hook_post'];
+      const inProcess = (logits: boolean): number => {
+        const t0 = performance.now();
+        const r = model.forward(ids, logits ? { names } : { names, logits: false });
+        for (const v of r.cache.values()) v.dataSync();
+        r.logits.dataSync();
+        tf.dispose([r.logits, ...r.cache.values()]);
+        return (B * S) / ((performance.now() - t0) / 1000);
+      };
       try {
         for (let i = 0; i < R + 1; i++) {
           const warm = i === 0 ? ' (warm-up)' : '';
-          const peer = runPeer<{ tokens_per_s: number[] }>(join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), '1', i === 0 ? '0' : '1'], { threads: 2 });
-          process.stderr.write(`round ${i}${warm}: peer ${peer.tokens_per_s[0]!.toFixed(1)} tokens/s`);
-          let t0 = performance.now();
-          const { logits, cache } = model.forward(ids, { names: ['blocks.*.mlp.hook_post'] });
-          for (const v of cache.values()) v.dataSync();
-          logits.dataSync();
-          tf.dispose([logits, ...cache.values()]);
-          const lab = (B * S) / ((performance.now() - t0) / 1000);
-          t0 = performance.now();
-          await pool.forward({ ids: rows, names: ['blocks.*.mlp.hook_post'] });
+          const peer = runPeer<{ tokens_per_s: number[]; harvest_tokens_per_s: number[] }>(
+            join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), '1', i === 0 ? '0' : '1', 'full,harvest'], { threads: 2 });
+          const labFull = inProcess(true);
+          const labHarvest = inProcess(false);
+          const t0 = performance.now();
+          await pool.forward({ ids: rows, names });
           const pooled = (B * S) / ((performance.now() - t0) / 1000);
-          process.stderr.write(`, lab ${lab.toFixed(1)}, lab pool x${T} ${pooled.toFixed(1)}\n`);
+          process.stderr.write(
+            `round ${i}${warm}: full forward: peer ${peer.tokens_per_s[0]!.toFixed(1)}, lab ${labFull.toFixed(1)} tokens/s; ` +
+              `harvest forward: peer ${peer.harvest_tokens_per_s[0]!.toFixed(1)}, lab ${labHarvest.toFixed(1)}, lab pool x${T} ${pooled.toFixed(1)}\n`,
+          );
           if (i > 0) {
-            peerRates.push(peer.tokens_per_s[0]!);
-            rates.push(lab);
-            poolRates.push(pooled);
+            rates.peerFull.push(peer.tokens_per_s[0]!);
+            rates.peerHarvest.push(peer.harvest_tokens_per_s[0]!);
+            rates.labFull.push(labFull);
+            rates.labHarvest.push(labHarvest);
+            rates.pool.push(pooled);
           }
         }
       } finally {
@@ -87,25 +97,34 @@ const bench: Benchmark = {
         await pool.close();
       }
       const caseName = `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`;
-      const peerRate = median(peerRates);
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
       return [
         row({
-          case: `${caseName}, lab 1 thread`,
+          case: `${caseName}, full forward with logits, lab 1 thread`,
           metric: 'forward throughput',
           unit: 'tokens/s',
-          lab: median(rates),
-          peer: peerRate,
+          lab: median(rates.labFull),
+          peer: median(rates.peerFull),
           higherIsBetter: true,
-          notes: `lab backend ${activeBackend()} in-process (model.forward); peer 2 threads`,
+          notes: `lab backend ${activeBackend()} in-process (model.forward); peer 2 threads; medians of ${R} (lab ${list(rates.labFull)}; peer ${list(rates.peerFull)})`,
         }),
         row({
-          case: `${caseName}, lab ${T} worker threads`,
+          case: `${caseName}, harvest forward (no unembedding), lab 1 thread`,
           metric: 'forward throughput',
           unit: 'tokens/s',
-          lab: median(poolRates),
-          peer: peerRate,
+          lab: median(rates.labHarvest),
+          peer: median(rates.peerHarvest),
           higherIsBetter: true,
-          notes: `lab ForwardPool, ${T} threads x wasm; peer 2 threads`,
+          notes: `forward({logits: false}) as lab harvest runs it; peer stops after the last block too; medians of ${R} (lab ${list(rates.labHarvest)}; peer ${list(rates.peerHarvest)})`,
+        }),
+        row({
+          case: `${caseName}, harvest forward (no unembedding), lab ${T} worker threads`,
+          metric: 'forward throughput',
+          unit: 'tokens/s',
+          lab: median(rates.pool),
+          peer: median(rates.peerHarvest),
+          higherIsBetter: true,
+          notes: `lab ForwardPool (what lab harvest uses by default on wasm), ${T} threads x wasm, hooks copied back to the main thread; peer 2 threads; medians of ${R} (lab ${list(rates.pool)})`,
         }),
       ];
     } finally {

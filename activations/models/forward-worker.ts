@@ -15,7 +15,7 @@ try {
   parentPort!.on('message', (req: { ids: number[][]; names: string[]; logits: boolean }) => {
     try {
       const ids = tf.tensor2d(req.ids, [req.ids.length, req.ids[0]!.length], 'int32');
-      const { logits, cache } = model.forward(ids, { names: req.names });
+      const { logits, cache } = model.forward(ids, req.logits ? { names: req.names } : { names: req.names, logits: false });
       const hooks: [string, { shape: number[]; data: Float32Array }][] = [...cache].map(([k, v]) => [k, { shape: [...v.shape], data: v.dataSync() as Float32Array }]);
       const out = req.logits ? { shape: [...logits.shape], data: logits.dataSync() as Float32Array } : undefined;
       tf.dispose([ids, logits, ...cache.values()]);

@@ -2,9 +2,11 @@
 Peer for `npm run bench -- harvest`: the harvest forward pass of a GPT-2 checkpoint in PyTorch (CPU,
 2 threads, float32, no_grad), keeping every blocks.*.mlp.hook_post, as tokens per second.
 
-    /usr/bin/python3 bench/peers/harvest_torch.py MODEL_DIR BATCH SEQ REPEATS [WARMUP]
+    /usr/bin/python3 bench/peers/harvest_torch.py MODEL_DIR BATCH SEQ REPEATS [WARMUP] [MODES]
 
-Prints one JSON line: {"tokens_per_s": [...per repeat...], "threads": 2}.
+MODES (default "full") is a comma list: "full" runs the whole forward with the logits, "harvest" stops
+after the last block (a harvest of hook values needs no final layer norm and no unembedding).
+Prints one JSON line: {"tokens_per_s": [...per repeat, full...], "harvest_tokens_per_s": [...], "threads": 2}.
 """
 import json
 import math
@@ -43,7 +45,7 @@ class Gpt2:
         self.d, self.H = cfg["n_embd"], cfg["n_head"]
         self.eps = cfg.get("layer_norm_epsilon", 1e-5)
 
-    def forward(self, ids):
+    def forward(self, ids, logits=True):
         W, d, H = self.W, self.d, self.H
         dh = d // H
         B, S = ids.shape
@@ -63,9 +65,10 @@ class Gpt2:
             post = F.gelu(torch.addmm(W[p + "mlp.c_fc.bias"], h.view(-1, d), W[p + "mlp.c_fc.weight"]), approximate="tanh")
             kept.append(post)  # blocks.{l}.mlp.hook_post
             x = x + torch.addmm(W[p + "mlp.c_proj.bias"], post, W[p + "mlp.c_proj.weight"]).view(B, S, d)
+        if not logits:
+            return None, kept
         x = F.layer_norm(x, (d,), W["ln_f.weight"], W["ln_f.bias"], self.eps)
-        logits = x @ W["wte.weight"].T
-        return logits, kept
+        return x @ W["wte.weight"].T, kept
 
 
 def main():
@@ -76,18 +79,22 @@ def main():
     model = Gpt2(cfg, read_safetensors(os.path.join(folder, "model.safetensors")))
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, cfg["vocab_size"], (batch, seq), generator=g)
-    rates = []
+    modes = (sys.argv[6] if len(sys.argv) > 6 else "full").split(",")
+    out = {"threads": torch.get_num_threads()}
     with torch.no_grad():
-        for i in range(warmup + repeats):
-            t0 = time.perf_counter()
-            logits, kept = model.forward(ids)
-            # Hand the kept activations over as host arrays, as a harvest writing them to disk would.
-            arrays = [k.numpy() for k in kept]
-            dt = time.perf_counter() - t0
-            if i >= warmup:
-                rates.append(batch * seq / dt)
-    print(json.dumps({"tokens_per_s": rates, "threads": torch.get_num_threads(), "checksum": float(arrays[-1].sum())}))
-
+        for mode in modes:
+            rates = []
+            for i in range(warmup + repeats):
+                t0 = time.perf_counter()
+                logits, kept = model.forward(ids, logits=(mode == "full"))
+                # Hand the kept activations over as host arrays, as a harvest writing them to disk would.
+                arrays = [k.numpy() for k in kept]
+                dt = time.perf_counter() - t0
+                if i >= warmup:
+                    rates.append(batch * seq / dt)
+            out["tokens_per_s" if mode == "full" else "harvest_tokens_per_s"] = rates
+            out["checksum"] = float(arrays[-1].sum())
+    print(json.dumps(out))
 
 if __name__ == "__main__":
     main()
