@@ -148,7 +148,7 @@ async function probeAndClassify(harvestDir: string, probeDir: string, classifyDi
     activations: source.dir, features: 'all', hooks: '*', methods: opts.methods, ks: DEMO_KS, ksExplicit: false,
     testFrac: 0.3, seed: opts.seed, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced', fitter: 'newton' },
   };
-  runSweep(config, { outDir: probeDir, source, engine, silent: opts.quiet, command: 'lab demo', restart: true });
+  await runSweep(config, { outDir: probeDir, source, engine, silent: opts.quiet, command: 'lab demo', restart: true });
   const res = classifyProbeRun(probeDir, { source, engine, truth: toyTruthLoader() }, { rotations: DEMO_ROTATIONS, seed: opts.seed });
   const tables = classifyTables(res);
   const run = RunDir.begin(classifyDir, { kind: 'classify', seed: opts.seed, config: { probes: resolve(probeDir), rotations: DEMO_ROTATIONS }, command: 'lab demo' });

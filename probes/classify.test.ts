@@ -102,11 +102,11 @@ describe('randomRotation', () => {
 });
 
 describe('classifyProbeRun', () => {
-  it('recovers planted dedicated neurons, superposed features and a privileged basis', () => {
+  it('recovers planted dedicated neurons, superposed features and a privileged basis', async () => {
     const { data: d0, truth } = planted();
     const data = { ...d0, toy: { runDir: 'planted', instance: 0 } };
     const out = mkdtempSync(join(tmpdir(), 'classify-'));
-    runSweep(CONFIG, { outDir: out, source: memorySource([data]), engine: labEngine(), silent: true });
+    await runSweep(CONFIG, { outDir: out, source: memorySource([data]), engine: labEngine(), silent: true });
     const res = classifyProbeRun(out, {
       source: memorySource([data]), engine: labEngine(),
       truth: () => ({ labels: truth.map((t) => (t.kind === 'noise' ? 'dead' : t.kind)), capacity: {} }),

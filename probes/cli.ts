@@ -1,6 +1,7 @@
 /**
  * `lab probe` and `lab classify`: thin layers over runSweep and classifyProbeRun.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import * as aq from 'arquero';
 import { initBackend } from '../lab/backend.ts';
@@ -27,6 +28,7 @@ const PROBE: FlagSpecs = {
   C: { type: 'number', default: 1, help: 'inverse L2 strength of the probes (as scikit-learn)' },
   fitter: { type: 'string', choices: ['newton', 'ml'], default: 'newton', help: 'probe solver (ml: ml-logistic-regression, slow reference)' },
   'time-limit': { type: 'number', min: 0, help: 'seconds per ranking for the iterative methods (l1, osp)' },
+  threads: { type: 'int', min: 1, max: 64, help: 'worker threads running (feature, hook, method) units at once (default: 2 with 2+ cores, else 1)' },
   out: { type: 'string', help: 'run directory to write (required); an interrupted run there is resumed' },
   restart: { type: 'boolean', help: 'discard a probe run in --out whose config differs' },
   json: { type: 'boolean', help: 'print a summary as JSON on stdout' },
@@ -70,9 +72,10 @@ export async function probeCommand(argv: string[]): Promise<number> {
     fit: { C: f.C as number, classWeight: 'balanced', fitter: f.fitter as 'newton' | 'ml' },
   };
   await prepareRanking(config.methods);
-  const res = runSweep(config, {
+  const res = await runSweep(config, {
     outDir: out, source, engine: labEngine({ timeLimitS: f['time-limit'] as number | undefined }),
     restart: Boolean(f.restart), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
+    threads: (f.threads as number | undefined) ?? Math.min(2, availableParallelism()),
   });
   const ok = res.rows.filter((r) => r.status === 'ok');
   const skipped = res.rows.filter((r) => r.status === 'skipped');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { hookMatcher, readSweep, runSweep, SWEEP_COLUMNS, type SweepConfig } from './sweep.ts';
+import { hookMatcher, labEngine, readSweep, runSweep, SWEEP_COLUMNS, type SweepConfig } from './sweep.ts';
 import { splitBySequence } from './split.ts';
 import { plantedData } from './planted.ts';
 import { centroidEngine, memorySource } from './test-support.ts';
@@ -34,7 +34,7 @@ function config(over: Partial<SweepConfig> = {}): SweepConfig {
 }
 
 describe('hookMatcher', () => {
-  it('matches comma-separated globs literally except for *', () => {
+  it('matches comma-separated globs literally except for *', async () => {
     const m = hookMatcher('blocks.*.mlp.hook_post, toy.hook_hidden');
     expect(m('blocks.3.mlp.hook_post')).toBe(true);
     expect(m('blocks.3.hook_resid_post')).toBe(false);
@@ -44,7 +44,7 @@ describe('hookMatcher', () => {
 });
 
 describe('splitBySequence', () => {
-  it('keeps every sequence on one side, is seeded, and sizes test near the fraction', () => {
+  it('keeps every sequence on one side, is seeded, and sizes test near the fraction', async () => {
     const { data } = planted();
     const s = splitBySequence(data.seqIds, { testFrac: 0.3, seed: 4 });
     expect(s.testSeqs.length).toBe(18);
@@ -56,7 +56,7 @@ describe('splitBySequence', () => {
     expect(splitBySequence(data.seqIds, { testFrac: 0.3, seed: 5 }).testSeqs).not.toEqual(s.testSeqs);
   });
 
-  it('puts both classes of a rare sequence-level feature on both sides when two sequences hold it', () => {
+  it('puts both classes of a rare sequence-level feature on both sides when two sequences hold it', async () => {
     const nSeqs = 40;
     const seqIds = Int32Array.from({ length: nSeqs * 3 }, (_, r) => Math.floor(r / 3));
     for (let seed = 0; seed < 20; seed++) {
@@ -71,17 +71,17 @@ describe('splitBySequence', () => {
     }
   });
 
-  it('rejects a fraction outside (0, 1) and a single sequence, naming the flag', () => {
+  it('rejects a fraction outside (0, 1) and a single sequence, naming the flag', async () => {
     expect(() => splitBySequence(new Int32Array([0, 1]), { testFrac: 1, seed: 0 })).toThrow(/--test-frac/);
     expect(() => splitBySequence(new Int32Array([3, 3, 3]), { testFrac: 0.3, seed: 0 })).toThrow(UsageError);
   });
 });
 
 describe('runSweep', () => {
-  it('writes one row per (feature, hook, method, k), clips the default k list and records skips', () => {
+  it('writes one row per (feature, hook, method, k), clips the default k list and records skips', async () => {
     const out = tmp();
     const { data } = planted();
-    const res = runSweep(config(), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true });
+    const res = await runSweep(config(), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true });
     const ok = res.rows.filter((r) => r.status === 'ok');
     // 3 probe-able features x 2 methods x k in {1..6} (the default list clipped to 6 neurons).
     expect(ok.length).toBe(3 * 2 * 6);
@@ -104,27 +104,27 @@ describe('runSweep', () => {
     expect(back.manifest.status).toBe('complete');
   });
 
-  it('resumes a killed sweep without recomputing finished units and gives the same table', () => {
+  it('resumes a killed sweep without recomputing finished units and gives the same table', async () => {
     const { data } = planted();
     const cfg = config({ methods: ['mean_dif', 'f_stat', 'mi'] });
     const fullDir = tmp();
-    const full = runSweep(cfg, { outDir: fullDir, source: memorySource([data]), engine: centroidEngine(), silent: true });
+    const full = await runSweep(cfg, { outDir: fullDir, source: memorySource([data]), engine: centroidEngine(), silent: true });
 
     const out = tmp();
     const killed = centroidEngine();
-    expect(() =>
+    await expect(
       runSweep(cfg, {
         outDir: out, source: memorySource([data]), engine: killed, silent: true,
         onUnit: (done) => {
           if (done === 4) throw new Error('killed');
         },
       }),
-    ).toThrow('killed');
+    ).rejects.toThrow('killed');
     expect(readdirSync(join(out, 'units')).length).toBe(4);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).status).toBe('running');
 
     const engine = centroidEngine();
-    const res = runSweep(cfg, { outDir: out, source: memorySource([data]), engine, silent: true });
+    const res = await runSweep(cfg, { outDir: out, source: memorySource([data]), engine, silent: true });
     expect(res.resumed).toBe(4);
     expect(res.computed).toBe(4 * 3 - 4);
     expect(engine.calls.rank).toBe(3 * 3 - 4); // 'rare' is skipped without ranking; 4 of the 9 ranks were done
@@ -132,35 +132,48 @@ describe('runSweep', () => {
     expect(readFileSync(join(out, 'sweep.csv'), 'utf8')).toBe(readFileSync(join(fullDir, 'sweep.csv'), 'utf8'));
   });
 
-  it('refuses to mix configs in one directory, and starts clean on restart', () => {
+  it('gives the same rows on 2 worker threads as on this one (lab engine)', async () => {
+    const { data } = planted();
+    const cfg = config({ methods: ['mean_dif', 'f_stat'] });
+    const one = await runSweep(cfg, { outDir: tmp(), source: memorySource([data]), engine: labEngine(), silent: true });
+    const dir = tmp();
+    const two = await runSweep(cfg, { outDir: dir, source: memorySource([data]), engine: labEngine(), silent: true, threads: 2 });
+    expect(two.computed).toBe(one.computed);
+    expect(two.rows).toEqual(one.rows);
+    expect(readdirSync(join(dir, 'units')).length).toBe(4 * 2);
+    await expect(runSweep(cfg, { outDir: tmp(), source: memorySource([data]), engine: centroidEngine(), silent: true, threads: 2 }))
+      .rejects.toThrow(/needs the lab engine/);
+  });
+
+  it('refuses to mix configs in one directory, and starts clean on restart', async () => {
     const { data } = planted();
     const out = tmp();
-    runSweep(config(), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true });
-    expect(() => runSweep(config({ seed: 1 }), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true }))
-      .toThrow(/different config \(seed\).*--restart/);
-    const res = runSweep(config({ seed: 1 }), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true, restart: true });
+    await runSweep(config(), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true });
+    await expect(runSweep(config({ seed: 1 }), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true }))
+      .rejects.toThrow(/different config \(seed\).*--restart/);
+    const res = await runSweep(config({ seed: 1 }), { outDir: out, source: memorySource([data]), engine: centroidEngine(), silent: true, restart: true });
     expect(res.resumed).toBe(0);
     expect(readSweep(out).config.seed).toBe(1);
   });
 
-  it('fails clearly on bad input', () => {
+  it('fails clearly on bad input', async () => {
     const { data } = planted();
     const src = () => memorySource([data]);
     const run = (cfg: SweepConfig, source = src()) => runSweep(cfg, { outDir: tmp(), source, engine: centroidEngine(), silent: true });
-    expect(() => run(config({ ks: [1, 7], ksExplicit: true }))).toThrow(/--k 7 exceeds the 6 neurons of hook 'blocks.0.mlp.hook_post'/);
-    expect(() => run(config({ features: ['a', 'zzz'] }))).toThrow(/--features: 'zzz' is not a label/);
-    expect(() => run(config({ hooks: 'blocks.9.*' }))).toThrow(/--hooks 'blocks.9.\*' matches none/);
+    await expect(run(config({ ks: [1, 7], ksExplicit: true }))).rejects.toThrow(/--k 7 exceeds the 6 neurons of hook 'blocks.0.mlp.hook_post'/);
+    await expect(run(config({ features: ['a', 'zzz'] }))).rejects.toThrow(/--features: 'zzz' is not a label/);
+    await expect(run(config({ hooks: 'blocks.9.*' }))).rejects.toThrow(/--hooks 'blocks.9.\*' matches none/);
 
     const nan = { ...data, X: data.X.slice() };
     nan.X[5 * 6 + 2] = NaN;
-    expect(() => run(config(), memorySource([nan]))).toThrow(/row 5, neuron 2 is NaN/);
+    await expect(run(config(), memorySource([nan]))).rejects.toThrow(/row 5, neuron 2 is NaN/);
     const short = { ...data, labels: { ...data.labels, a: data.labels.a!.subarray(1) } };
-    expect(() => run(config(), memorySource([short]))).toThrow(/label 'a' has 599 rows, activations have 600/);
+    await expect(run(config(), memorySource([short]))).rejects.toThrow(/label 'a' has 599 rows, activations have 600/);
     const one = { ...data, labels: { ...data.labels, a: new Uint8Array(data.nRows) } };
-    expect(() => run(config({ features: ['a'] }), memorySource([one]))).toThrow(InputError);
-    expect(() => run(config({ features: ['a'] }), memorySource([one]))).toThrow(/'a'.*one class only/);
+    await expect(run(config({ features: ['a'] }), memorySource([one]))).rejects.toThrow(InputError);
+    await expect(run(config({ features: ['a'] }), memorySource([one]))).rejects.toThrow(/'a'.*one class only/);
     // With --features all, a one-class feature is skipped and recorded instead.
-    const rows = run(config(), memorySource([one])).rows.filter((r) => r.feature === 'a');
+    const rows = (await run(config(), memorySource([one]))).rows.filter((r) => r.feature === 'a');
     expect(rows.every((r) => r.status === 'skipped' && /one class only/.test(r.skip_reason))).toBe(true);
   });
 });

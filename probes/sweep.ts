@@ -15,6 +15,7 @@ import type { ProbeData } from '../activations/types.ts';
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankMethod, RankResult } from './types.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
 import { computeMetrics, fitProbes, predictScores, rankNeurons } from './engine.ts';
+import { UnitPool, type EngineSpec } from './unit-pool.ts';
 
 export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
 export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256];
@@ -27,6 +28,8 @@ export interface ProbeEngine {
   fit(X: Matrix, y: Uint8Array, supports: number[][], opts: FitOptions): ProbeFit[];
   scores(X: Matrix, fit: ProbeFit): Float64Array;
   metrics(y: Uint8Array, scores: Float64Array): Metrics;
+  /** Set by labEngine: how a worker thread builds the same engine (sweeps on several threads need it). */
+  workerSpec?: EngineSpec;
 }
 
 /** The lab's engine (probes/engine.ts). `timeLimitS` bounds the iterative rankers (l1, osp) per unit. */
@@ -36,6 +39,7 @@ export function labEngine(opts: { timeLimitS?: number } = {}): ProbeEngine {
     fit: (X, y, supports, fit) => fitProbes(X, y, supports, fit),
     scores: (X, fit) => predictScores(X, fit),
     metrics: (y, s) => computeMetrics(y, s),
+    workerSpec: { timeLimitS: opts.timeLimitS },
   };
 }
 
@@ -115,6 +119,11 @@ export interface SweepOptions {
   command?: string;
   /** Called after each unit is persisted (tests use it to interrupt a sweep). */
   onUnit?: (done: number, total: number) => void;
+  /**
+   * Worker threads running units (probes/unit-pool.ts); default 1 (this thread). Needs an engine with a
+   * workerSpec (labEngine); the rows are the same as on one thread, only their order of completion differs.
+   */
+  threads?: number;
 }
 
 /** Compiles comma-separated globs; '*' is the only wildcard, everything else is literal. */
@@ -276,11 +285,19 @@ function skipReason(c: Counts, nPosAll: number, nRows: number, config: SweepConf
   return '';
 }
 
-function runUnit(
-  engine: ProbeEngine, h: HookData, feature: string, method: RankMethod, ks: number[], config: SweepConfig,
+/** What one unit reads of its hook: the name and the train and test rows. */
+export interface UnitHook {
+  hook: string;
+  Xtr: Matrix;
+  Xte: Matrix;
+}
+
+/** One unit: rank on train, fit every k, score on test (in this thread or a probes/unit-pool.ts worker). */
+export function runUnit(
+  engine: ProbeEngine, h: UnitHook, feature: string, method: RankMethod, ks: number[], config: Pick<SweepConfig, 'seed' | 'fit'>,
   ytr: Uint8Array, yte: Uint8Array, counts: Counts,
 ): SweepRow[] {
-  const hook = h.data.hook;
+  const hook = h.hook;
   let rank: RankResult;
   try {
     rank = engine.rank(h.Xtr, ytr, method, { ks, seed: config.seed });
@@ -315,7 +332,7 @@ interface HookInfo {
 }
 
 /** Runs (or resumes) a sweep into outDir and writes sweep.csv, sweep.json and the manifest. */
-export function runSweep(config: SweepConfig, opts: SweepOptions): SweepResult {
+export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise<SweepResult> {
   const { outDir, source, engine } = opts;
   if (source.fingerprint) config = { ...config, source_fingerprint: source.fingerprint() };
   const hooks = source.hooks().filter(hookMatcher(config.hooks));
@@ -351,38 +368,55 @@ export function runSweep(config: SweepConfig, opts: SweepOptions): SweepResult {
   const progress = new Progress({ label: 'probe', total, unit: 'unit', silent: opts.silent });
   let computed = 0;
   const t0 = performance.now();
-  for (const hook of hooks) {
-    const list = todo.get(hook)!;
-    const hi = info.get(hook)!;
-    const old = previous.hooks[hook];
-    if (list.length === 0) {
-      if (old) info.set(hook, { ...old, ...hi });
-      continue;
-    }
-    const h = loadHook(source, hook, config, hi.features);
-    Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
-    for (const feature of new Set(list.map(([f]) => f))) {
-      const y = h.data.labels[feature]!;
-      const ytr = takeLabels(y, h.split.train);
-      const yte = takeLabels(y, h.split.test);
-      const counts: Counts = { n_train: ytr.length, n_test: yte.length, n_pos_train: countPos(ytr), n_pos_test: countPos(yte) };
-      const reason = skipReason(counts, countPos(y), y.length, config);
-      if (reason.startsWith('one class') && config.features !== 'all') {
-        throw new InputError(`feature '${feature}' on hook '${hook}' in ${source.dir} has ${reason}: a probe needs both classes`, source.dir);
+  const threads = Math.max(1, Math.min(opts.threads ?? 1, total));
+  if (threads > 1 && !engine.workerSpec) throw new UsageError('a sweep on several threads needs the lab engine (labEngine)', 'threads');
+  const pool = threads > 1 ? await UnitPool.open(threads, engine.workerSpec) : undefined;
+  const persist = (hook: string, feature: string, method: RankMethod, rows: SweepRow[]) => {
+    const key = unitKey(hook, feature, method);
+    writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, rows });
+    done.set(key, rows);
+    computed++;
+    progress.tick(1, `${hook} ${feature} ${method}`);
+    opts.onUnit?.(computed, total);
+  };
+  try {
+    for (const hook of hooks) {
+      const list = todo.get(hook)!;
+      const hi = info.get(hook)!;
+      const old = previous.hooks[hook];
+      if (list.length === 0) {
+        if (old) info.set(hook, { ...old, ...hi });
+        continue;
       }
-      for (const [f, method] of list) {
-        if (f !== feature) continue;
-        const rows = reason
-          ? [emptyRow(feature, hook, method, counts, 'skipped', reason)]
-          : runUnit(engine, h, feature, method, hi.ks, config, ytr, yte, counts);
-        const key = unitKey(hook, feature, method);
-        writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, rows });
-        done.set(key, rows);
-        computed++;
-        progress.tick(1, `${hook} ${feature} ${method}`);
-        opts.onUnit?.(computed, total);
+      const h = loadHook(source, hook, config, hi.features);
+      Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
+      const unit: UnitHook = { hook, Xtr: h.Xtr, Xte: h.Xte };
+      pool?.setHook(hook, h.Xtr, h.Xte);
+      const running: Promise<void>[] = [];
+      for (const feature of new Set(list.map(([f]) => f))) {
+        const y = h.data.labels[feature]!;
+        const ytr = takeLabels(y, h.split.train);
+        const yte = takeLabels(y, h.split.test);
+        const counts: Counts = { n_train: ytr.length, n_test: yte.length, n_pos_train: countPos(ytr), n_pos_test: countPos(yte) };
+        const reason = skipReason(counts, countPos(y), y.length, config);
+        if (reason.startsWith('one class') && config.features !== 'all') {
+          throw new InputError(`feature '${feature}' on hook '${hook}' in ${source.dir} has ${reason}: a probe needs both classes`, source.dir);
+        }
+        for (const [f, method] of list) {
+          if (f !== feature) continue;
+          if (reason) persist(hook, feature, method, [emptyRow(feature, hook, method, counts, 'skipped', reason)]);
+          else if (pool) {
+            running.push(pool.run({ feature, method, ks: hi.ks, seed: config.seed, fit: config.fit, ytr, yte, counts }).then((rows) => persist(hook, feature, method, rows)));
+          } else persist(hook, feature, method, runUnit(engine, unit, feature, method, hi.ks, config, ytr, yte, counts));
+        }
       }
+      // Every unit of this hook settles (and is persisted if it finished) before the first error is thrown.
+      const settled = await Promise.allSettled(running);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
+  } finally {
+    await pool?.close();
   }
   if (total > 0) progress.finish();
   run.timing('sweep_s', (performance.now() - t0) / 1000);
@@ -396,6 +430,7 @@ export function runSweep(config: SweepConfig, opts: SweepOptions): SweepResult {
     activations: source.dir,
     hooks: Object.fromEntries(info),
     units: { total: done.size, resumed, computed },
+    threads,
   });
   return { rows, manifest, resumed, computed };
 }

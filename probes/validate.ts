@@ -100,7 +100,7 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
     ksExplicit: false, testFrac: 0.3, seed: spec.seed, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced' },
   };
   const probeDir = join(workDir, 'probe');
-  runSweep(config, { outDir: probeDir, source, engine: labEngine(), silent: opts.silent ?? true });
+  await runSweep(config, { outDir: probeDir, source, engine: labEngine(), silent: opts.silent ?? true });
   lap('probe');
   const result = classifyProbeRun(probeDir, { source, engine: labEngine(), truth: toyTruthLoader() }, { rotations: spec.rotations, seed: spec.seed });
   lap('classify');

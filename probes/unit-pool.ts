@@ -1,0 +1,159 @@
+/**
+ * Sweep units on worker threads. A unit (one feature x hook x ranking method: rank, fit every k, score)
+ * is independent of every other, and the lab's engine is single-threaded JavaScript/wasm, so a pool of
+ * worker threads, each with its own engine, runs several units at once. A hook's train and test
+ * activations are posted once per hook in shared memory (no copy per worker); each unit then sends only
+ * its labels. Units go to whichever worker is idle, so uneven units (a k = 256 fit, an MIP ranking) do
+ * not leave a thread waiting. Rows come back exactly as the in-thread path computes them.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LabError } from '../lab/errors.ts';
+import type { FitOptions, Matrix, RankMethod } from './types.ts';
+import type { SweepRow } from './sweep.ts';
+
+const require = createRequire(import.meta.url);
+const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+const workerModule = new URL('./unit-worker.ts', import.meta.url).href;
+
+/** What a worker's engine is built from (probes/sweep.ts labEngine options). */
+export interface EngineSpec {
+  timeLimitS?: number;
+}
+
+export interface UnitCounts {
+  n_train: number;
+  n_test: number;
+  n_pos_train: number;
+  n_pos_test: number;
+}
+
+export interface UnitJob {
+  feature: string;
+  method: RankMethod;
+  ks: number[];
+  seed: number;
+  fit: FitOptions;
+  ytr: Uint8Array;
+  yte: Uint8Array;
+  counts: UnitCounts;
+}
+
+export type WorkerReply = { type: 'ready' } | { type: 'rows'; id: number; rows: SweepRow[] } | { type: 'error'; id: number; message: string; stack?: string };
+
+/** A copy of m whose values live in a SharedArrayBuffer (m itself when they already do). */
+export function sharedMatrix(m: Matrix): Matrix {
+  if (m.data.buffer instanceof SharedArrayBuffer) return m;
+  const data = new Float32Array(new SharedArrayBuffer(m.data.byteLength));
+  data.set(m.data);
+  return { data, nRows: m.nRows, nCols: m.nCols };
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+export class UnitPool {
+  private readonly slots: Slot[];
+  private readonly waiting = new Map<number, { resolve: (rows: SweepRow[]) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly queue: { id: number; job: UnitJob }[] = [];
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  private constructor(workers: Worker[]) {
+    this.slots = workers.map((worker) => ({ worker, busy: false }));
+    for (const slot of this.slots) {
+      slot.worker.on('message', (msg: WorkerReply) => this.onReply(slot, msg));
+      slot.worker.on('error', (err) => this.fail(err));
+      slot.worker.on('exit', (code) => {
+        if (code !== 0) this.fail(new LabError(`probe worker exited with code ${code}`));
+      });
+    }
+  }
+
+  /** Starts `threads` workers (each builds its engine from `spec`) and waits until all are ready. */
+  static async open(threads: number, spec: EngineSpec = {}): Promise<UnitPool> {
+    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); })`;
+    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(code, { eval: true, workerData: { spec } }));
+    try {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve, reject) => {
+              w.once('message', (m: WorkerReply) => (m.type === 'ready' ? resolve() : reject(new LabError(m.type === 'error' ? m.message : 'probe worker did not start'))));
+              w.once('error', reject);
+            }),
+        ),
+      );
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    return new UnitPool(workers);
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * The hook every following unit runs on: its train and test rows, shared with the workers. Call it
+   * only while no unit is in flight (the sweep finishes one hook before the next).
+   */
+  setHook(hook: string, Xtr: Matrix, Xte: Matrix): void {
+    if (this.waiting.size > 0 || this.queue.length > 0) throw new LabError('UnitPool.setHook while units are running');
+    const msg = { type: 'hook', hook, Xtr: sharedMatrix(Xtr), Xte: sharedMatrix(Xte) };
+    for (const s of this.slots) s.worker.postMessage(msg);
+  }
+
+  /** Runs one unit on the next idle worker; resolves with its rows. */
+  run(job: UnitJob): Promise<SweepRow[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id, job });
+      this.waiting.set(id, { resolve, reject, slot: undefined as unknown as Slot });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || this.queue.length === 0) continue;
+      const { id, job } = this.queue.shift()!;
+      slot.busy = true;
+      this.waiting.get(id)!.slot = slot;
+      slot.worker.postMessage({ type: 'unit', id, job });
+    }
+  }
+
+  private onReply(slot: Slot, msg: WorkerReply): void {
+    if (msg.type === 'ready') return;
+    const w = this.waiting.get(msg.id);
+    slot.busy = false;
+    if (w) {
+      this.waiting.delete(msg.id);
+      if (msg.type === 'rows') w.resolve(msg.rows);
+      else {
+        const err = new LabError(msg.message);
+        if (msg.stack) err.stack = msg.stack;
+        w.reject(err);
+      }
+    }
+    this.dispatch();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+    this.queue.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,32 @@
+/** Worker-thread side of probes/unit-pool.ts: one lab engine, the current hook's rows, units on request. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { prepareRanking } from './engine.ts';
+import { labEngine, runUnit, type UnitHook } from './sweep.ts';
+import type { EngineSpec, UnitJob, WorkerReply } from './unit-pool.ts';
+import type { Matrix } from './types.ts';
+
+const { spec } = workerData as { spec: EngineSpec };
+const engine = labEngine(spec);
+let hook: UnitHook | undefined;
+
+function reply(msg: WorkerReply): void {
+  parentPort!.postMessage(msg);
+}
+
+parentPort!.on('message', async (msg: { type: 'hook'; hook: string; Xtr: Matrix; Xte: Matrix } | { type: 'unit'; id: number; job: UnitJob }) => {
+  if (msg.type === 'hook') {
+    hook = { hook: msg.hook, Xtr: msg.Xtr, Xte: msg.Xte };
+    return;
+  }
+  const { id, job } = msg;
+  try {
+    if (!hook) throw new Error('probe worker got a unit before its hook');
+    await prepareRanking([job.method]); // loads HiGHS once for osp
+    const rows = runUnit(engine, hook, job.feature, job.method, job.ks, { seed: job.seed, fit: job.fit }, job.ytr, job.yte, job.counts);
+    reply({ type: 'rows', id, rows });
+  } catch (err) {
+    const e = err as Error;
+    reply({ type: 'error', id, message: e.message, stack: e.stack });
+  }
+});
+reply({ type: 'ready' });
