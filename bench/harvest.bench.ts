@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- harvest [--batch B] [--seq S] [--repeats N]`: the harvest forward pass in tokens/s
+ * `npm run bench -- harvest [--batch B] [--seq S] [--repeats N] [--full]`: the harvest forward pass in tokens/s
  * on a random GPT-2-small-shaped checkpoint (12 layers, d_model 768, 12 heads, vocab 50257), keeping
  * every blocks.*.mlp.hook_post and reading it back to host memory, lab (tfjs, active backend) against
  * PyTorch (bench/peers/harvest_torch.py, 2 threads, float32). The checkpoint is written at bench time
- * into a temp folder and removed afterwards. Two forwards: the full one (with the 50257-wide logits)
- * and the harvest one (`logits: false`: hooks only, what `lab harvest` runs), the latter also on the
- * lab's ForwardPool (2 worker threads, the harvest's default on wasm). Rounds interleave peer, lab and
+ * into a temp folder and removed afterwards. The harvest forward (`logits: false`: hooks only, what
+ * `lab harvest` runs; the peer also stops after the last block) at `lab harvest`'s default batch of 8
+ * sequences, on the lab's ForwardPool (2 worker threads, the harvest's default on wasm) and in-process
+ * on one thread; with `--full`, also the full forward with the 50257-wide logits on one thread. Rounds interleave peer, lab and
  * lab pool; after a warm-up round, each figure is the median over the repeats.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,13 +29,15 @@ const bench: Benchmark = {
   peer: 'bench/peers/harvest_torch.py (PyTorch 1.13 CPU, torch.set_num_threads(2), float32, no_grad)',
   async run(args) {
     const { flags } = parseFlags(args, {
-      batch: { type: 'int', help: 'sequences per forward', default: 4, min: 1 },
+      batch: { type: 'int', help: 'sequences per forward (8: what lab harvest runs by default)', default: 8, min: 1 },
+      full: { type: 'boolean', help: 'also time the full forward with the 50257-wide logits (1 thread each; at batch 8 the in-process wasm heap can run out)', default: false },
       seq: { type: 'int', help: 'tokens per sequence (the context)', default: 128, min: 1, max: 1024 },
       repeats: { type: 'int', help: 'timed forwards per side', default: 3, min: 1 },
       layers: { type: 'int', help: 'layers (12 for GPT-2 small)', default: 12, min: 1 },
       threads: { type: 'int', help: 'worker threads of the pooled lab row', default: 2, min: 1 },
     });
     const B = flags.batch as number;
+    const full = Boolean(flags.full);
     const S = flags.seq as number;
     const R = flags.repeats as number;
     await initBackend();
@@ -73,20 +76,20 @@ const bench: Benchmark = {
         for (let i = 0; i < R + 1; i++) {
           const warm = i === 0 ? ' (warm-up)' : '';
           const peer = runPeer<{ tokens_per_s: number[]; harvest_tokens_per_s: number[] }>(
-            join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), '1', i === 0 ? '0' : '1', 'full,harvest'], { threads: 2 });
-          const labFull = inProcess(true);
+            join(here, 'peers', 'harvest_torch.py'), [dir, String(B), String(S), '1', i === 0 ? '0' : '1', full ? 'full,harvest' : 'harvest'], { threads: 2 });
+          const labFull = full ? inProcess(true) : NaN;
           const labHarvest = inProcess(false);
           const t0 = performance.now();
           await pool.forward({ ids: rows, names });
           const pooled = (B * S) / ((performance.now() - t0) / 1000);
           process.stderr.write(
-            `round ${i}${warm}: full forward: peer ${peer.tokens_per_s[0]!.toFixed(1)}, lab ${labFull.toFixed(1)} tokens/s; ` +
+            `round ${i}${warm}: ` + (full ? `full forward: peer ${peer.tokens_per_s[0]!.toFixed(1)}, lab ${labFull.toFixed(1)} tokens/s; ` : '') +
               `harvest forward: peer ${peer.harvest_tokens_per_s[0]!.toFixed(1)}, lab ${labHarvest.toFixed(1)}, lab pool x${T} ${pooled.toFixed(1)}\n`,
           );
           if (i > 0) {
-            rates.peerFull.push(peer.tokens_per_s[0]!);
+            if (full) rates.peerFull.push(peer.tokens_per_s[0]!);
             rates.peerHarvest.push(peer.harvest_tokens_per_s[0]!);
-            rates.labFull.push(labFull);
+            if (full) rates.labFull.push(labFull);
             rates.labHarvest.push(labHarvest);
             rates.pool.push(pooled);
           }
@@ -98,7 +101,7 @@ const bench: Benchmark = {
       }
       const caseName = `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`;
       const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
-      return [
+      const fullRows = !full ? [] : [
         row({
           case: `${caseName}, full forward with logits, lab 1 thread`,
           metric: 'forward throughput',
@@ -108,6 +111,9 @@ const bench: Benchmark = {
           higherIsBetter: true,
           notes: `lab backend ${activeBackend()} in-process (model.forward); peer 2 threads; medians of ${R} (lab ${list(rates.labFull)}; peer ${list(rates.peerFull)})`,
         }),
+      ];
+      return [
+        ...fullRows,
         row({
           case: `${caseName}, harvest forward (no unembedding), lab 1 thread`,
           metric: 'forward throughput',
