@@ -34,6 +34,11 @@ export interface FitOptions {
   classWeight?: 'balanced' | 'none';
   fitter?: 'newton' | 'ml';
   maxIter?: number;
+  /**
+   * Newton stops when max |gradient| <= tol on scikit-learn's objective (a sum over rows, C times the
+   * weighted log-loss plus 0.5 ||beta||^2). Default 1e-6: the ridge term keeps the Hessian >= I, so the
+   * coefficients are then within 1e-6 of the optimum (scikit-learn's lbfgs stops at 1e-4).
+   */
   tol?: number;
 }
 

@@ -32,7 +32,7 @@ export function resolveFitOptions(opts: FitOptions = {}): ResolvedFitOptions {
     classWeight,
     fitter,
     maxIter: opts.maxIter ?? (fitter === 'ml' ? 2000 : 100),
-    tol: opts.tol ?? 1e-8,
+    tol: opts.tol ?? 1e-6,
   };
 }
 
