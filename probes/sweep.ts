@@ -8,40 +8,20 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { InputError, LabError, UsageError } from '../lab/errors.ts';
+import { InputError, UsageError } from '../lab/errors.ts';
 import { Progress } from '../lab/progress.ts';
 import { RunDir, readJson, readManifest, writeJsonAtomic, type Manifest } from '../lab/run-dir.ts';
 import type { ProbeData } from '../activations/types.ts';
-import type { FitOptions, Matrix, Metrics, ProbeFit, RankMethod, RankResult } from './types.ts';
+import type { FitOptions, Matrix, RankMethod } from './types.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
-import { computeMetrics, fitProbes, predictScores, rankNeurons } from './engine.ts';
-import { UnitPool, type EngineSpec } from './unit-pool.ts';
+import { UnitPool } from './unit-pool.ts';
+import { emptyRow, METRIC_NAMES, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
+
+export { labEngine, METRIC_NAMES, runUnit, type ProbeEngine, type RowStatus, type SweepRow, type UnitHook } from './unit.ts';
 
 export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
 export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256];
-export const METRIC_NAMES = ['f1', 'mcc', 'precision', 'recall', 'accuracy', 'roc_auc', 'pr_auc'] as const;
 
-/** What the sweep needs from the numerical engine (probes/engine.ts in production, a double in tests). */
-export interface ProbeEngine {
-  rank(X: Matrix, y: Uint8Array, method: RankMethod, opts: { ks: number[]; seed: number }): RankResult;
-  /** Fits one probe per support on the same rows (an engine may batch them). */
-  fit(X: Matrix, y: Uint8Array, supports: number[][], opts: FitOptions): ProbeFit[];
-  scores(X: Matrix, fit: ProbeFit): Float64Array;
-  metrics(y: Uint8Array, scores: Float64Array): Metrics;
-  /** Set by labEngine: how a worker thread builds the same engine (sweeps on several threads need it). */
-  workerSpec?: EngineSpec;
-}
-
-/** The lab's engine (probes/engine.ts). `timeLimitS` bounds the iterative rankers (l1, osp) per unit. */
-export function labEngine(opts: { timeLimitS?: number } = {}): ProbeEngine {
-  return {
-    rank: (X, y, method, o) => rankNeurons(method, X, y, { maxK: Math.max(...o.ks), seed: o.seed, timeLimitS: opts.timeLimitS }),
-    fit: (X, y, supports, fit) => fitProbes(X, y, supports, fit),
-    scores: (X, fit) => predictScores(X, fit),
-    metrics: (y, s) => computeMetrics(y, s),
-    workerSpec: { timeLimitS: opts.timeLimitS },
-  };
-}
 
 /** Where activations come from: the activation store in production, synthetic data in tests. */
 export interface ProbeSource {
@@ -74,32 +54,6 @@ export interface SweepConfig {
   source_fingerprint?: string;
 }
 
-export type RowStatus = 'ok' | 'skipped' | 'failed';
-
-export interface SweepRow {
-  feature: string;
-  hook: string;
-  method: RankMethod;
-  k: number | null;
-  f1: number | null;
-  mcc: number | null;
-  precision: number | null;
-  recall: number | null;
-  accuracy: number | null;
-  roc_auc: number | null;
-  pr_auc: number | null;
-  neurons: number[];
-  coefs: number[];
-  intercept: number | null;
-  n_train: number;
-  n_test: number;
-  n_pos_train: number;
-  n_pos_test: number;
-  converged: boolean | null;
-  optimality_gap: number | null;
-  status: RowStatus;
-  skip_reason: string;
-}
 
 export interface SweepResult {
   rows: SweepRow[];
@@ -256,21 +210,6 @@ export function ksFor(config: SweepConfig, hook: string, width: number): number[
   return config.ks.filter((k) => k <= width);
 }
 
-function emptyRow(feature: string, hook: string, method: RankMethod, counts: Counts, status: RowStatus, reason: string): SweepRow {
-  return {
-    feature, hook, method, k: null,
-    f1: null, mcc: null, precision: null, recall: null, accuracy: null, roc_auc: null, pr_auc: null,
-    neurons: [], coefs: [], intercept: null, ...counts, converged: null, optimality_gap: null,
-    status, skip_reason: reason,
-  };
-}
-
-interface Counts {
-  n_train: number;
-  n_test: number;
-  n_pos_train: number;
-  n_pos_test: number;
-}
 
 /** Why a feature cannot be probed on this split, or '' when it can. */
 function skipReason(c: Counts, nPosAll: number, nRows: number, config: SweepConfig): string {
@@ -285,41 +224,6 @@ function skipReason(c: Counts, nPosAll: number, nRows: number, config: SweepConf
   return '';
 }
 
-/** What one unit reads of its hook: the name and the train and test rows. */
-export interface UnitHook {
-  hook: string;
-  Xtr: Matrix;
-  Xte: Matrix;
-}
-
-/** One unit: rank on train, fit every k, score on test (in this thread or a probes/unit-pool.ts worker). */
-export function runUnit(
-  engine: ProbeEngine, h: UnitHook, feature: string, method: RankMethod, ks: number[], config: Pick<SweepConfig, 'seed' | 'fit'>,
-  ytr: Uint8Array, yte: Uint8Array, counts: Counts,
-): SweepRow[] {
-  const hook = h.hook;
-  let rank: RankResult;
-  try {
-    rank = engine.rank(h.Xtr, ytr, method, { ks, seed: config.seed });
-  } catch (err) {
-    if (err instanceof LabError) return [emptyRow(feature, hook, method, counts, 'failed', err.message)];
-    throw err;
-  }
-  const supports = ks.map((k) => (rank.supportFor ? rank.supportFor(k) : { neurons: Array.from(rank.order.subarray(0, k)) }));
-  const fits = engine.fit(h.Xtr, ytr, supports.map((s) => s.neurons), config.fit);
-  return ks.map((k, i) => {
-    const fit = fits[i]!;
-    const m = engine.metrics(yte, engine.scores(h.Xte, fit));
-    // Undefined metrics (NaN) are stored as null, which is what JSON would turn them into anyway.
-    const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, Number.isFinite(m[n]) ? m[n] : null]));
-    return {
-      feature, hook, method, k, ...(metrics as Record<(typeof METRIC_NAMES)[number], number | null>),
-      neurons: fit.neurons.slice(), coefs: Array.from(fit.coef), intercept: fit.intercept,
-      ...counts, converged: fit.converged, optimality_gap: supports[i]!.optimalityGap ?? null,
-      status: 'ok' as const, skip_reason: '',
-    };
-  });
-}
 
 interface HookInfo {
   width: number;
@@ -370,7 +274,10 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
   const t0 = performance.now();
   const threads = Math.max(1, Math.min(opts.threads ?? 1, total));
   if (threads > 1 && !engine.workerSpec) throw new UsageError('a sweep on several threads needs the lab engine (labEngine)', 'threads');
-  const pool = threads > 1 ? await UnitPool.open(threads, engine.workerSpec) : undefined;
+  // The workers start while the first hook's activations load.
+  const poolStart = threads > 1 ? UnitPool.open(threads, engine.workerSpec) : undefined;
+  poolStart?.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+  let pool: UnitPool | undefined;
   const persist = (hook: string, feature: string, method: RankMethod, rows: SweepRow[]) => {
     const key = unitKey(hook, feature, method);
     writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, rows });
@@ -391,6 +298,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       const h = loadHook(source, hook, config, hi.features);
       Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
       const unit: UnitHook = { hook, Xtr: h.Xtr, Xte: h.Xte };
+      if (poolStart) pool ??= await poolStart;
       pool?.setHook(hook, h.Xtr, h.Xte);
       const running: Promise<void>[] = [];
       for (const feature of new Set(list.map(([f]) => f))) {
@@ -416,7 +324,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       if (failed) throw failed.reason;
     }
   } finally {
-    await pool?.close();
+    await (pool ?? (await poolStart?.catch(() => undefined)))?.close();
   }
   if (total > 0) progress.finish();
   run.timing('sweep_s', (performance.now() - t0) / 1000);

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LabError } from '../lab/errors.ts';
 import type { FitOptions, Matrix, RankMethod } from './types.ts';
-import type { SweepRow } from './sweep.ts';
+import type { SweepRow } from './unit.ts';
 
 const require = createRequire(import.meta.url);
 const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
