@@ -13,6 +13,7 @@
 import type { Columns } from './gather.ts';
 import { invertSpd } from './linalg.ts';
 import { weightedGramSimd } from './simd-gram.ts';
+import { SimdColumns } from './simd-matvec.ts';
 
 export interface NewtonOptions {
   C: number;
@@ -89,6 +90,8 @@ export function newtonLogistic(
   const sPrev = new Float64Array(m);
   const gPrev = new Float64Array(m);
 
+  // The two matrix-vector products of each step on WebAssembly SIMD (double precision) where it pays.
+  const sc = k >= SIMD_MIN_K ? SimdColumns.of(z, n, k) : null;
   linearPredictor(z, n, k, beta, b, eta);
   let f = objective(eta, y, w, C, beta);
   let iterations = 0;
@@ -113,7 +116,10 @@ export function newtonLogistic(
       let gb = 0;
       for (let i = 0; i < n; i++) gb += r[i]!;
       g[0] = gb;
-      for (let j = 0; j < k; j++) g[j + 1] = dot(r, z, j * n, n) + beta[j]!;
+      if (sc) {
+        sc.dots(r, g, 1);
+        for (let j = 0; j < k; j++) g[j + 1] += beta[j]!;
+      } else for (let j = 0; j < k; j++) g[j + 1] = dot(r, z, j * n, n) + beta[j]!;
     }
     gradReady = false;
     gradMax = 0;
@@ -162,7 +168,9 @@ export function newtonLogistic(
     // The full step, fused: one pass over Z (row block by row block, so each block is read twice
     // from cache) gives dEta, the objective and, in case the step is accepted, the next gradient.
     // The passes are memory-bound, so this is nearly twice as fast as separate passes.
-    const fFull = fusedStep(z, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
+    const fFull = sc
+      ? simdStep(sc, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry)
+      : fusedStep(z, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
     let t = 1;
     let accepted = false;
     if (belowResolution || fFull <= f + 1e-4 * slope) {
@@ -203,6 +211,52 @@ export function newtonLogistic(
     }
   }
   return { coef: beta, intercept: b, iterations, converged, gradMax, objective: f, hessians };
+}
+
+/** Columns from which the SIMD products replace the JS loops (below, copying Z into wasm memory costs more than it saves). */
+const SIMD_MIN_K = 8;
+
+/** fusedStep's results with the two products on WebAssembly SIMD (simd-matvec.ts): two passes over Z. */
+function simdStep(
+  sc: SimdColumns,
+  n: number,
+  k: number,
+  y: Uint8Array,
+  w: Float64Array,
+  C: number,
+  step: Float64Array,
+  betaTry: Float64Array,
+  eta: Float64Array,
+  dEta: Float64Array,
+  etaTry: Float64Array,
+  r: Float64Array,
+  d: Float64Array,
+  g: Float64Array,
+): number {
+  const neg = new Float64Array(k);
+  for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
+  sc.affine(-step[0]!, neg, dEta);
+  let loss = 0;
+  let gb = 0;
+  for (let i = 0; i < n; i++) {
+    const e = eta[i]! + dEta[i]!;
+    etaTry[i] = e;
+    const p = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
+    const cw = C * w[i]!;
+    const ri = cw * (p - y[i]!);
+    r[i] = ri;
+    d[i] = cw * p * (1 - p);
+    gb += ri;
+    loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
+  }
+  g[0] = gb;
+  sc.dots(r, g, 1);
+  let reg = 0;
+  for (let j = 0; j < k; j++) {
+    g[j + 1] += betaTry[j]!;
+    reg += betaTry[j]! * betaTry[j]!;
+  }
+  return C * loss + 0.5 * reg;
 }
 
 /**

@@ -1,0 +1,210 @@
+/**
+ * The two matrix-vector products of a Newton step on WebAssembly SIMD, in double precision:
+ *
+ *   dEta = Z s     (Z: n x k, column-major float32, s: k float64)
+ *   g    = Z^T r   (r: n float64)
+ *
+ * Each f32x4 load of a column is widened to two f64x2 (f64x2.promote_low_f32x4), so every product and
+ * sum is in double, as in the JS loops they replace (the gradient decides convergence, so it must stay
+ * in double; only the Hessian, in simd-gram.ts, uses single-precision products). Assembled here from
+ * the opcodes, like simd-gram.ts:
+ *
+ *   (func $axpy (param $z $stride $k $s $out $len i32)     ;; out[i] += sum_j s[j] * z[j][i], i < len
+ *     for j < k: sv = splat(s[j]); for p < len step 4: out[p..p+3] += sv * widen(z[j][p..p+3]))
+ *   (func $dots (param $z $stride $k $r $g $len i32)       ;; g[j] = sum_i r[i] * z[j][i]
+ *     for j < k: a0 = a1 = 0; for p < len step 4: a0 += widen_lo * r[p..p+1]; a1 += widen_hi * r[p+2..p+3]
+ *                g[j] = lanes(a0 + a1))
+ *
+ * `len` is a multiple of 4; columns are padded with zeros to it.
+ */
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const i32c = (v: number) => [0x41, ...uleb(v)]; // small non-negative constants only (uleb == sleb below 64)
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const vload = (offset = 0) => [...simd(0x00), 4, ...uleb(offset)];
+const vstore = (offset = 0) => [...simd(0x0b), 4, ...uleb(offset)];
+const F64X2_SPLAT = 0x14;
+const F64X2_EXTRACT = 0x21;
+const F64X2_PROMOTE_LOW = 0x5f;
+const F64X2_ADD = 0xf0;
+const F64X2_MUL = 0xf2;
+const I8X16_SHUFFLE = [0xfd, 0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
+const I32_GE_U = 0x4f;
+const F64_LOAD = [0x2b, 3, 0];
+const F64_STORE = [0x39, 3, 0];
+const F64_ADD = 0xa0;
+
+// Params 0..5: z stride k vec out len. Locals: 6 j, 7 p, 8 zc, 9 q (i32); 10, 11, 12, 13 (v128).
+const [Z, STRIDE, K, VEC, OUT, LEN, J, P, ZC, Q] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [V0, V1, V2, V3] = [10, 11, 12, 13];
+
+/** for j < k { prologue; for p < len step 4 { inner }; epilogue } */
+function columnsLoop(prologue: number[], inner: number[], epilogue: number[]): number[] {
+  return [
+    ...i32c(0), ...set(J),
+    0x02, 0x40, 0x03, 0x40, // block, loop (columns)
+    ...get(J), ...get(K), I32_GE_U, 0x0d, 1,
+    ...get(Z), ...get(J), ...get(STRIDE), I32_MUL, I32_ADD, ...set(ZC),
+    ...prologue,
+    ...i32c(0), ...set(P),
+    0x02, 0x40, 0x03, 0x40, // block, loop (rows)
+    ...get(P), ...get(LEN), I32_GE_U, 0x0d, 1,
+    ...inner,
+    ...get(P), ...i32c(4), I32_ADD, ...set(P),
+    0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
+    ...epilogue,
+    ...get(J), ...i32c(1), I32_ADD, ...set(J),
+    0x0c, 0, 0x0b, 0x0b,
+  ]; // prettier-ignore
+}
+
+/** z column value at row p (4 floats) into V1; its low and high halves widened: pushes them on demand. */
+const loadZ = [...get(ZC), ...get(P), ...i32c(4), I32_MUL, I32_ADD, ...vload(), ...set(V1)];
+const lo = [...get(V1), ...simd(F64X2_PROMOTE_LOW)];
+const hi = [...get(V1), ...get(V1), ...I8X16_SHUFFLE, ...simd(F64X2_PROMOTE_LOW)];
+/** Q = base + p * 8 (a float64 vector at row p). */
+const rowPtr = (base: number) => [...get(base), ...get(P), ...i32c(8), I32_MUL, I32_ADD, ...set(Q)];
+
+function axpyBody(): number[] {
+  const prologue = [...get(VEC), ...get(J), ...i32c(8), I32_MUL, I32_ADD, ...F64_LOAD, ...simd(F64X2_SPLAT), ...set(V0)];
+  const inner = [
+    ...loadZ, ...rowPtr(OUT),
+    ...get(Q), ...get(Q), ...vload(0), ...get(V0), ...lo, ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...vstore(0),
+    ...get(Q), ...get(Q), ...vload(16), ...get(V0), ...hi, ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...vstore(16),
+  ]; // prettier-ignore
+  return [...columnsLoop(prologue, inner, []), 0x0b];
+}
+
+function dotsBody(): number[] {
+  const zero = [...simd(0x0c), ...new Array(16).fill(0)]; // v128.const 0
+  const prologue = [...zero, ...set(V2), ...zero, ...set(V3)];
+  const inner = [
+    ...loadZ, ...rowPtr(VEC),
+    ...get(V2), ...lo, ...get(Q), ...vload(0), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V2),
+    ...get(V3), ...hi, ...get(Q), ...vload(16), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V3),
+  ]; // prettier-ignore
+  const epilogue = [
+    ...get(OUT), ...get(J), ...i32c(8), I32_MUL, I32_ADD,
+    ...get(V2), ...get(V3), ...simd(F64X2_ADD), ...set(V2),
+    ...get(V2), ...simd(F64X2_EXTRACT), 0, ...get(V2), ...simd(F64X2_EXTRACT), 1, F64_ADD,
+    ...F64_STORE,
+  ]; // prettier-ignore
+  return [...columnsLoop(prologue, inner, epilogue), 0x0b];
+}
+
+function matvecModule(): Uint8Array<ArrayBuffer> {
+  const locals = [2, 4, I32, 4, V128];
+  const f1 = [...locals, ...axpyBody()];
+  const f2 = [...locals, ...dotsBody()];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
+    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1]),
+    ...section(10, [2, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2]),
+  ]; // prettier-ignore
+  return Uint8Array.from(bytes);
+}
+
+type Fn = (z: number, stride: number, k: number, vec: number, out: number, len: number) => void;
+
+interface Kernel {
+  memory: WebAssembly.Memory;
+  axpy: Fn;
+  dots: Fn;
+}
+
+let kernel: Kernel | null | undefined;
+
+function getKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const bytes = matvecModule();
+    if (!WebAssembly.validate(bytes)) return (kernel = null);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
+    kernel = { memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn };
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+/**
+ * Z (n x k, column-major float32) copied once into the kernel's memory, then both products as often
+ * as a Newton solve needs them. One instance at a time: a new one reuses the memory.
+ */
+export class SimdColumns {
+  private readonly n4: number;
+  private readonly zOff = 0;
+  private readonly vecOff: number;
+  private readonly outOff: number;
+  private readonly gOff: number;
+
+  private constructor(private readonly K: Kernel, z: Float32Array, readonly n: number, readonly k: number) {
+    this.n4 = (n + 3) & ~3;
+    const zBytes = this.n4 * k * 4;
+    this.vecOff = (zBytes + 15) & ~15;
+    this.outOff = this.vecOff + Math.max(k, this.n4) * 8; // vec holds s (k) or r (n4)
+    this.gOff = this.outOff + this.n4 * 8;
+    const need = this.gOff + k * 8;
+    const have = K.memory.buffer.byteLength;
+    if (have < need) K.memory.grow(Math.ceil((need - have) / 65536));
+    const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * k);
+    for (let j = 0; j < k; j++) {
+      f32.set(z.subarray(j * n, (j + 1) * n), j * this.n4);
+      f32.fill(0, j * this.n4 + n, (j + 1) * this.n4);
+    }
+  }
+
+  /** The kernel on these columns, or null where WebAssembly SIMD is unavailable. */
+  static of(z: Float32Array, n: number, k: number): SimdColumns | null {
+    const K = getKernel();
+    return K ? new SimdColumns(K, z, n, k) : null;
+  }
+
+  /** out[i] = c + sum_j s[j] z[j][i] for i < n. */
+  affine(c: number, s: Float64Array, out: Float64Array): void {
+    const buf = this.K.memory.buffer;
+    new Float64Array(buf, this.vecOff, this.k).set(s.subarray(0, this.k));
+    const o = new Float64Array(buf, this.outOff, this.n4);
+    o.fill(c);
+    this.K.axpy(this.zOff, this.n4 * 4, this.k, this.vecOff, this.outOff, this.n4);
+    out.set(new Float64Array(this.K.memory.buffer, this.outOff, this.n));
+  }
+
+  /** g[j] = sum_i r[i] z[j][i] for j < k (into g[offset + j]). */
+  dots(r: Float64Array, g: Float64Array, offset = 0): void {
+    const buf = this.K.memory.buffer;
+    const v = new Float64Array(buf, this.vecOff, this.n4);
+    v.set(r.subarray(0, this.n));
+    v.fill(0, this.n);
+    this.K.dots(this.zOff, this.n4 * 4, this.k, this.vecOff, this.gOff, this.n4);
+    g.set(new Float64Array(this.K.memory.buffer, this.gOff, this.k), offset);
+  }
+}
