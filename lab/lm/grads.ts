@@ -14,10 +14,15 @@ export function batchGrads(model: Gpt2, inputs: Int32Array, targets: Int32Array,
   const nameOf = new Map([...model.variables].map(([hf, v]) => [v.name, hf]));
   const wte = model.variables.get('transformer.wte.weight')!;
   const ids = tf.tensor2d(inputs, [rows, context], 'int32');
+  // finalHidden's value is a hook-cache tensor, kept out of variableGrads' tidy: disposed here, after
+  // the backward pass (it leaked one [rows x context x d] tensor per step before, ~1 GB over a run).
+  let hidden: tf.Tensor | undefined;
   const { value, grads: byVar } = tf.variableGrads(() => {
-    const h = tf.reshape(finalHidden(model, ids), [rows * context, d]) as tf.Tensor2D;
+    hidden = finalHidden(model, ids);
+    const h = tf.reshape(hidden, [rows * context, d]) as tf.Tensor2D;
     return headLoss(h, wte as tf.Tensor as tf.Tensor2D, targets);
   }, varList);
+  hidden?.dispose();
   ids.dispose();
   const grads: Record<string, tf.Tensor> = {};
   for (const [k, g] of Object.entries(byVar)) grads[nameOf.get(k) ?? k] = g;

@@ -65,6 +65,11 @@ describe('lab lm training', () => {
       tf.dispose([r.loss, ...Object.values(r.grads)]);
       return v;
     };
+    lossAt(); // the first call may create lasting tensors (e.g. the transposed-matMul setup)
+    const before = tf.memory().numTensors;
+    lossAt();
+    lossAt();
+    expect(tf.memory().numTensors, 'a training step must not leave tensors behind').toBe(before);
     const { loss, grads } = batchGrads(model, inputs, targets, rows, ctx);
     loss.dispose();
     expect(Object.keys(grads).sort()).toEqual([...model.variables.keys()].sort());
