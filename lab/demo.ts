@@ -5,6 +5,7 @@
  * toy -> harvest -> probe -> classify validated against the weights); write one HTML dashboard.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { harvestModel, harvestToy } from '../activations/harvest.ts';
@@ -148,7 +149,8 @@ async function probeAndClassify(harvestDir: string, probeDir: string, classifyDi
     activations: source.dir, features: 'all', hooks: '*', methods: opts.methods, ks: DEMO_KS, ksExplicit: false,
     testFrac: 0.3, seed: opts.seed, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced', fitter: 'newton' },
   };
-  await runSweep(config, { outDir: probeDir, source, engine, silent: opts.quiet, command: 'lab demo', restart: true });
+  // Units on two worker threads where there are two cores, as lab probe does by default.
+  await runSweep(config, { outDir: probeDir, source, engine, silent: opts.quiet, command: 'lab demo', restart: true, threads: Math.min(2, availableParallelism()) });
   const res = classifyProbeRun(probeDir, { source, engine, truth: toyTruthLoader() }, { rotations: DEMO_ROTATIONS, seed: opts.seed });
   const tables = classifyTables(res);
   const run = RunDir.begin(classifyDir, { kind: 'classify', seed: opts.seed, config: { probes: resolve(probeDir), rotations: DEMO_ROTATIONS }, command: 'lab demo' });
