@@ -1,7 +1,7 @@
 /** `lab harvest`: a thin layer over harvestModel / harvestToy. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import { activeBackend, initBackend } from '../lab/backend.ts';
 import { ForwardPool } from './models/forward-pool.ts';
 import { parseFlags, required, usage, type FlagSpecs } from '../lab/args.ts';
@@ -26,7 +26,7 @@ const SPECS: FlagSpecs = {
   out: { type: 'string', help: 'run directory to write (required)' },
   instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
   batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
-  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores, else 1; 1 runs in-process)' },
+  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 3 copies of the weights fit in half the free memory, else 1; 1 runs in-process)' },
   source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props and compound-words (default brown)' },
   align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
   'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
@@ -85,7 +85,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       });
       // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
       // per core (up to 2 by default), each holding its own copy of the weights.
-      const threads = (f.threads as number | undefined) ?? (activeBackend() === 'wasm' && availableParallelism() >= 2 ? 2 : 1);
+      const threads = (f.threads as number | undefined) ?? defaultThreads(dir);
       if (threads > 1) opts.pool = await ForwardPool.open(dir, threads, activeBackend());
       result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
     } finally {
@@ -117,4 +117,19 @@ function checkDir(dir: string): string {
   if (!existsSync(dir)) throw new InputError(`--model ${dir} does not exist`, dir);
   if (!statSync(dir).isDirectory()) throw new InputError(`--model ${dir} is not a folder`, dir);
   return dir;
+}
+
+/**
+ * 2 forward workers on the wasm backend with 2+ cores, when three float32 copies of the weights (the
+ * main thread's and one per worker) fit in half the free memory; else 1 (in-process), with a note.
+ */
+function defaultThreads(dir: string): number {
+  if (activeBackend() !== 'wasm' || availableParallelism() < 2) return 1;
+  // Safetensors bytes x 2 bounds the float32 size in memory (f16/bf16 checkpoints double).
+  const weightBytes = readdirSync(dir).filter((n) => n.endsWith('.safetensors')).reduce((a, n) => a + statSync(join(dir, n)).size * 2, 0);
+  if (3 * weightBytes > 0.5 * freemem()) {
+    process.stderr.write(`harvest: one thread (two forward workers would hold two more copies of ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB); --threads 2 forces them\n`);
+    return 1;
+  }
+  return 2;
 }
