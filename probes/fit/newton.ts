@@ -138,7 +138,8 @@ export function newtonLogistic(
     const builtNow = !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!) || history.length >= 8;
     if (builtNow) {
       // The SIMD kernel (single-precision products, double block sums) where it pays; JS for tiny k.
-      if (k < 8 || !weightedGramSimd(z, n, k, d, H)) weightedGram(z, n, k, d, H);
+      if (sc) sc.gram(d, H);
+      else if (k < 8 || !weightedGramSimd(z, n, k, d, H)) weightedGram(z, n, k, d, H);
       hessians++;
       const inv = invertSpd(H, m);
       if (!inv) break;

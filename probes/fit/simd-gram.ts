@@ -45,7 +45,7 @@ const store = (offset: number) => [...simd(0x0b), 4, ...uleb(offset)];
 const F32X4_ADD = 0xe4;
 const F32X4_MUL = 0xe6;
 
-function tileModule(): Uint8Array<ArrayBuffer> {
+export function tileModule(): Uint8Array<ArrayBuffer> {
   // Params 0..7: u0 u1 u2 u3 z0 z1 out nbytes. Locals: 8 p, 9..16 acc, 17 x0, 18 x1, 19 v.
   const P = 8;
   const ACC = 9;

@@ -18,6 +18,8 @@
  * `len` is a multiple of 4; columns are padded with zeros to it.
  */
 
+import { tileModule } from './simd-gram.ts';
+
 function uleb(n: number): number[] {
   const out: number[] = [];
   do {
@@ -116,27 +118,45 @@ function dotsBody(): number[] {
   return [...columnsLoop(prologue, inner, epilogue), 0x0b];
 }
 
+/** u[j][p..p+3] = z[j][p..p+3] * d[p..p+3] in float32 (d: float32 at VEC, u at OUT with z's stride). */
+function scaleBody(): number[] {
+  const F32X4_MUL = 0xe6;
+  const inner = [
+    ...get(OUT), ...get(J), ...get(STRIDE), I32_MUL, I32_ADD, ...get(P), ...i32c(4), I32_MUL, I32_ADD,
+    ...get(ZC), ...get(P), ...i32c(4), I32_MUL, I32_ADD, ...vload(),
+    ...get(VEC), ...get(P), ...i32c(4), I32_MUL, I32_ADD, ...vload(),
+    ...simd(F32X4_MUL), ...vstore(),
+  ]; // prettier-ignore
+  return [...columnsLoop([], inner, []), 0x0b];
+}
+
 function matvecModule(): Uint8Array<ArrayBuffer> {
   const locals = [2, 4, I32, 4, V128];
   const f1 = [...locals, ...axpyBody()];
   const f2 = [...locals, ...dotsBody()];
+  const f3 = [...locals, ...scaleBody()];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
-    ...section(3, [2, 0, 0]),
-    ...section(7, [2, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1]),
-    ...section(10, [2, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2]),
+    ...section(3, [3, 0, 0, 0]),
+    ...section(7, [3, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1, ...name('scale'), 0x00, 2]),
+    ...section(10, [3, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2, ...uleb(f3.length), ...f3]),
   ]; // prettier-ignore
   return Uint8Array.from(bytes);
 }
 
 type Fn = (z: number, stride: number, k: number, vec: number, out: number, len: number) => void;
 
+type TileFn = (u0: number, u1: number, u2: number, u3: number, z0: number, z1: number, out: number, nbytes: number) => void;
+
 interface Kernel {
   memory: WebAssembly.Memory;
   axpy: Fn;
   dots: Fn;
+  scale: Fn;
+  /** simd-gram.ts's 4 x 2 tile kernel, instantiated on this memory. */
+  tile: TileFn;
 }
 
 let kernel: Kernel | null | undefined;
@@ -145,10 +165,11 @@ function getKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
     const bytes = matvecModule();
-    if (!WebAssembly.validate(bytes)) return (kernel = null);
+    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(tileModule())) return (kernel = null);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    kernel = { memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn };
+    const tiles = new WebAssembly.Instance(new WebAssembly.Module(tileModule()), { env: { mem: memory } });
+    kernel = { memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, scale: inst.exports.scale as Fn, tile: tiles.exports.tile as TileFn };
   } catch {
     kernel = null;
   }
@@ -161,25 +182,35 @@ function getKernel(): Kernel | null {
  */
 export class SimdColumns {
   private readonly n4: number;
+  /** Columns rounded up to 4 (the Gram's tiles read 4 at a time; the extra ones are zero). */
+  private readonly kp: number;
   private readonly zOff = 0;
   private readonly vecOff: number;
   private readonly outOff: number;
   private readonly gOff: number;
+  private readonly uOff: number;
+  private readonly dOff: number;
+  private readonly tileOff: number;
 
   private constructor(private readonly K: Kernel, z: Float32Array, readonly n: number, readonly k: number) {
     this.n4 = (n + 3) & ~3;
-    const zBytes = this.n4 * k * 4;
+    this.kp = (k + 3) & ~3;
+    const zBytes = this.n4 * this.kp * 4;
     this.vecOff = (zBytes + 15) & ~15;
-    this.outOff = this.vecOff + Math.max(k, this.n4) * 8; // vec holds s (k) or r (n4)
+    this.outOff = this.vecOff + Math.max(this.kp, this.n4) * 8; // vec holds s (k) or r (n4)
     this.gOff = this.outOff + this.n4 * 8;
-    const need = this.gOff + k * 8;
+    this.uOff = (this.gOff + this.kp * 8 + 15) & ~15;
+    this.dOff = this.uOff + zBytes;
+    this.tileOff = this.dOff + this.n4 * 4;
+    const need = this.tileOff + 32 * 4;
     const have = K.memory.buffer.byteLength;
     if (have < need) K.memory.grow(Math.ceil((need - have) / 65536));
-    const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * k);
+    const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * this.kp);
     for (let j = 0; j < k; j++) {
       f32.set(z.subarray(j * n, (j + 1) * n), j * this.n4);
       f32.fill(0, j * this.n4 + n, (j + 1) * this.n4);
     }
+    f32.fill(0, k * this.n4);
   }
 
   /** The kernel on these columns, or null where WebAssembly SIMD is unavailable. */
@@ -207,4 +238,59 @@ export class SimdColumns {
     this.K.dots(this.zOff, this.n4 * 4, this.k, this.vecOff, this.gOff, this.n4);
     g.set(new Float64Array(this.K.memory.buffer, this.gOff, this.k), offset);
   }
+
+  /**
+   * The weighted Gram of simd-gram.ts (same contract: H = [1 Z]^T diag(d) [1 Z] + diag(0, 1, ..., 1),
+   * row-major (k+1)^2) on the resident columns: U = D Z in one SIMD pass, then simd-gram's 4 x 2 tiles
+   * straight on Z and U, block by block of rows (single-precision products and block sums, block totals
+   * in double), and the intercept row Z^T d by the double-precision dots.
+   */
+  gram(d: Float64Array, H: Float64Array): void {
+    const { n, k, kp, n4, K } = this;
+    const m = k + 1;
+    const buf = K.memory.buffer;
+    const d32 = new Float32Array(buf, this.dOff, n4);
+    for (let i = 0; i < n; i++) d32[i] = d[i]!;
+    d32.fill(0, n);
+    K.scale(this.zOff, n4 * 4, kp, this.dOff, this.uOff, n4);
+    const h0 = new Float64Array(k);
+    this.dots(d, h0);
+    let hd = 0;
+    for (let i = 0; i < n; i++) hd += d[i]!;
+    const G = new Float64Array(kp * kp);
+    const out = new Float32Array(K.memory.buffer, this.tileOff, 32);
+    const col = n4 * 4;
+    for (let i0 = 0; i0 < n4; i0 += BLOCK) {
+      const nbytes = Math.min(BLOCK, n4 - i0) * 4;
+      const rowOff = i0 * 4;
+      for (let j = 0; j < kp; j += 4) {
+        const u0 = this.uOff + j * col + rowOff;
+        for (let l = 0; l <= j + 2; l += 2) {
+          const z0 = this.zOff + l * col + rowOff;
+          K.tile(u0, u0 + col, u0 + 2 * col, u0 + 3 * col, z0, z0 + col, this.tileOff, nbytes);
+          for (let a = 0; a < 4; a++) {
+            const row = (j + a) * kp + l;
+            const o = 8 * a;
+            G[row] += out[o]! + out[o + 1]! + out[o + 2]! + out[o + 3]!;
+            G[row + 1] += out[o + 4]! + out[o + 5]! + out[o + 6]! + out[o + 7]!;
+          }
+        }
+      }
+    }
+    H.fill(0);
+    H[0] = hd;
+    for (let j = 0; j < k; j++) {
+      H[j + 1] = h0[j]!;
+      H[(j + 1) * m] = h0[j]!;
+      for (let l = 0; l <= j; l++) {
+        const v = G[j * kp + l]!;
+        H[(j + 1) * m + l + 1] = v;
+        H[(l + 1) * m + j + 1] = v;
+      }
+      H[(j + 1) * m + j + 1] += 1;
+    }
+  }
 }
+
+/** Rows per block of the Gram's single-precision sums (as simd-gram.ts). */
+const BLOCK = 256;
