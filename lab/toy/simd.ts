@@ -15,6 +15,10 @@
  * loss = sum imp d^2, g = scale imp d where pre > floor (else 0), db += g.
  */
 
+import { section, simd, str, uleb } from '../wasm-emit.ts';
+
+export { section, simd, str, uleb };
+
 /** Opcodes and assembler helpers, shared with gemm.ts's kernels. */
 export const OP = {
   f32Const: 0x43,
@@ -48,21 +52,7 @@ export const SIMD = {
 } as const;
 export const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-export const simd = (op: number) => [OP.simd, ...uleb(op)];
 const memarg16 = [4, 0]; // align 2^4 bytes, offset 0
-export const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 
 function axpyBody(): number[] {
   const [y, x, a, n4, av] = [0, 1, 2, 3, 4];

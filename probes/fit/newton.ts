@@ -237,20 +237,10 @@ function simdStep(
   const neg = new Float64Array(k);
   for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
   sc.affine(-step[0]!, neg, dEta);
-  let loss = 0;
-  let gb = 0;
-  for (let i = 0; i < n; i++) {
-    const e = eta[i]! + dEta[i]!;
-    etaTry[i] = e;
-    const p = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
-    const cw = C * w[i]!;
-    const ri = cw * (p - y[i]!);
-    r[i] = ri;
-    d[i] = cw * p * (1 - p);
-    gb += ri;
-    loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
-  }
-  g[0] = gb;
+  const acc = new Float64Array(2);
+  rowTerms(0, n, y, w, C, eta, dEta, etaTry, r, d, acc);
+  const loss = acc[0]!;
+  g[0] = acc[1]!;
   sc.dots(r, g, 1);
   let reg = 0;
   for (let j = 0; j < k; j++) {
@@ -283,8 +273,7 @@ function fusedStep(
 ): number {
   const RB = 512;
   g.fill(0);
-  let loss = 0;
-  let gb = 0;
+  const acc = new Float64Array(2); // loss, gradient of the intercept
   for (let i0 = 0; i0 < n; i0 += RB) {
     const end = Math.min(n, i0 + RB);
     const s0 = -step[0]!;
@@ -295,17 +284,7 @@ function fusedStep(
       const off = j * n;
       for (let i = i0; i < end; i++) dEta[i] += s * z[off + i]!;
     }
-    for (let i = i0; i < end; i++) {
-      const e = eta[i]! + dEta[i]!;
-      etaTry[i] = e;
-      const p = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
-      const cw = C * w[i]!;
-      const ri = cw * (p - y[i]!);
-      r[i] = ri;
-      d[i] = cw * p * (1 - p);
-      gb += ri;
-      loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
-    }
+    rowTerms(i0, end, y, w, C, eta, dEta, etaTry, r, d, acc);
     for (let j = 0; j < k; j++) {
       const off = j * n;
       let acc = 0;
@@ -313,13 +292,39 @@ function fusedStep(
       g[j + 1] += acc;
     }
   }
-  g[0] = gb;
+  const loss = acc[0]!;
+  g[0] = acc[1]!;
   let reg = 0;
   for (let j = 0; j < k; j++) {
     g[j + 1] += betaTry[j]!;
     reg += betaTry[j]! * betaTry[j]!;
   }
   return C * loss + 0.5 * reg;
+}
+
+/**
+ * Rows i0..end of a step, given dEta: etaTry = eta + dEta, the residuals r and IRLS weights d there, and
+ * into acc the weighted log-loss (acc[0]) and the intercept's gradient (acc[1]).
+ */
+function rowTerms(
+  i0: number, end: number, y: Uint8Array, w: Float64Array, C: number,
+  eta: Float64Array, dEta: Float64Array, etaTry: Float64Array, r: Float64Array, d: Float64Array, acc: Float64Array,
+): void {
+  let loss = 0;
+  let gb = 0;
+  for (let i = i0; i < end; i++) {
+    const e = eta[i]! + dEta[i]!;
+    etaTry[i] = e;
+    const p = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
+    const cw = C * w[i]!;
+    const ri = cw * (p - y[i]!);
+    r[i] = ri;
+    d[i] = cw * p * (1 - p);
+    gb += ri;
+    loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
+  }
+  acc[0] += loss;
+  acc[1] += gb;
 }
 
 /**

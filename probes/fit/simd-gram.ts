@@ -15,31 +15,12 @@
  * its KKT check) stays in double precision. The intercept row (sums of d and d z) is computed in
  * double in JS.
  */
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
+import { section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
 const get = (i: number) => [0x20, ...uleb(i)];
 const set = (i: number) => [0x21, ...uleb(i)];
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const load = (align = 4, offset = 0) => [...simd(0x00), ...uleb(align), ...uleb(offset)];
 const store = (offset: number) => [...simd(0x0b), 4, ...uleb(offset)];
 const F32X4_ADD = 0xe4;
@@ -118,7 +99,6 @@ const BLOCK = 256;
 export function weightedGramSimd(z: Float32Array, n: number, k: number, d: Float64Array, H: Float64Array): boolean {
   const K = getKernel();
   if (!K) return false;
-  const m = k + 1;
   const kp = (k + 3) & ~3;
   // Layout (floats): zb [kp][BLOCK], u [kp][BLOCK], out [32].
   const need = (2 * kp * BLOCK + 32) * 4;
@@ -169,6 +149,16 @@ export function weightedGramSimd(z: Float32Array, n: number, k: number, d: Float
       }
     }
   }
+  assembleHessian(G, kp, h0, hd, k, H);
+  return true;
+}
+
+/**
+ * H = [[sum d, h0^T], [h0, G + I]] from the tiles' lower-triangle sums G (kp x kp, row-major), the
+ * intercept row h0 = Z^T d and hd = sum d; (k+1)^2 row-major, symmetric.
+ */
+export function assembleHessian(G: Float64Array, kp: number, h0: Float64Array, hd: number, k: number, H: Float64Array): void {
+  const m = k + 1;
   H[0] = hd;
   for (let j = 0; j < k; j++) {
     H[j + 1] = h0[j]!;
@@ -180,5 +170,4 @@ export function weightedGramSimd(z: Float32Array, n: number, k: number, d: Float
     }
     H[(j + 1) * m + j + 1] += 1;
   }
-  return true;
 }

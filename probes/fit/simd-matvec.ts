@@ -18,33 +18,14 @@
  * `len` is a multiple of 4; columns are padded with zeros to it.
  */
 
-import { tileModule } from './simd-gram.ts';
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
+import { section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
+import { assembleHessian, tileModule } from './simd-gram.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
 const get = (i: number) => [0x20, ...uleb(i)];
 const set = (i: number) => [0x21, ...uleb(i)];
 const i32c = (v: number) => [0x41, ...uleb(v)]; // small non-negative constants only (uleb == sleb below 64)
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const vload = (offset = 0) => [...simd(0x00), 4, ...uleb(offset)];
 const vstore = (offset = 0) => [...simd(0x0b), 4, ...uleb(offset)];
 const F64X2_SPLAT = 0x14;
@@ -247,7 +228,6 @@ export class SimdColumns {
    */
   gram(d: Float64Array, H: Float64Array): void {
     const { n, k, kp, n4, K } = this;
-    const m = k + 1;
     const buf = K.memory.buffer;
     const d32 = new Float32Array(buf, this.dOff, n4);
     for (let i = 0; i < n; i++) d32[i] = d[i]!;
@@ -278,17 +258,7 @@ export class SimdColumns {
       }
     }
     H.fill(0);
-    H[0] = hd;
-    for (let j = 0; j < k; j++) {
-      H[j + 1] = h0[j]!;
-      H[(j + 1) * m] = h0[j]!;
-      for (let l = 0; l <= j; l++) {
-        const v = G[j * kp + l]!;
-        H[(j + 1) * m + l + 1] = v;
-        H[(l + 1) * m + j + 1] = v;
-      }
-      H[(j + 1) * m + j + 1] += 1;
-    }
+    assembleHessian(G, kp, h0, hd, k, H);
   }
 }
 

@@ -1,0 +1,26 @@
+/**
+ * The few encoders every hand-assembled WebAssembly module in the lab needs (lab/toy/simd.ts and
+ * gemm.ts, probes/fit/simd-gram.ts and simd-matvec.ts): each assembles its functions from opcodes, so
+ * no wasm toolchain is needed at install or build time.
+ */
+
+/** Unsigned LEB128 (sizes, indices, alignments, offsets; also i32 constants below 64). */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** A module section: id, byte length, body. */
+export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** A name (import/export): length-prefixed UTF-8. */
+export const str = (s: string): number[] => [...uleb(Buffer.byteLength(s, 'utf8')), ...Buffer.from(s, 'utf8')];
+
+/** A SIMD instruction: the 0xfd prefix and its opcode. */
+export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
