@@ -108,8 +108,10 @@ function repair(
 }
 
 /** Copies the given rows of a row-major matrix into a new one. */
-export function takeRows(X: Float32Array, nCols: number, rows: Int32Array): Float32Array {
-  const out = new Float32Array(rows.length * nCols);
+/** The given rows of a row-major matrix; in a SharedArrayBuffer when `shared` (for worker threads). */
+export function takeRows(X: Float32Array, nCols: number, rows: Int32Array, shared = false): Float32Array {
+  const n = rows.length * nCols;
+  const out = shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     out.set(X.subarray(r * nCols, (r + 1) * nCols), i * nCols);

@@ -188,7 +188,7 @@ export function selectFeatures(data: ProbeData, features: 'all' | string[], wher
   return features;
 }
 
-function loadHook(source: ProbeSource, hook: string, config: SweepConfig, features: string[]): HookData {
+function loadHook(source: ProbeSource, hook: string, config: SweepConfig, features: string[], shared = false): HookData {
   const data = source.read(hook);
   checkProbeData(data, source.dir);
   if (data.nNeurons !== source.width(hook)) {
@@ -196,8 +196,9 @@ function loadHook(source: ProbeSource, hook: string, config: SweepConfig, featur
   }
   selectFeatures(data, features, source.dir);
   const split = splitFor(data, features, config.testFrac, config.seed);
-  const Xtr = { data: takeRows(data.X, data.nNeurons, split.train), nRows: split.train.length, nCols: data.nNeurons };
-  const Xte = { data: takeRows(data.X, data.nNeurons, split.test), nRows: split.test.length, nCols: data.nNeurons };
+  // In shared memory when worker threads will read them (no second copy).
+  const Xtr = { data: takeRows(data.X, data.nNeurons, split.train, shared), nRows: split.train.length, nCols: data.nNeurons };
+  const Xte = { data: takeRows(data.X, data.nNeurons, split.test, shared), nRows: split.test.length, nCols: data.nNeurons };
   return { data, split, Xtr, Xte };
 }
 
@@ -295,7 +296,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
         if (old) info.set(hook, { ...old, ...hi });
         continue;
       }
-      const h = loadHook(source, hook, config, hi.features);
+      const h = loadHook(source, hook, config, hi.features, threads > 1);
       Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
       const unit: UnitHook = { hook, Xtr: h.Xtr, Xte: h.Xte };
       if (poolStart) pool ??= await poolStart;
