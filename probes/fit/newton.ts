@@ -12,7 +12,6 @@
  */
 import type { Columns } from './gather.ts';
 import { invertSpd } from './linalg.ts';
-import { weightedGramSimd } from './simd-gram.ts';
 import { SimdColumns } from './simd-matvec.ts';
 
 export interface NewtonOptions {
@@ -137,9 +136,10 @@ export function newtonLogistic(
     // (n k^2 / 2 against about n (2k + 30) per iteration): plain Newton, rebuilt every step.
     const builtNow = !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!) || history.length >= 8;
     if (builtNow) {
-      // The SIMD kernel (single-precision products, double block sums) where it pays; JS for tiny k.
+      // The SIMD kernel (single-precision products, double block sums) on the resident columns where
+      // it pays (k >= SIMD_MIN_K); JS for tiny k.
       if (sc) sc.gram(d, H);
-      else if (k < 8 || !weightedGramSimd(z, n, k, d, H)) weightedGram(z, n, k, d, H);
+      else weightedGram(z, n, k, d, H);
       hessians++;
       const inv = invertSpd(H, m);
       if (!inv) break;

@@ -1,5 +1,6 @@
 /**
- * The weighted Gram Z^T D Z on WebAssembly SIMD (f32x4), the Newton fitter's hot spot. V8 does not
+ * The tile kernel of the weighted Gram Z^T D Z on WebAssembly SIMD (f32x4), the Newton fitter's hot
+ * spot; SimdColumns.gram (simd-matvec.ts) runs it on the columns it keeps in wasm memory. V8 does not
  * vectorise JS loops; this kernel, assembled here from its opcodes (no wasm toolchain needed), computes
  * a 4 x 2 tile of dot products over a block of rows in four lanes at once:
  *
@@ -13,7 +14,7 @@
  * Products and per-block lane sums are single precision, block totals are accumulated in double. The
  * result is the Hessian, which only steers Newton/BFGS steps: the gradient (and so the solution and
  * its KKT check) stays in double precision. The intercept row (sums of d and d z) is computed in
- * double in JS.
+ * double.
  */
 import { section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
 
@@ -60,97 +61,6 @@ export function tileModule(): Uint8Array<ArrayBuffer> {
     ...section(10, [1, ...uleb(func.length), ...func]),
   ]; // prettier-ignore
   return Uint8Array.from(bytes);
-}
-
-type TileFn = (u0: number, u1: number, u2: number, u3: number, z0: number, z1: number, out: number, nbytes: number) => void;
-
-interface Kernel {
-  memory: WebAssembly.Memory;
-  tile: TileFn;
-}
-
-let kernel: Kernel | null | undefined;
-
-/** The compiled kernel, or null where WebAssembly SIMD is unavailable (the JS kernel is used then). */
-function getKernel(): Kernel | null {
-  if (kernel !== undefined) return kernel;
-  try {
-    const bytes = tileModule();
-    if (!WebAssembly.validate(bytes)) return (kernel = null);
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    kernel = { memory, tile: inst.exports.tile as TileFn };
-  } catch {
-    kernel = null;
-  }
-  return kernel;
-}
-
-export function simdAvailable(): boolean {
-  return getKernel() !== null;
-}
-
-const BLOCK = 256;
-
-/**
- * Same contract as weightedGram in newton.ts: H = [1 Z]^T diag(d) [1 Z] + diag(0, 1, ..., 1),
- * row-major (k+1)^2. Returns false (H untouched) when SIMD is unavailable.
- */
-export function weightedGramSimd(z: Float32Array, n: number, k: number, d: Float64Array, H: Float64Array): boolean {
-  const K = getKernel();
-  if (!K) return false;
-  const kp = (k + 3) & ~3;
-  // Layout (floats): zb [kp][BLOCK], u [kp][BLOCK], out [32].
-  const need = (2 * kp * BLOCK + 32) * 4;
-  if (K.memory.buffer.byteLength < need) K.memory.grow(Math.ceil((need - K.memory.buffer.byteLength) / 65536));
-  const f32 = new Float32Array(K.memory.buffer);
-  const zBase = 0;
-  const uBase = kp * BLOCK;
-  const outBase = 2 * kp * BLOCK;
-  f32.fill(0, 0, outBase + 32);
-  H.fill(0);
-  const G = new Float64Array(kp * kp);
-  const h0 = new Float64Array(k);
-  let hd = 0;
-  for (let i0 = 0; i0 < n; i0 += BLOCK) {
-    const len = Math.min(BLOCK, n - i0);
-    const len4 = (len + 3) & ~3;
-    for (let i = 0; i < len; i++) hd += d[i0 + i]!;
-    for (let j = 0; j < k; j++) {
-      const zo = j * n + i0;
-      const zb = zBase + j * BLOCK;
-      const ub = uBase + j * BLOCK;
-      let s = 0;
-      for (let i = 0; i < len; i++) {
-        const v = z[zo + i]!;
-        const dv = d[i0 + i]! * v;
-        f32[zb + i] = v;
-        f32[ub + i] = dv;
-        s += dv;
-      }
-      for (let i = len; i < len4; i++) {
-        f32[zb + i] = 0;
-        f32[ub + i] = 0;
-      }
-      h0[j] += s;
-    }
-    const nbytes = len4 * 4;
-    for (let j = 0; j < kp; j += 4) {
-      const u0 = (uBase + j * BLOCK) * 4;
-      for (let l = 0; l <= j + 2; l += 2) {
-        const z0 = (zBase + l * BLOCK) * 4;
-        K.tile(u0, u0 + BLOCK * 4, u0 + 2 * BLOCK * 4, u0 + 3 * BLOCK * 4, z0, z0 + BLOCK * 4, outBase * 4, nbytes);
-        for (let a = 0; a < 4; a++) {
-          for (let b = 0; b < 2; b++) {
-            const o = outBase + (2 * a + b) * 4;
-            G[(j + a) * kp + l + b] += f32[o]! + f32[o + 1]! + f32[o + 2]! + f32[o + 3]!;
-          }
-        }
-      }
-    }
-  }
-  assembleHessian(G, kp, h0, hd, k, H);
-  return true;
 }
 
 /**
