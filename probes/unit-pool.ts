@@ -58,7 +58,7 @@ interface Slot {
 
 export class UnitPool {
   private readonly slots: Slot[];
-  private readonly waiting = new Map<number, { resolve: (rows: SweepRow[]) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly waiting = new Map<number, { resolve: (rows: SweepRow[]) => void; reject: (e: Error) => void }>();
   private readonly queue: { id: number; job: UnitJob }[] = [];
   private nextId = 0;
   private failure: Error | undefined;
@@ -115,7 +115,7 @@ export class UnitPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.queue.push({ id, job });
-      this.waiting.set(id, { resolve, reject, slot: undefined as unknown as Slot });
+      this.waiting.set(id, { resolve, reject });
       this.dispatch();
     });
   }
@@ -125,7 +125,6 @@ export class UnitPool {
       if (slot.busy || this.queue.length === 0) continue;
       const { id, job } = this.queue.shift()!;
       slot.busy = true;
-      this.waiting.get(id)!.slot = slot;
       slot.worker.postMessage({ type: 'unit', id, job });
     }
   }

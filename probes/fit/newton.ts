@@ -239,15 +239,9 @@ function simdStep(
   sc.affine(-step[0]!, neg, dEta);
   const acc = new Float64Array(2);
   rowTerms(0, n, y, w, C, eta, dEta, etaTry, r, d, acc);
-  const loss = acc[0]!;
   g[0] = acc[1]!;
   sc.dots(r, g, 1);
-  let reg = 0;
-  for (let j = 0; j < k; j++) {
-    g[j + 1] += betaTry[j]!;
-    reg += betaTry[j]! * betaTry[j]!;
-  }
-  return C * loss + 0.5 * reg;
+  return withRidge(g, betaTry, k, C, acc[0]!);
 }
 
 /**
@@ -292,12 +286,16 @@ function fusedStep(
       g[j + 1] += acc;
     }
   }
-  const loss = acc[0]!;
   g[0] = acc[1]!;
+  return withRidge(g, betaTry, k, C, acc[0]!);
+}
+
+/** Adds the ridge term's gradient (beta) to g[1..k] and returns the objective C * loss + ||beta||^2 / 2. */
+function withRidge(g: Float64Array, beta: Float64Array, k: number, C: number, loss: number): number {
   let reg = 0;
   for (let j = 0; j < k; j++) {
-    g[j + 1] += betaTry[j]!;
-    reg += betaTry[j]! * betaTry[j]!;
+    g[j + 1] += beta[j]!;
+    reg += beta[j]! * beta[j]!;
   }
   return C * loss + 0.5 * reg;
 }
