@@ -16,6 +16,25 @@ export function uleb(n: number): number[] {
   return out;
 }
 
+/** Signed LEB128 (i32.const immediates). */
+export function sleb(v: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** local.get, local.set and i32.const with their immediates. */
+export const localGet = (i: number): number[] => [0x20, ...uleb(i)];
+export const localSet = (i: number): number[] => [0x21, ...uleb(i)];
+export const i32Const = (v: number): number[] => [0x41, ...sleb(v)];
+
 /** A module section: id, byte length, body. */
 export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 

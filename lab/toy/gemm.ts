@@ -16,6 +16,7 @@
  *   s = pre + bias, d = max(s, floor) - x, g = si d where s > floor (else 0); stores sum g at dbOut.
  *   g may alias pre.
  */
+import { i32Const as i32c, localGet as get, localSet as set } from '../wasm-emit.ts';
 import { OP, SIMD, T, section, simd, str, uleb } from './simd.ts';
 
 const I32_MUL = 0x6c;
@@ -30,10 +31,7 @@ export const NN_COLS = 8;
 export const DOT_A = 4;
 export const DOT_B = 2;
 
-const get = (i: number) => [OP.localGet, i];
-const set = (i: number) => [OP.localSet, i];
 const addTo = (ptr: number, step: number[]) => [...get(ptr), ...step, OP.i32Add, ...set(ptr)];
-const i32c = (v: number) => [OP.i32Const, ...sleb(v)];
 const vzero = () => [...simd(V128_CONST), ...new Array<number>(16).fill(0)];
 const vload = (ptr: number, off: number) => [...get(ptr), ...simd(SIMD.load), 4, ...uleb(off)];
 const vstore = (ptr: number, off: number, value: number[]) => [...get(ptr), ...value, ...simd(SIMD.store), 4, ...uleb(off)];
@@ -46,18 +44,6 @@ const hsum = (v: number) => [
 /** Decrements local `i` and loops while it is non-zero (the loop body runs at least once). */
 const countdown = (i: number) => [...get(i), ...i32c(1), OP.i32Sub, OP.localTee, i, OP.brIf, 0];
 
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
 
 function fnBody(locals: [number, number][], code: number[]): number[] {
   const body = [...uleb(locals.length), ...locals.flatMap(([count, type]) => [...uleb(count), type]), ...code, OP.end];

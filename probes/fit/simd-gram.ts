@@ -16,12 +16,10 @@
  * its KKT check) stays in double precision. The intercept row (sums of d and d z) is computed in
  * double.
  */
-import { section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
+import { localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
 const load = (align = 4, offset = 0) => [...simd(0x00), ...uleb(align), ...uleb(offset)];
 const store = (offset: number) => [...simd(0x0b), 4, ...uleb(offset)];
 const F32X4_ADD = 0xe4;

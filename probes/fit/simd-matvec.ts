@@ -18,14 +18,11 @@
  * `len` is a multiple of 4; columns are padded with zeros to it.
  */
 
-import { section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
+import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
 import { assembleHessian, tileModule } from './simd-gram.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32c = (v: number) => [0x41, ...uleb(v)]; // small non-negative constants only (uleb == sleb below 64)
 const vload = (offset = 0) => [...simd(0x00), 4, ...uleb(offset)];
 const vstore = (offset = 0) => [...simd(0x0b), 4, ...uleb(offset)];
 const F64X2_SPLAT = 0x14;
