@@ -43,3 +43,27 @@ export const str = (s: string): number[] => [...uleb(Buffer.byteLength(s, 'utf8'
 
 /** A SIMD instruction: the 0xfd prefix and its opcode. */
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+
+/**
+ * A private wasm memory of `floats` f32 slots for one instance of a compiled kernel module (importing it
+ * as env.mem), with a bump allocator of 16-byte aligned regions (float indices into `f32`).
+ */
+export class WasmArena {
+  readonly f32: Float32Array;
+  protected readonly exports: WebAssembly.Exports;
+  private next = 0;
+
+  constructor(module: WebAssembly.Module, floats: number, private readonly label: string) {
+    const mem = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((floats * 4 + 64) / 65536)) });
+    this.exports = new WebAssembly.Instance(module, { env: { mem } }).exports;
+    this.f32 = new Float32Array(mem.buffer);
+  }
+
+  /** A region of `floats` slots, rounded up to whole f32x4 groups; returns its index into f32. */
+  alloc(floats: number): number {
+    const at = this.next;
+    this.next += Math.ceil(floats / 4) * 4;
+    if (this.next > this.f32.length) throw new Error(`${this.label}: out of room (${this.next} > ${this.f32.length})`);
+    return at;
+  }
+}

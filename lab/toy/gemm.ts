@@ -16,7 +16,7 @@
  *   s = pre + bias, d = max(s, floor) - x, g = si d where s > floor (else 0); stores sum g at dbOut.
  *   g may alias pre.
  */
-import { i32Const as i32c, localGet as get, localSet as set } from '../wasm-emit.ts';
+import { i32Const as i32c, localGet as get, localSet as set, WasmArena } from '../wasm-emit.ts';
 import { OP, SIMD, T, section, simd, str, uleb } from './simd.ts';
 
 const I32_MUL = 0x6c;
@@ -161,28 +161,16 @@ export type DotFn = (c: number, a: number, b: number, K4: number, sa: number, sb
 export type LossRowFn = (pre: number, x: number, g: number, n4: number, si: number, bias: number, floor: number, dbOut: number) => number;
 
 /** A private wasm memory with the three kernels; regions are float indices into `f32` (16-byte aligned). */
-export class GemmArena {
-  readonly f32: Float32Array;
+export class GemmArena extends WasmArena {
   readonly nn: NnFn;
   readonly dot: DotFn;
   readonly lossrow: LossRowFn;
-  private next = 0;
 
   constructor(floats: number) {
-    compiled ??= new WebAssembly.Module(moduleBytes());
-    const mem = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((floats * 4 + 64) / 65536)) });
-    const inst = new WebAssembly.Instance(compiled, { env: { mem } });
-    this.nn = inst.exports.nn as NnFn;
-    this.dot = inst.exports.dot as DotFn;
-    this.lossrow = inst.exports.lossrow as LossRowFn;
-    this.f32 = new Float32Array(mem.buffer);
-  }
-
-  alloc(floats: number): number {
-    const at = this.next;
-    this.next += Math.ceil(floats / 4) * 4;
-    if (this.next > this.f32.length) throw new Error(`GemmArena: out of room (${this.next} > ${this.f32.length})`);
-    return at;
+    super((compiled ??= new WebAssembly.Module(moduleBytes())), floats, 'GemmArena');
+    this.nn = this.exports.nn as NnFn;
+    this.dot = this.exports.dot as DotFn;
+    this.lossrow = this.exports.lossrow as LossRowFn;
   }
 
   /**

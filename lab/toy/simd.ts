@@ -15,7 +15,7 @@
  * loss = sum imp d^2, g = scale imp d where pre > floor (else 0), db += g.
  */
 
-import { section, simd, str, uleb } from '../wasm-emit.ts';
+import { section, simd, str, uleb, WasmArena } from '../wasm-emit.ts';
 
 export { section, simd, str, uleb };
 
@@ -150,28 +150,14 @@ export type AxpyFn = (y: number, x: number, a: number, n4: number) => void;
 export type LossGradFn = (pre: number, x: number, imp: number, g: number, db: number, scale: number, floor: number, n4: number) => number;
 
 /** A private wasm memory of `floats` f32 slots (16-byte aligned regions via `alloc`) and the kernel. */
-export class SimdArena {
-  readonly f32: Float32Array;
+export class SimdArena extends WasmArena {
   readonly axpy: AxpyFn;
   readonly lossgrad: LossGradFn;
-  private next = 0;
 
   constructor(floats: number) {
-    compiled ??= new WebAssembly.Module(moduleBytes());
-    const pages = Math.max(1, Math.ceil((floats * 4 + 64) / 65536));
-    const mem = new WebAssembly.Memory({ initial: pages });
-    const inst = new WebAssembly.Instance(compiled, { env: { mem } });
-    this.axpy = inst.exports.axpy as AxpyFn;
-    this.lossgrad = inst.exports.lossgrad as LossGradFn;
-    this.f32 = new Float32Array(mem.buffer);
-  }
-
-  /** A region of `floats` slots, rounded up to whole f32x4 groups; returns its index into f32. */
-  alloc(floats: number): number {
-    const at = this.next;
-    this.next += Math.ceil(floats / 4) * 4;
-    if (this.next > this.f32.length) throw new Error(`SimdArena: out of room (${this.next} > ${this.f32.length})`);
-    return at;
+    super((compiled ??= new WebAssembly.Module(moduleBytes())), floats, 'SimdArena');
+    this.axpy = this.exports.axpy as AxpyFn;
+    this.lossgrad = this.exports.lossgrad as LossGradFn;
   }
 }
 
