@@ -86,6 +86,49 @@ export function bytesToUnicode(): string[] {
   return out;
 }
 
+/** The parts of a ByteLevel BPE tokenizer.json (the Hugging Face layout) that differ between the lab's. */
+export interface ByteLevelBpeSpec {
+  vocab: Record<string, number>;
+  /** "a b" strings, in merge order. */
+  merges: string[];
+  endOfText: { id: number; normalized: boolean };
+  normalizer: Record<string, unknown> | null;
+  /** trim_offsets of the post-processor (the pre-tokenizer and decoder always trim). */
+  postTrimOffsets: boolean;
+  /** Written only when given. */
+  byteFallback?: boolean;
+}
+
+/** A ByteLevel BPE tokenizer.json object in the Hugging Face layout (GPT-2's). */
+export function byteLevelTokenizerJson(spec: ByteLevelBpeSpec): Record<string, unknown> {
+  const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [
+      { id: spec.endOfText.id, content: END_OF_TEXT, single_word: false, lstrip: false, rstrip: false, normalized: spec.endOfText.normalized, special: true },
+    ],
+    normalizer: spec.normalizer,
+    pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
+    post_processor: { type: 'ByteLevel', ...byteLevel, trim_offsets: spec.postTrimOffsets },
+    decoder: { type: 'ByteLevel', ...byteLevel },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: spec.byteFallback,
+      vocab: spec.vocab,
+      merges: spec.merges,
+    },
+  };
+}
+
+const END_OF_TEXT = '<|endoftext|>';
+
 /**
  * A small ByteLevel BPE tokenizer.json in the GPT-2 layout (256 byte symbols, then `merges` in order,
  * then <|endoftext|>); `neox` gives the GPT-NeoX variant (NFC normaliser, <|endoftext|> at id 0).
@@ -94,29 +137,15 @@ export function bytesToUnicode(): string[] {
 export function byteLevelBpeJson(merges: [string, string][], opts: { neox?: boolean } = {}): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   let next = 0;
-  const special = '<|endoftext|>';
-  if (opts.neox) vocab[special] = next++;
+  if (opts.neox) vocab[END_OF_TEXT] = next++;
   for (const c of bytesToUnicode()) if (!(c in vocab)) vocab[c] = next++;
   for (const [a, b] of merges) if (!((a + b) in vocab)) vocab[a + b] = next++;
-  if (!opts.neox) vocab[special] = next++;
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [{ id: vocab[special], content: special, single_word: false, lstrip: false, rstrip: false, normalized: !!opts.neox, special: true }],
+  if (!opts.neox) vocab[END_OF_TEXT] = next++;
+  return byteLevelTokenizerJson({
+    vocab,
+    merges: merges.map(([a, b]) => `${a} ${b}`),
+    endOfText: { id: vocab[END_OF_TEXT]!, normalized: !!opts.neox },
     normalizer: opts.neox ? { type: 'NFC' } : null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
+    postTrimOffsets: true,
+  });
 }

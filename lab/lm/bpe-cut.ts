@@ -13,6 +13,7 @@
  */
 import ranks from 'gpt-tokenizer/bpeRanks/r50k_base';
 import { R50K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import { byteLevelTokenizerJson } from '../../activations/models/tokenizer.ts';
 import { LabError } from '../errors.ts';
 
 export const END_OF_TEXT = '<|endoftext|>';
@@ -159,30 +160,14 @@ export interface CutTokenizer {
 
 /** The tokenizer.json layout of GPT-2 on the Hugging Face hub, with the cut vocabulary and merges. */
 function tokenizerJson(vocab: Record<string, number>, merges: string[], eotId: number): Record<string, unknown> {
-  const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [
-      { id: eotId, content: END_OF_TEXT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    ],
+  return byteLevelTokenizerJson({
+    vocab: { ...vocab, [END_OF_TEXT]: eotId },
+    merges,
+    endOfText: { id: eotId, normalized: true },
     normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
-    post_processor: { type: 'ByteLevel', ...byteLevel, trim_offsets: false },
-    decoder: { type: 'ByteLevel', ...byteLevel },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab: { ...vocab, [END_OF_TEXT]: eotId },
-      merges,
-    },
-  };
+    postTrimOffsets: false,
+    byteFallback: false,
+  });
 }
 
 /** Traces GPT-2's BPE over the texts and returns the cut tokenizer (see BpeTracer.cut for `minCount`). */
