@@ -3,7 +3,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, freemem } from 'node:os';
 import { activeBackend, initBackend } from '../lab/backend.ts';
-import { ForwardPool } from './models/forward-pool.ts';
 import { parseFlags, required, usage, type FlagSpecs } from '../lab/args.ts';
 import { InputError, UsageError } from '../lab/errors.ts';
 import { readJson } from '../lab/run-dir.ts';
@@ -85,11 +84,9 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       });
       // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
       // per core (up to 2 by default), each holding its own copy of the weights.
-      const threads = (f.threads as number | undefined) ?? defaultThreads(dir);
-      if (threads > 1) opts.pool = await ForwardPool.open(dir, threads, activeBackend());
+      opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir);
       result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
     } finally {
-      await opts.pool?.close();
       model.dispose();
     }
   }

@@ -13,7 +13,7 @@ import { Rng } from '../lab/rng.ts';
 import { RunDir } from '../lab/run-dir.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from '../lab/toy/index.ts';
 import { globToRegExp } from './models/index.ts';
-import type { ForwardPool } from './models/forward-pool.ts';
+import { ForwardPool } from './models/forward-pool.ts';
 import type { TextDataset } from './datasets/index.ts';
 import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
@@ -37,10 +37,10 @@ export interface HarvestOptions {
   command?: string;
   /**
    * Worker threads that run the forward passes (activations/models/forward-pool.ts), each with its own
-   * backend and copy of the model, a batch split between them. Set by the caller that opened the pool
-   * from the model's folder; without it the forward runs on this thread.
+   * backend and copy of the model loaded from the model's folder, a batch split between them; default 1
+   * (this thread).
    */
-  pool?: ForwardPool;
+  threads?: number;
 }
 
 export interface HarvestResult {
@@ -146,60 +146,66 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
   const resumedFromChunk = writer.manifest.chunks.length;
   if (!run) return end(writer, run, t0, 0, resumedFromChunk);
 
-  let tokens = writer.manifest.total_tokens;
-  const startTokens = tokens;
-  const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
-  const it = dataset.sequences()[Symbol.iterator]();
-  for (let s = 0; s < writer.resumedSequences; s++) if (it.next().done) break;
-  const batchSize = opts.batch ?? 8;
-  const F = features.length;
-  let exhausted = false;
-  while (tokens < opts.maxTokens && !exhausted) {
-    const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value'] }[] = [];
-    while (batch.length < batchSize && tokens < opts.maxTokens) {
-      const n = it.next();
-      if (n.done) {
-        exhausted = true;
-        break;
+  // The workers start only once there is work (a complete store returns above without loading them).
+  const pool = (opts.threads ?? 1) > 1 ? await ForwardPool.open(model.source.dir, opts.threads, activeBackend() ?? 'wasm') : undefined;
+  try {
+    let tokens = writer.manifest.total_tokens;
+    const startTokens = tokens;
+    const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
+    const it = dataset.sequences()[Symbol.iterator]();
+    for (let s = 0; s < writer.resumedSequences; s++) if (it.next().done) break;
+    const batchSize = opts.batch ?? 8;
+    const F = features.length;
+    let exhausted = false;
+    while (tokens < opts.maxTokens && !exhausted) {
+      const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value'] }[] = [];
+      while (batch.length < batchSize && tokens < opts.maxTokens) {
+        const n = it.next();
+        if (n.done) {
+          exhausted = true;
+          break;
+        }
+        const seq = n.value;
+        const first = bos && seq.ids[0] === bosId ? 1 : 0;
+        const keep = Math.min(seq.ids.length - first, opts.maxTokens - tokens);
+        if (keep <= 0) continue;
+        if (seq.ids.length > model.config.contextLength) {
+          throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${model.config.contextLength}: lower --context`, 'context');
+        }
+        batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq });
+        tokens += keep;
       }
-      const seq = n.value;
-      const first = bos && seq.ids[0] === bosId ? 1 : 0;
-      const keep = Math.min(seq.ids.length - first, opts.maxTokens - tokens);
-      if (keep <= 0) continue;
-      if (seq.ids.length > model.config.contextLength) {
-        throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${model.config.contextLength}: lower --context`, 'context');
+      if (batch.length === 0) break;
+      const T = Math.max(...batch.map((b) => b.ids.length));
+      const flat = new Int32Array(batch.length * T).fill(padId);
+      batch.forEach((b, i) => flat.set(b.ids, i * T));
+      const arrays = await forwardHooks(model, pool, flat, batch.length, T, names);
+      for (let bi = 0; bi < batch.length; bi++) {
+        const b = batch[bi]!;
+        const n = b.ids.length - b.first;
+        const values = hooks.map((h, k) => {
+          const d = h.n_neurons;
+          const src = arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
+          return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
+        });
+        const rows = aggregation === 'none' ? n : 1;
+        const labels = new Uint8Array(rows * F);
+        for (let j = 0; j < F; j++) {
+          const tl = b.seq.tokenLabels?.[features[j]!];
+          const sl = b.seq.seqLabels?.[features[j]!];
+          for (let r = 0; r < rows; r++) labels[r * F + j] = tl && aggregation === 'none' ? tl[b.first + r]! : (sl ?? 0);
+        }
+        const positions = aggregation === 'none' ? Int32Array.from({ length: n }, (_, r) => b.first + r) : Int32Array.of(-1);
+        const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
+        writer.appendSequence({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
       }
-      batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq });
-      tokens += keep;
+      if (tokens < opts.maxTokens) progress.update(tokens - startTokens);
     }
-    if (batch.length === 0) break;
-    const T = Math.max(...batch.map((b) => b.ids.length));
-    const flat = new Int32Array(batch.length * T).fill(padId);
-    batch.forEach((b, i) => flat.set(b.ids, i * T));
-    const arrays = await forwardHooks(model, opts.pool, flat, batch.length, T, names);
-    for (let bi = 0; bi < batch.length; bi++) {
-      const b = batch[bi]!;
-      const n = b.ids.length - b.first;
-      const values = hooks.map((h, k) => {
-        const d = h.n_neurons;
-        const src = arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
-        return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
-      });
-      const rows = aggregation === 'none' ? n : 1;
-      const labels = new Uint8Array(rows * F);
-      for (let j = 0; j < F; j++) {
-        const tl = b.seq.tokenLabels?.[features[j]!];
-        const sl = b.seq.seqLabels?.[features[j]!];
-        for (let r = 0; r < rows; r++) labels[r * F + j] = tl && aggregation === 'none' ? tl[b.first + r]! : (sl ?? 0);
-      }
-      const positions = aggregation === 'none' ? Int32Array.from({ length: n }, (_, r) => b.first + r) : Int32Array.of(-1);
-      const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
-      writer.appendSequence({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
-    }
-    if (tokens < opts.maxTokens) progress.update(tokens - startTokens);
+    progress.finish();
+    return end(writer, run, t0, tokens - startTokens, resumedFromChunk, pool?.threads ?? 1);
+  } finally {
+    await pool?.close();
   }
-  progress.finish();
-  return end(writer, run, t0, tokens - startTokens, resumedFromChunk, opts.pool?.threads ?? 1);
 }
 
 /** The hooks' values for one padded batch [B, T], on this thread or split over the pool's workers. */
