@@ -22,7 +22,6 @@ export { labEngine, METRIC_NAMES, runUnit, type ProbeEngine, type RowStatus, typ
 export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
 export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256];
 
-
 /** Where activations come from: the activation store in production, synthetic data in tests. */
 export interface ProbeSource {
   /** Resolved path (recorded in the manifest; the classifier reopens it). */
@@ -53,7 +52,6 @@ export interface SweepConfig {
   fit: FitOptions;
   source_fingerprint?: string;
 }
-
 
 export interface SweepResult {
   rows: SweepRow[];
@@ -211,7 +209,6 @@ export function ksFor(config: SweepConfig, hook: string, width: number): number[
   return config.ks.filter((k) => k <= width);
 }
 
-
 /** Why a feature cannot be probed on this split, or '' when it can. */
 function skipReason(c: Counts, nPosAll: number, nRows: number, config: SweepConfig): string {
   if (nPosAll === 0 || nPosAll === nRows) return `one class only (${nPosAll} positives in ${nRows} rows)`;
@@ -224,7 +221,6 @@ function skipReason(c: Counts, nPosAll: number, nRows: number, config: SweepConf
   if (nNegTest < b) return `too few negatives in test (${nNegTest} < ${b})`;
   return '';
 }
-
 
 interface HookInfo {
   width: number;
@@ -278,7 +274,6 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
   // The workers start while the first hook's activations load.
   const poolStart = threads > 1 ? UnitPool.open(threads, engine.workerSpec) : undefined;
   poolStart?.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-  let pool: UnitPool | undefined;
   const persist = (hook: string, feature: string, method: RankMethod, rows: SweepRow[]) => {
     const key = unitKey(hook, feature, method);
     writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, rows });
@@ -299,7 +294,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       const h = loadHook(source, hook, config, hi.features, threads > 1);
       Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
       const unit: UnitHook = { hook, Xtr: h.Xtr, Xte: h.Xte };
-      if (poolStart) pool ??= await poolStart;
+      const pool = await poolStart;
       pool?.setHook(hook, h.Xtr, h.Xte);
       const running: Promise<void>[] = [];
       for (const feature of new Set(list.map(([f]) => f))) {
@@ -325,7 +320,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       if (failed) throw failed.reason;
     }
   } finally {
-    await (pool ?? (await poolStart?.catch(() => undefined)))?.close();
+    await (await poolStart?.catch(() => undefined))?.close();
   }
   if (total > 0) progress.finish();
   run.timing('sweep_s', (performance.now() - t0) / 1000);
