@@ -6,12 +6,12 @@
  * one batch; a rerun resumes after the last whole chunk or refuses a different config.
  */
 import { resolve } from 'node:path';
-import { activeBackend, tf } from '../lab/backend.ts';
-import { UsageError } from '../lab/errors.ts';
-import { Progress } from '../lab/progress.ts';
-import { Rng } from '../lab/rng.ts';
-import { RunDir } from '../lab/run-dir.ts';
-import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from '../lab/toy/index.ts';
+import { activeBackend, tf } from '../lab/core/backend.ts';
+import { UsageError } from '../lab/core/index.ts';
+import { Progress } from '../lab/core/index.ts';
+import { Rng } from '../lab/core/index.ts';
+import { RunDir } from '../lab/core/index.ts';
+import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
 import { globToRegExp } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
 import type { TextDataset } from './datasets/index.ts';

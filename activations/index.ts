@@ -16,3 +16,5 @@ export {
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';
 export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
+export { byteLevelTokenizerJson } from './models/tokenizer.ts';
+export { transformerForward } from './models/transformer.ts';

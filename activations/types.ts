@@ -3,7 +3,7 @@
  * datasets (activations/datasets) and the store (activations/store) implement these; probes, the LM
  * trainer and the compressor consume them. Change a contract only together with its users.
  */
-import type { tf } from '../lab/backend.ts';
+import type { tf } from '../lab/core/backend.ts';
 
 /** TransformerLens hook names: blocks.{L}.hook_resid_pre, blocks.{L}.mlp.hook_post, ... */
 export type HookName = string;

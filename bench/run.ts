@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic, packageVersions } from '../lab/run-dir.ts';
+import { writeJsonAtomic, packageVersions } from '../lab/core/run-dir.ts';
 
 export interface BenchRow {
   /** What was measured, e.g. 'toy relu-out n=20 m=5 x10 instances'. */

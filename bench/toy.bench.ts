@@ -12,9 +12,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { parseFlags } from '../lab/args.ts';
-import { trainJsParallel } from '../lab/toy/engine-pool.ts';
-import type { JsJob } from '../lab/toy/engine-js.ts';
+import { parseFlags } from '../lab/commands/args.ts';
+import { trainJsParallel } from '../activations/toy/engine-pool.ts';
+import type { JsJob } from '../activations/toy/engine-js.ts';
 import { runPeer } from './peer.ts';
 import { median, row, type Benchmark, type BenchRow } from './run.ts';
 

@@ -2,14 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../lab/backend.ts';
+import { initBackend } from '../lab/core/backend.ts';
 import { classifyProbeRun, summariseFeature } from './classify.ts';
 import { labelNeurons, neuronResponses } from './neurons.ts';
 import { plantedData, type PlantedNeuron } from './planted.ts';
 import { labEngine, runSweep, type SweepConfig, type SweepRow } from './sweep.ts';
 import { memorySource } from './test-support.ts';
 import { randomRotation } from './privileged.ts';
-import { Rng } from '../lab/rng.ts';
+import { Rng } from '../lab/core/index.ts';
 import { capacityAgreement, responseCapacity } from './capacity.ts';
 
 beforeAll(async () => {

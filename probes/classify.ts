@@ -11,8 +11,8 @@
  *    best over the sweep's ranking methods (or one method, with `method`).
  *  - neuron labels: see probes/neurons.ts.
  */
-import { InputError } from '../lab/errors.ts';
-import type { ProbeData } from '../activations/types.ts';
+import { InputError } from '../lab/core/index.ts';
+import type { ProbeData } from '../activations/index.ts';
 import { capacityAgreement, responseCapacity, type CapacityAgreement } from './capacity.ts';
 import { DEFAULT_NEURON_THRESHOLDS, labelNeurons, neuronResponses, type NeuronLabel, type NeuronRow, type NeuronThresholds } from './neurons.ts';
 import { privilegedBasis, type PrivilegedRow } from './privileged.ts';

@@ -21,3 +21,7 @@ export { privilegedBasis, randomRotation, rotate, bestSingleDirection, type Priv
 export { storeSource, toyTruthLoader } from './source.ts';
 export { plantedData, type PlantedSpec, type PlantedNeuron, type Planted } from './planted.ts';
 export { validateOnToy, sparseLimitLabels, SMALL as VALIDATION_SMALL, LARGE as VALIDATION_LARGE, type ValidationSpec, type ValidationReport } from './validate.ts';
+export { type RankMethod } from './types.ts';
+export { RANK_METHODS } from './sweep.ts';
+export { writeClassifyRun } from './classify-run.ts';
+export { prepareRanking } from './engine.ts';

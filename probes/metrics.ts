@@ -5,7 +5,7 @@
  * zero_division default); ROC-AUC averages tied ranks; PR-AUC is average precision (step-wise, no
  * interpolation, ties grouped) like `average_precision_score`. AUCs are NaN when y holds one class.
  */
-import { InputError } from '../lab/errors.ts';
+import { InputError } from '../lab/core/index.ts';
 import type { Metrics } from './types.ts';
 
 export function computeMetrics(y: Uint8Array, scores: Float64Array | Float32Array, threshold = 0.5): Metrics {

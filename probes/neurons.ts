@@ -19,7 +19,7 @@
  * DEAD_ACT, DEAD_FRAC and COVER_SHARE are the toy's thresholds, in the same units (activations and
  * fractions of rows), so on a toy model the two definitions measure one quantity two ways.
  */
-import type { ProbeData } from '../activations/types.ts';
+import type { ProbeData } from '../activations/index.ts';
 
 export const COVER_SHARE = 0.8;
 export const DEAD_ACT = 1e-3;

@@ -7,8 +7,8 @@
  *  - 'dead' neurons have a negative bias and never fire,
  *  - 'noise' neurons fire at random and read nothing (labelled dead by the weights: they carry no feature).
  */
-import { Rng } from '../lab/rng.ts';
-import type { ProbeData } from '../activations/types.ts';
+import { Rng } from '../lab/core/index.ts';
+import type { ProbeData } from '../activations/index.ts';
 
 export interface PlantedNeuron {
   kind: 'mono' | 'poly' | 'dead' | 'noise';

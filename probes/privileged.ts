@@ -8,8 +8,8 @@
  * CANDIDATES (4) directions by f-statistic (scale-free, so rotated directions compete fairly), a 1-sparse
  * probe fitted on each, the one with the best train F1 kept; its test F1 is reported.
  */
-import { tf } from '../lab/backend.ts';
-import { Rng } from '../lab/rng.ts';
+import { tf } from '../lab/core/backend.ts';
+import { Rng } from '../lab/core/index.ts';
 import type { ProbeEngine } from './sweep.ts';
 import type { FitOptions, Matrix } from './types.ts';
 

@@ -3,9 +3,9 @@
  * weight-based neuron labels and Scherlis capacities as ground truth for the classifier.
  */
 import { resolve } from 'node:path';
-import { openActivationStore } from '../activations/store/index.ts';
-import { InputError } from '../lab/errors.ts';
-import { loadToyRun, type ToyRun } from '../lab/toy/index.ts';
+import { openActivationStore } from '../activations/index.ts';
+import { InputError } from '../lab/core/index.ts';
+import { loadToyRun, type ToyRun } from '../activations/toy/index.ts';
 import type { ToyTruth } from './classify.ts';
 import type { ProbeSource } from './sweep.ts';
 

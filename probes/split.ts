@@ -3,8 +3,8 @@
  * split token rows at random, which leaks a sequence's context into both sides). One split serves every
  * feature and hook of a run, so the seed alone fixes it and the classifier can rebuild it.
  */
-import { Rng } from '../lab/rng.ts';
-import { UsageError } from '../lab/errors.ts';
+import { Rng } from '../lab/core/index.ts';
+import { UsageError } from '../lab/core/index.ts';
 
 export interface Split {
   /** Row indices, ascending. */

@@ -7,7 +7,7 @@ import { hookMatcher, labEngine, readSweep, runSweep, SWEEP_COLUMNS, type SweepC
 import { splitBySequence } from './split.ts';
 import { plantedData } from './planted.ts';
 import { centroidEngine, memorySource } from './test-support.ts';
-import { InputError, UsageError } from '../lab/errors.ts';
+import { InputError, UsageError } from '../lab/core/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sweep-'));
 

@@ -3,7 +3,7 @@
  * nearest-centroid engine double that counts its calls (for bookkeeping tests that must not depend on
  * the real solver's speed or exact figures).
  */
-import type { ProbeData } from '../activations/types.ts';
+import type { ProbeData } from '../activations/index.ts';
 import type { ProbeEngine, ProbeSource } from './sweep.ts';
 import type { Matrix, Metrics, ProbeFit } from './types.ts';
 

@@ -6,42 +6,13 @@
  * its labels. Units go to whichever worker is idle, so uneven units (a k = 256 fit, an MIP ranking) do
  * not leave a thread waiting. Rows come back exactly as the in-thread path computes them.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { LabError } from '../lab/errors.ts';
-import type { FitOptions, Matrix, RankMethod } from './types.ts';
-import type { SweepRow } from './unit.ts';
+import type { Worker } from 'node:worker_threads';
+import { LabError, startWorker } from '../lab/core/index.ts';
+import type { Matrix } from './types.ts';
+import type { EngineSpec, SweepRow } from './unit.ts';
+import type { UnitJob, WorkerReply } from './unit-messages.ts';
 
-const require = createRequire(import.meta.url);
-const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-const workerModule = new URL('./unit-worker.ts', import.meta.url).href;
-
-/** What a worker's engine is built from (probes/sweep.ts labEngine options). */
-export interface EngineSpec {
-  timeLimitS?: number;
-}
-
-export interface UnitCounts {
-  n_train: number;
-  n_test: number;
-  n_pos_train: number;
-  n_pos_test: number;
-}
-
-export interface UnitJob {
-  feature: string;
-  method: RankMethod;
-  ks: number[];
-  seed: number;
-  fit: FitOptions;
-  ytr: Uint8Array;
-  yte: Uint8Array;
-  counts: UnitCounts;
-}
-
-export type WorkerReply = { type: 'ready' } | { type: 'rows'; id: number; rows: SweepRow[] } | { type: 'error'; id: number; message: string; stack?: string };
+const WORKER = new URL('./unit-worker.ts', import.meta.url);
 
 /** A copy of m whose values live in a SharedArrayBuffer (m itself when they already do). */
 export function sharedMatrix(m: Matrix): Matrix {
@@ -76,8 +47,7 @@ export class UnitPool {
 
   /** Starts `threads` workers (each builds its engine from `spec`) and waits until all are ready. */
   static async open(threads: number, spec: EngineSpec = {}): Promise<UnitPool> {
-    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); })`;
-    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(code, { eval: true, workerData: { spec } }));
+    const workers = Array.from({ length: Math.max(1, threads) }, () => startWorker(WORKER, { spec }));
     try {
       await Promise.all(
         workers.map(

@@ -1,8 +1,8 @@
 /** Worker-thread side of probes/unit-pool.ts: one lab engine, the current hook's rows, units on request. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { prepareRanking } from './engine.ts';
-import { labEngine, runUnit, type UnitHook } from './unit.ts';
-import type { EngineSpec, UnitJob, WorkerReply } from './unit-pool.ts';
+import { labEngine, runUnit, type EngineSpec, type UnitHook } from './unit.ts';
+import type { UnitJob, WorkerReply } from './unit-messages.ts';
 import type { Matrix } from './types.ts';
 
 const { spec } = workerData as { spec: EngineSpec };

@@ -3,10 +3,14 @@
  * engine it runs on. Kept apart from sweep.ts so the worker threads of probes/unit-pool.ts load only the
  * numerical engine, not the sweep's tables and run directories.
  */
-import { LabError } from '../lab/errors.ts';
+import { LabError } from '../lab/core/index.ts';
 import { computeMetrics, fitProbes, predictScores, rankNeurons } from './engine.ts';
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankMethod, RankResult } from './types.ts';
-import type { EngineSpec } from './unit-pool.ts';
+
+/** What a worker's engine is built from (probes/sweep.ts labEngine options). */
+export interface EngineSpec {
+  timeLimitS?: number;
+}
 
 export const METRIC_NAMES = ['f1', 'mcc', 'precision', 'recall', 'accuracy', 'roc_auc', 'pr_auc'] as const;
 

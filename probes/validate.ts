@@ -1,19 +1,18 @@
 /**
  * Validation on ground truth: the whole chain on relu-hidden toy models at several sparsities,
  * toy train -> harvest -> probe -> classify, and the activation-based neuron labels scored against the
- * weight-based ones (lab/toy/neurons.ts). The test runs a small version; run the larger one with
+ * weight-based ones (activations/toy/neurons.ts). The test runs a small version; run the larger one with
  *
- *   node --import tsx probes/validate.ts [--large] [--out DIR] [--seed N] [--features N --hidden M
+ *   node --import tsx bench/probe-validate.ts [--large] [--out DIR] [--seed N] [--features N --hidden M
  *     --instances I --steps S --samples R --weight-decay W --importance-decay D --rotations Q]
  *
  * which prints the per-sparsity confusion matrices and balanced accuracies as JSON.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { harvestToy } from '../activations/harvest.ts';
-import { initBackend } from '../lab/backend.ts';
-import { loadToyRun, neuronLabels, resolveConfig, trainToy, writeToyRun, type ToyInstance } from '../lab/toy/index.ts';
+import { harvestToy } from '../activations/index.ts';
+import { initBackend } from '../lab/core/backend.ts';
+import { loadToyRun, neuronLabels, resolveConfig, trainToy, writeToyRun, type ToyInstance } from '../activations/toy/index.ts';
 
 import { classifyProbeRun, type ClassifyResult } from './classify.ts';
 import { COVER_SHARE, DEAD_ACT, type NeuronLabel } from './neurons.ts';
@@ -192,27 +191,4 @@ function agreement(pairs: Array<[NeuronLabel, NeuronLabel]>): Agreement {
     accuracy: L.reduce((s, t) => s + confusion[t][t], 0) / pairs.length,
     confusion,
   };
-}
-
-async function main(argv: string[]): Promise<void> {
-  const large = argv.includes('--large');
-  const at = (flag: string) => (argv.indexOf(flag) >= 0 ? argv[argv.indexOf(flag) + 1] : undefined);
-  const base = large ? LARGE : SMALL;
-  const num = (flag: string, def: number) => (at(flag) !== undefined ? Number(at(flag)) : def);
-  const spec: ValidationSpec = {
-    ...base,
-    seed: num('--seed', base.seed), features: num('--features', base.features), hidden: num('--hidden', base.hidden),
-    instances: num('--instances', base.instances), steps: num('--steps', base.steps), samples: num('--samples', base.samples),
-    weightDecay: num('--weight-decay', base.weightDecay), importanceDecay: num('--importance-decay', base.importanceDecay),
-    rotations: num('--rotations', base.rotations),
-  };
-  const out = resolve(at('--out') ?? join('runs', `validate-${large ? 'large' : 'small'}-${spec.seed}`));
-  const r = await validateOnToy(spec, out, { silent: false });
-  const { result, ...report } = r;
-  void result;
-  process.stdout.write(JSON.stringify({ out, ...report }, null, 2) + '\n');
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  await main(process.argv.slice(2));
 }

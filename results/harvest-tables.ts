@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
-import { openActivationStore } from '../activations/store/index.ts';
+import { openActivationStore } from '../activations/index.ts';
 
 type Facts = Record<string, string | number>;
 

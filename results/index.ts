@@ -3,8 +3,8 @@
  * self-contained HTML dashboard. The public face of the folder; notebooks and the CLI import from here.
  */
 // Manifests are lab/run-dir.ts's; re-exported so a notebook needs only this module.
-export { RunDir, readManifest, writeFileAtomic } from '../lab/run-dir.ts';
-export type { Manifest } from '../lab/run-dir.ts';
+export { RunDir, readManifest, writeFileAtomic } from '../lab/core/index.ts';
+export type { Manifest } from '../lab/core/index.ts';
 export { readTable, parseCsv, writeTable, writeRunTable, readRunTable, tableToCsv, tableToArrow } from './table-io.ts';
 export type { ColumnTable } from './table-io.ts';
 export { loadRun, stackTables, RUN_KINDS } from './load-run.ts';

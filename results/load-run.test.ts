@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { InputError } from '../lab/errors.ts';
-import { RunDir } from '../lab/run-dir.ts';
+import { InputError } from '../lab/core/index.ts';
+import { RunDir } from '../lab/core/index.ts';
 import { loadRun, stackTables } from './load-run.ts';
 import { readRunTable, readTable, writeRunTable } from './table-io.ts';
 import { writeAllFixtures } from './test-fixtures.ts';

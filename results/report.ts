@@ -5,8 +5,8 @@
 import { basename } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
-import { Progress } from '../lab/progress.ts';
-import { writeFileAtomic } from '../lab/run-dir.ts';
+import { Progress } from '../lab/core/index.ts';
+import { writeFileAtomic } from '../lab/core/index.ts';
 import { chartsFor, type NamedChart } from './charts/for-run.ts';
 import { renderSvg } from './charts/render.ts';
 import { loadRun, type LoadedRun } from './load-run.ts';

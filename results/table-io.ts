@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
-import { InputError } from '../lab/errors.ts';
-import { writeFileAtomic, type RunDir } from '../lab/run-dir.ts';
+import { InputError } from '../lab/core/index.ts';
+import { writeFileAtomic, type RunDir } from '../lab/core/index.ts';
 
 export type { ColumnTable };
 

@@ -4,11 +4,11 @@
  */
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { RunDir } from '../lab/run-dir.ts';
-import { phaseCsv, type PhaseRow } from '../lab/toy/index.ts';
-import { StoreWriter } from '../activations/store/index.ts';
-import { classifyTables } from '../probes/cli.ts';
-import type { ClassifyResult } from '../probes/classify.ts';
+import { RunDir } from '../lab/core/index.ts';
+import { phaseCsv, type PhaseRow } from '../activations/toy/index.ts';
+import { StoreWriter } from '../activations/index.ts';
+import { writeClassifyRun } from '../probes/index.ts';
+import type { ClassifyResult } from '../probes/index.ts';
 import { tableToCsv, writeRunTable } from './table-io.ts';
 import type { ToyInstance } from './toy-tables.ts';
 
@@ -104,13 +104,7 @@ export function writeClassifyFixture(dir: string): void {
       balanced_accuracy: 0.9444, accuracy: 12 / 13, n_neurons: 13, per_hook: {}, capacity: { pearson: 0.9, mean_abs_diff: 0.05 },
     },
   } as unknown as ClassifyResult;
-  const tables = classifyTables(res);
-  const run = RunDir.begin(dir, { kind: 'classify', seed: 0, config: { probes: 'runs/probe' } });
-  run.write('features.csv', tables.features);
-  run.write('neurons.csv', tables.neurons);
-  run.write('selectivity.csv', tables.selectivity);
-  run.writeJson('classify.json', res);
-  run.finish();
+  writeClassifyRun(dir, res, { seed: 0, config: { probes: 'runs/probe' } });
 }
 
 /** A harvest of 3 sequences x 4 tokens, one hook of 6 neurons, two features. */

@@ -4,7 +4,7 @@
  */
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
-import { InputError } from '../lab/errors.ts';
+import { InputError } from '../lab/core/index.ts';
 
 /** One instance as lab/toy writes it (instances.json and `lab toy train --json`). */
 export interface ToyInstance {

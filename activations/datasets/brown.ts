@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InputError } from '../../lab/errors.ts';
+import { InputError } from '../../lab/core/index.ts';
 import type { SourceDoc, SourceSentence } from './sequences.ts';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lab/rng.ts';
+import { Rng } from '../../lab/core/index.ts';
 import type { LabelledSequence } from '../types.ts';
 import {
   brownDir, brownFiles, detokenize, encodeAligned, GENRE_GROUPS, gpt2Tokenizer, isKnownTag, makeDataset,

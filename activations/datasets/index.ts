@@ -3,7 +3,7 @@
  * whole sentences of one document into sequences up to the context length, with a stable sequence id
  * (doc_index * 100000 + chunk) so train/test splits can group by sequence.
  */
-import { UsageError } from '../../lab/errors.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { Tokenizer } from '../types.ts';
 import { brownGenre } from './brown-genre.ts';
 import { brownPos } from './brown-pos.ts';

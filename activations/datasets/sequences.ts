@@ -3,8 +3,8 @@
  * files, nlp-corpus files) of sentences; a sequence is a run of whole sentences from one document
  * that fits the context, so a sequence never mixes documents (genres) and its id says where it came from.
  */
-import { UsageError } from '../../lab/errors.ts';
-import { Rng } from '../../lab/rng.ts';
+import { UsageError } from '../../lab/core/index.ts';
+import { Rng } from '../../lab/core/index.ts';
 import type { FeatureDataset, LabelledSequence, Tokenizer } from '../types.ts';
 import { encodeAligned, type EncodedText } from './align.ts';
 

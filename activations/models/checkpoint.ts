@@ -5,8 +5,8 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../lab/errors.ts';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/run-dir.ts';
+import { InputError } from '../../lab/core/index.ts';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/core/index.ts';
 import { SafetensorsFile, encodeSafetensors, sha256, type TensorInfo, type TensorToWrite } from './safetensors.ts';
 
 export type { TensorToWrite } from './safetensors.ts';

@@ -4,7 +4,7 @@
  * GPT-NeoX (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size,
  * max_position_embeddings, rotary_pct, rotary_emb_base, use_parallel_residual, hidden_act).
  */
-import { InputError } from '../../lab/errors.ts';
+import { InputError } from '../../lab/core/index.ts';
 import type { ModelConfig } from '../types.ts';
 
 /** gelu_tanh: GPT-2's gelu_new (tanh approximation); gelu: the exact erf form. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../lab/backend.ts';
+import { initBackend, tf } from '../../lab/core/backend.ts';
 import { ForwardPool } from './forward-pool.ts';
 import { loadModel } from './load.ts';
 import { writeRandomCheckpoint } from './random-checkpoint.ts';

@@ -4,15 +4,10 @@
  * between them. For harvesting (many independent sequences) this is where a second core pays; each
  * worker holds a full copy of the weights (GPT-2 small: about 0.65 GB).
  */
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { LabError } from '../../lab/errors.ts';
+import type { Worker } from 'node:worker_threads';
+import { LabError, startWorker } from '../../lab/core/index.ts';
 
-const require = createRequire(import.meta.url);
-const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-const workerModule = new URL('./forward-worker.ts', import.meta.url).href;
+const WORKER = new URL('./forward-worker.ts', import.meta.url);
 
 /** One hook's values for the whole batch: row-major [batch, ...rest]. */
 export interface HostTensor {
@@ -41,8 +36,7 @@ class PoolWorker {
   readonly worker: Worker;
 
   constructor(dir: string, backend: string | undefined) {
-    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); })`;
-    this.worker = new Worker(code, { eval: true, workerData: { dir, backend } });
+    this.worker = startWorker(WORKER, { dir, backend });
     this.worker.on('message', (msg: Reply) => {
       const p = this.pending;
       this.pending = undefined;

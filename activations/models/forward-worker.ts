@@ -1,6 +1,6 @@
 /** Worker-thread side of forward-pool.ts: loads the model once, then answers forward requests. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend, tf } from '../../lab/backend.ts';
+import { initBackend, tf } from '../../lab/core/backend.ts';
 import { loadModel } from './load.ts';
 
 const { dir, backend } = workerData as { dir: string; backend?: string };

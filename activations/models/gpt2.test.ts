@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../lab/backend.ts';
+import { initBackend, tf } from '../../lab/core/backend.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { createGpt2 } from './gpt2.ts';
 import { loadModel } from './load.ts';

@@ -3,9 +3,9 @@
  * layout the shared forward pass uses, so the tf.Variables named after the HF tensors are the
  * parameters themselves: one definition serves loading, inference and training.
  */
-import { tf } from '../../lab/backend.ts';
-import { InputError } from '../../lab/errors.ts';
-import { Rng } from '../../lab/rng.ts';
+import { tf } from '../../lab/core/backend.ts';
+import { InputError } from '../../lab/core/index.ts';
+import { Rng } from '../../lab/core/index.ts';
 import type { ForwardOptions, ForwardResult } from '../types.ts';
 import { gpt2Config, gpt2HfConfig, type Gpt2Shape, type TransformerConfig } from './config.ts';
 import type { TensorToWrite } from './safetensors.ts';

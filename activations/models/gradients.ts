@@ -5,7 +5,7 @@
  * The gradient registry is global, so registering from that copy serves every copy of tfjs-core.
  */
 import { require as tsxRequire } from 'tsx/cjs/api';
-import { tf } from '../../lab/backend.ts';
+import { tf } from '../../lab/core/backend.ts';
 
 export function ensureGradients(): void {
   if (tf.getGradient('Sum') !== undefined) return;

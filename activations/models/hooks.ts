@@ -2,8 +2,8 @@
  * Hook points: every named activation passes through `HookRunner.point`, which lets a hook function
  * read or replace it and caches it when the names filter asks for it. Names follow TransformerLens.
  */
-import { tf } from '../../lab/backend.ts';
-import { UsageError } from '../../lab/errors.ts';
+import { tf } from '../../lab/core/backend.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { ForwardOptions, HookFn, HookName } from '../types.ts';
 
 /** The per-block hook names, in the order a forward pass reaches them. */

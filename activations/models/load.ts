@@ -4,8 +4,8 @@
  * checked against what config.json implies.
  */
 import { join } from 'node:path';
-import { initBackend, tf } from '../../lab/backend.ts';
-import { InputError } from '../../lab/errors.ts';
+import { initBackend, tf } from '../../lab/core/backend.ts';
+import { InputError } from '../../lab/core/index.ts';
 import type { ForwardOptions, ForwardResult, HookName, KVCache, LanguageModel, Tokenizer } from '../types.ts';
 import { CheckpointReader, readConfigJson } from './checkpoint.ts';
 import { parseHfConfig, type TransformerConfig } from './config.ts';

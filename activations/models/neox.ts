@@ -3,7 +3,7 @@
  * [out, in]; query_key_value fuses q, k, v per head: output row h*3*dHead + j*dHead + e is head h,
  * part j (q, k, v), dim e. The loader turns both into the forward pass's [in, out], q | k | v layout.
  */
-import { tf } from '../../lab/backend.ts';
+import { tf } from '../../lab/core/backend.ts';
 import type { TransformerConfig } from './config.ts';
 import type { LayerParams, Params } from './transformer.ts';
 

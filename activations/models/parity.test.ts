@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../lab/backend.ts';
+import { initBackend, tf } from '../../lab/core/backend.ts';
 import { PARITY_CASES } from '../peers/parity-specs.ts';
 import { loadModel } from './load.ts';
 import { writeRandomCheckpoint } from './random-checkpoint.ts';

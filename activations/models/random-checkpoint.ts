@@ -3,7 +3,7 @@
  * PyTorch peer share, and the GPT-2-small-shaped model the harvest benchmark runs. The same seed and
  * shape always give the same bytes.
  */
-import { Rng } from '../../lab/rng.ts';
+import { Rng } from '../../lab/core/index.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { gpt2HfConfig, parseHfConfig } from './config.ts';
 import { gpt2TensorShapes } from './gpt2.ts';

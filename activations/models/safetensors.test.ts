@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../lab/errors.ts';
+import { InputError } from '../../lab/core/index.ts';
 import { CheckpointReader, writeCheckpoint } from './checkpoint.ts';
 import { SafetensorsFile, encodeSafetensors, f32ToF16, toF32 } from './safetensors.ts';
 

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { InputError } from '../../lab/errors.ts';
-import { readJson } from '../../lab/run-dir.ts';
+import { InputError } from '../../lab/core/index.ts';
+import { readJson } from '../../lab/core/index.ts';
 import type { Tokenizer } from '../types.ts';
 
 const BOS_CANDIDATES = ['<|endoftext|>', '<s>', '<bos>', '[CLS]'];

@@ -5,8 +5,8 @@
  * With `differentiable` it uses only ops with gradients on every backend (the embedding has its own
  * gradient), so the same pass trains under tf.variableGrads; without, attention takes a faster path.
  */
-import { tf } from '../../lab/backend.ts';
-import { UsageError } from '../../lab/errors.ts';
+import { tf } from '../../lab/core/backend.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { ForwardOptions, ForwardResult, KVCache } from '../types.ts';
 import type { TransformerConfig } from './config.ts';
 import { ensureGradients } from './gradients.ts';

@@ -4,7 +4,7 @@
  * OUT_DIR/<case>/ is a Hugging Face folder; OUT_DIR/cases.json lists ids and hooks per case.
  */
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../../lab/run-dir.ts';
+import { writeJsonAtomic } from '../../lab/core/index.ts';
 import { writeRandomCheckpoint } from '../models/random-checkpoint.ts';
 import { PARITY_CASES } from './parity-specs.ts';
 

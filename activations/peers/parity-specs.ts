@@ -3,7 +3,7 @@
  * (activations/peers/parity_torch.py). Changing anything here changes the checkpoints' bytes: rerun
  * the command in activations/testdata/README.md to regenerate the golden file.
  */
-import { Rng } from '../../lab/rng.ts';
+import { Rng } from '../../lab/core/index.ts';
 import type { RandomCheckpointSpec } from '../models/random-checkpoint.ts';
 
 export interface ParityCase {

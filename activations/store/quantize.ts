@@ -3,7 +3,7 @@
  * value = offset + scale * q (per neuron or per tensor, fitted to each chunk's min and max, so the
  * error is at most scale / 2). All multi-byte values are little-endian.
  */
-import { NumericError } from '../../lab/errors.ts';
+import { NumericError } from '../../lab/core/index.ts';
 
 export type StoreDtype = 'f32' | 'f16' | 'u8';
 export type Quantisation = 'none' | 'per_neuron' | 'per_tensor';

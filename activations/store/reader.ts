@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { InputError, UsageError } from '../../lab/errors.ts';
-import { readJson, readManifest, type Manifest } from '../../lab/run-dir.ts';
+import { InputError, UsageError } from '../../lab/core/index.ts';
+import { readJson, readManifest, type Manifest } from '../../lab/core/index.ts';
 import type { ProbeData } from '../types.ts';
 import { STORE_FORMAT, STORE_MANIFEST, type StoreHook, type StoreManifest } from './format.ts';
 import { DTYPE_BYTES, decodeChunk } from './quantize.ts';

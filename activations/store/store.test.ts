@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../lab/rng.ts';
-import { RunDir } from '../../lab/run-dir.ts';
+import { Rng } from '../../lab/core/index.ts';
+import { RunDir } from '../../lab/core/index.ts';
 import { decodeChunk, encodeChunk, halfToFloatTable, openActivationStore, StoreWriter, toHalf, type StoreInit } from './index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'store-test-'));

@@ -7,8 +7,8 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { NumericError, UsageError } from '../../lab/errors.ts';
-import { packageVersions, readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/run-dir.ts';
+import { NumericError, UsageError } from '../../lab/core/index.ts';
+import { packageVersions, readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/core/index.ts';
 import {
   STORE_FORMAT, STORE_FORMAT_VERSION, STORE_MANIFEST, chunkFiles, configHash,
   type Aggregation, type StoreHook, type StoreManifest,

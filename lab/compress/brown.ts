@@ -10,9 +10,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../core/index.ts';
 // The file itself, not lab/lm's index: the report needs the text, not the trainer.
-import { documentText } from '../lm/brown-text.ts';
+import { documentText } from '../lm/index.ts';
 
 export interface HeldOut {
   files: string[];

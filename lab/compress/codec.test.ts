@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../backend.ts';
-import { InputError } from '../errors.ts';
-import { Rng } from '../rng.ts';
+import { initBackend, tf } from '../core/backend.ts';
+import { InputError } from '../core/index.ts';
+import { Rng } from '../core/index.ts';
 import { compress, decompress } from './codec.ts';
 import { readContainer, writeContainer } from './container.ts';
 import { charModel } from './test-model.ts';

@@ -3,9 +3,9 @@
  * the model's quantised next-token distribution (predictor.ts). The vocabulary's frequencies sum to
  * 2^totalBits - 1 and the escape symbol takes the last unit.
  */
-import { InputError, UsageError } from '../errors.ts';
-import { activeBackend, tf } from '../backend.ts';
-import type { LanguageModel } from '../../activations/types.ts';
+import { InputError, UsageError } from '../core/index.ts';
+import { activeBackend, tf } from '../core/backend.ts';
+import type { LanguageModel } from '../../activations/index.ts';
 import { RangeDecoder, RangeEncoder, MAX_TOTAL_BITS } from './range-coder.ts';
 import { Predictor } from './predictor.ts';
 import { ItemSink, toItems, type Item } from './segment.ts';

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { InputError } from '../errors.ts';
+import { InputError } from '../core/index.ts';
 
 export const MAGIC = Uint8Array.from([0x4e, 0x4c, 0x41, 0x43]); // "NLAC"
 export const FORMAT_VERSION = 1;

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend.ts';
-import { loadModel } from '../../activations/models/index.ts';
+import { initBackend } from '../core/backend.ts';
+import { loadModel } from '../../activations/index.ts';
 import { compress, decompress } from './codec.ts';
-import { DEFAULT_MODEL_DIR } from './model-dir.ts';
+import { DEFAULT_MODEL_DIR } from '../lm/index.ts';
 
 // The lab-trained default model is committed (lab/lm/default-model): a clone without it fails here.
 describe('the default model (lab/lm/default-model)', () => {

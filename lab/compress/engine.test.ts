@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { initBackend } from '../backend.ts';
-import { installPlainTransposedMatMul } from '../lm/wasm-matmul.ts';
-import { loadModel, writeRandomCheckpoint } from '../../activations/models/index.ts';
+import { initBackend } from '../core/backend.ts';
+import { installPlainTransposedMatMul } from '../lm/index.ts';
+import { loadModel, writeRandomCheckpoint } from '../../activations/index.ts';
 import { compress, decompress, defaultEngine } from './codec.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-compress-engine-'));

@@ -10,5 +10,4 @@ export { writeContainer, readContainer, digest8, MAGIC, FORMAT_VERSION, type Hea
 export { compress, decompress, checkCompatible, defaultEngine, tokenizerDigest, type CodecOptions, type CodecStats } from './codec.ts';
 export { measure, forwardSpeed, toolSize, toCsv, toTable, BASELINES, type ReportRow, type ReportInput, type MeasureOptions } from './report.ts';
 export { heldOutBrown, recordedHeldOut, type HeldOut } from './brown.ts';
-export { resolveModelDir, DEFAULT_MODEL_DIR } from './model-dir.ts';
-export { listCheckpoints } from './report-cli.ts';
+export { resolveModelDir } from './model-dir.ts';

@@ -1,10 +1,9 @@
 /** Where `--model` points: a Hugging Face folder, or `default` for the lab-trained model. */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.ts';
+import { join, resolve } from 'node:path';
+import { DEFAULT_MODEL_DIR } from '../lm/index.ts';
+import { UsageError } from '../core/index.ts';
 
-export const DEFAULT_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'lm', 'default-model');
 
 export function resolveModelDir(arg: string | undefined): string {
   if (arg === undefined) throw new UsageError('--model DIR|default is required', 'model');

@@ -12,8 +12,8 @@
  * Without a BOS token the first token of the stream has no context: it is coded with a uniform
  * distribution.
  */
-import { tf } from '../backend.ts';
-import type { KVCache, LanguageModel } from '../../activations/types.ts';
+import { tf } from '../core/backend.ts';
+import type { KVCache, LanguageModel } from '../../activations/index.ts';
 import { quantise, modelBits, type Quantised } from './quantise.ts';
 
 export interface PredictorOptions {

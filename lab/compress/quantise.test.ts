@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.ts';
+import { Rng } from '../core/index.ts';
 import { detExp, modelBits, quantise } from './quantise.ts';
 
 describe('detExp', () => {

@@ -15,7 +15,7 @@
  * total, context length or overlap (other shapes). Not recorded, and the reason the original's
  * checksum is verified after decoding: a wasm build that takes another SIMD path on another CPU.
  */
-import { NumericError } from '../errors.ts';
+import { NumericError } from '../core/index.ts';
 
 /** Logits more than this far below the maximum get only the floor of 1 (e^-60 * 2^24 < 1e-18). */
 const CUTOFF = -60;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.ts';
+import { Rng } from '../core/index.ts';
 import { FLUSH_BYTES, RangeDecoder, RangeEncoder, findSymbol } from './range-coder.ts';
 
 function cumsum(freqs: number[]): number[] {

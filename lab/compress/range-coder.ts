@@ -15,7 +15,7 @@
  * byte per normalisation step plus 7 at the start, so a stream that ends early is detected as
  * truncated rather than padded with guesses.
  */
-import { InputError } from '../errors.ts';
+import { InputError } from '../core/index.ts';
 
 const TOP = 2 ** 48;
 const BOTTOM = 2 ** 40;

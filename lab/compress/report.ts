@@ -5,8 +5,8 @@
  * against compressed size.
  */
 import { spawnSync } from 'node:child_process';
-import { tf } from '../backend.ts';
-import type { LanguageModel } from '../../activations/types.ts';
+import { tf } from '../core/backend.ts';
+import type { LanguageModel } from '../../activations/index.ts';
 import { compress, decompress, type CodecOptions } from './codec.ts';
 import { toItems } from './segment.ts';
 

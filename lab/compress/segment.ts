@@ -20,7 +20,7 @@
  * L = 1..255 is followed by L raw bytes of 8 bits each. The model sees only the tokens; raw bytes and
  * breaks do not enter its context.
  */
-import type { Tokenizer } from '../../activations/types.ts';
+import type { Tokenizer } from '../../activations/index.ts';
 
 export const MIN_TEXT_BYTES = 8;
 export const MAX_RAW_RUN = 255;

@@ -4,9 +4,9 @@
  * earlier embeddings, so the context and the window restarts matter. Characters outside its alphabet
  * encode to <unk>, which decodes to U+FFFD: the escape path of the coder gets exercised.
  */
-import { tf } from '../backend.ts';
-import { Rng } from '../rng.ts';
-import type { ForwardOptions, ForwardResult, KVCache, LanguageModel, Tokenizer } from '../../activations/types.ts';
+import { tf } from '../core/backend.ts';
+import { Rng } from '../core/index.ts';
+import type { ForwardOptions, ForwardResult, KVCache, LanguageModel, Tokenizer } from '../../activations/index.ts';
 
 const ALPHABET = ' etaoinshrdlcumwfgypbvkjxqzETAOINSHRDLCUMWFGYPBVKJXQZ0123456789.,;:!?\'"-()\n';
 

@@ -3,7 +3,7 @@
  * through the gradient. tfjs ships Adam without decoupled decay, so the update is written here; decay
  * applies only to matrices (GPT-2's recipe: no decay on biases and layer-norm gains).
  */
-import { tf } from '../backend.ts';
+import { tf } from '../core/backend.ts';
 
 export interface AdamWOptions {
   beta1?: number;

@@ -13,8 +13,8 @@
  */
 import ranks from 'gpt-tokenizer/bpeRanks/r50k_base';
 import { R50K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
-import { byteLevelTokenizerJson } from '../../activations/models/tokenizer.ts';
-import { LabError } from '../errors.ts';
+import { byteLevelTokenizerJson } from '../../activations/index.ts';
+import { LabError } from '../core/index.ts';
 
 export const END_OF_TEXT = '<|endoftext|>';
 const GPT2_VOCAB = 50256;

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../core/index.ts';
 
 export interface BrownDocument {
   /** File name, e.g. 'ca01'. */

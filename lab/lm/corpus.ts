@@ -3,8 +3,8 @@
  * tokenizer built from the training documents, and every document encoded through that tokenizer.json
  * by @huggingface/tokenizers (the library the checkpoint's users load it with).
  */
-import { tokenizerFromJson } from '../../activations/models/index.ts';
-import type { Tokenizer } from '../../activations/types.ts';
+import { tokenizerFromJson } from '../../activations/index.ts';
+import type { Tokenizer } from '../../activations/index.ts';
 import { readBrown, type BrownDocument } from './brown-text.ts';
 import { cutGpt2Tokenizer } from './bpe-cut.ts';
 import { splitDocuments } from './split.ts';

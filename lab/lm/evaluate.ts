@@ -2,9 +2,9 @@
  * Held-out cross-entropy of a model over token streams: every scored position exactly once, in windows
  * of the model's context (lab/lm/windows.ts), in nats per token and bits per byte.
  */
-import type { Gpt2 } from '../../activations/models/index.ts';
-import type { LanguageModel } from '../../activations/types.ts';
-import { tf } from '../backend.ts';
+import type { Gpt2 } from '../../activations/index.ts';
+import type { LanguageModel } from '../../activations/index.ts';
+import { tf } from '../core/backend.ts';
 import { crossEntropySum, headLogits } from './head.ts';
 import { finalHidden } from './hidden.ts';
 import { gatherWindows, tilingWindows, type FlatStream, type Window } from './windows.ts';

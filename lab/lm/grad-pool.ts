@@ -5,17 +5,12 @@
  * by rows) and applies one optimizer step. The worker receives the current weights with every request,
  * so the copies can never drift apart, and the result does not depend on thread timing.
  */
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Gpt2 } from '../../activations/models/index.ts';
-import { tf } from '../backend.ts';
-import { LabError } from '../errors.ts';
+import type { Worker } from 'node:worker_threads';
+import type { Gpt2 } from '../../activations/index.ts';
+import { tf } from '../core/backend.ts';
+import { LabError, startWorker } from '../core/index.ts';
 
-const require = createRequire(import.meta.url);
-const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-const workerModule = new URL('./grad-worker.ts', import.meta.url).href;
+const WORKER = new URL('./grad-worker.ts', import.meta.url);
 
 type Reply = { type: 'ready' } | { type: 'result'; loss: number; grads: Record<string, Float32Array> } | { type: 'error'; message: string };
 
@@ -29,8 +24,7 @@ export class GradWorker {
   private readonly worker: Worker;
 
   private constructor(model: Gpt2, backend: string) {
-    const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); })`;
-    this.worker = new Worker(code, { eval: true, workerData: { config: model.config, backend } });
+    this.worker = startWorker(WORKER, { config: model.config, backend });
     this.worker.on('message', (msg: Reply) => {
       const p = this.pending;
       this.pending = undefined;

@@ -3,8 +3,8 @@
  * request brings the current weights and a share of the batch and gets back that share's gradients.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createGpt2, type TransformerConfig } from '../../activations/models/index.ts';
-import { initBackend, tf } from '../backend.ts';
+import { createGpt2, type TransformerConfig } from '../../activations/index.ts';
+import { initBackend, tf } from '../core/backend.ts';
 import { batchGrads } from './grads.ts';
 import { installPlainTransposedMatMul } from './wasm-matmul.ts';
 

@@ -2,8 +2,8 @@
  * The loss and gradients of one batch, shared by the trainer's own thread and its helper worker
  * (lab/lm/grad-worker.ts), so both halves of a data-parallel step run exactly the same computation.
  */
-import type { Gpt2 } from '../../activations/models/index.ts';
-import { tf } from '../backend.ts';
+import type { Gpt2 } from '../../activations/index.ts';
+import { tf } from '../core/backend.ts';
 import { headLoss } from './head.ts';
 import { finalHidden } from './hidden.ts';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureGradients } from '../../activations/models/index.ts';
-import { initBackend, tf } from '../backend.ts';
+import { ensureGradients } from '../../activations/index.ts';
+import { initBackend, tf } from '../core/backend.ts';
 import { crossEntropySum, headLogits, headLoss } from './head.ts';
 import { installPlainTransposedMatMul } from './wasm-matmul.ts';
 

@@ -8,7 +8,7 @@
  * three products (logits, dh, dW) plain. The softmax gradient is written directly (softmax - onehot)
  * instead of differentiating through logSoftmax and a gather (gather has no gradient on wasm).
  */
-import { tf } from '../backend.ts';
+import { tf } from '../core/backend.ts';
 
 /** Logits [N, V] = h [N, d] W^T with W [V, d], with W transposed explicitly (plain matMul on wasm). */
 export function headLogits(h: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {

@@ -7,9 +7,9 @@
  * trained through it keeps ln_1 and c_attn at their initial values (the first default model did; see
  * lab/lm/train.test.ts, which checks that every variable gets a gradient).
  */
-import type { Gpt2 } from '../../activations/models/index.ts';
-import { transformerForward } from '../../activations/models/transformer.ts';
-import type { tf } from '../backend.ts';
+import type { Gpt2 } from '../../activations/index.ts';
+import { transformerForward } from '../../activations/index.ts';
+import type { tf } from '../core/backend.ts';
 
 const FINAL = 'ln_final.hook_normalized';
 

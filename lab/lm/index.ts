@@ -13,4 +13,5 @@ export { runLmTraining, evaluateCheckpoint, type LmRunOptions, type LmRunSummary
 export { installPlainTransposedMatMul } from './wasm-matmul.ts';
 export { GradWorker, type WorkerGrads } from './grad-pool.ts';
 export { batchGrads } from './grads.ts';
-export { lmCommand } from './cli.ts';
+export { DEFAULT_MODEL_DIR } from './default-model.ts';
+export { listCheckpoints, type CheckpointEntry } from './checkpoints.ts';

@@ -6,7 +6,7 @@
  * the first id of a stream is context only, every later id is a target. This matches how the transformer
  * is scored (lab/lm/evaluate.ts), so the three numbers cover exactly the same targets.
  */
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../core/index.ts';
 
 export interface NgramScore {
   /** Sum of -ln p over every target. */

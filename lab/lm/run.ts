@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel } from '../../activations/models/index.ts';
-import { tf } from '../backend.ts';
-import { InputError } from '../errors.ts';
-import { readJson, RunDir } from '../run-dir.ts';
+import { loadModel } from '../../activations/index.ts';
+import { tf } from '../core/backend.ts';
+import { InputError } from '../core/index.ts';
+import { readJson, RunDir } from '../core/index.ts';
 import { readBrown, type BrownDocument } from './brown-text.ts';
 import { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
 import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.ts';

@@ -2,8 +2,8 @@
  * The held-out split: a seeded fraction of whole documents, stratified by genre so every genre is
  * represented in proportion (largest-remainder rounding makes the total exactly round(fraction * n)).
  */
-import { UsageError } from '../errors.ts';
-import { Rng } from '../rng.ts';
+import { UsageError } from '../core/index.ts';
+import { Rng } from '../core/index.ts';
 
 export interface Split<T> {
   train: T[];

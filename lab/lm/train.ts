@@ -4,11 +4,11 @@
  * checkpoints in the Hugging Face layout during and after training.
  */
 import { join } from 'node:path';
-import { createGpt2, writeCheckpoint, type Gpt2 } from '../../activations/models/index.ts';
-import { tf } from '../backend.ts';
-import { NumericError, UsageError } from '../errors.ts';
-import { Progress } from '../progress.ts';
-import { Rng } from '../rng.ts';
+import { createGpt2, writeCheckpoint, type Gpt2 } from '../../activations/index.ts';
+import { tf } from '../core/backend.ts';
+import { NumericError, UsageError } from '../core/index.ts';
+import { Progress } from '../core/index.ts';
+import { Rng } from '../core/index.ts';
 import { AdamW } from './adamw.ts';
 import { evaluateGpt2, lossReport, type LossReport } from './evaluate.ts';
 import { GradWorker } from './grad-pool.ts';

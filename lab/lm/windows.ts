@@ -2,7 +2,7 @@
  * Token streams laid out for a fixed context window. Documents are concatenated (each stream begins with
  * <|endoftext|>), as GPT-2 trains; a scored window predicts each of its positions from the ones before it.
  */
-import { Rng } from '../rng.ts';
+import { Rng } from '../core/index.ts';
 
 export interface FlatStream {
   ids: Int32Array;

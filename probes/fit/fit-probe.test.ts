@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lab/rng.ts';
-import { InputError, UsageError } from '../../lab/errors.ts';
+import { Rng } from '../../lab/core/index.ts';
+import { InputError, UsageError } from '../../lab/core/index.ts';
 import type { Matrix, ProbeFit } from '../types.ts';
 import { computeMetrics } from '../metrics.ts';
 import { fitProbe, fitProbes, predictScores } from './fit-probe.ts';

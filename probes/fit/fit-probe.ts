@@ -3,7 +3,7 @@
  * LogisticRegression(class_weight='balanced', C=1) objective to a gradient tolerance; 'ml' is the slow
  * ml-logistic-regression reference (see ml-fitter.ts for what it does differently).
  */
-import { UsageError } from '../../lab/errors.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { FitOptions, Matrix, ProbeFit } from '../types.ts';
 import { gatherColumns, subColumns, type Columns } from './gather.ts';
 import { fitMl } from './ml-fitter.ts';

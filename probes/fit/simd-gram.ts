@@ -16,7 +16,7 @@
  * its KKT check) stays in double precision. The intercept row (sums of d and d z) is computed in
  * double.
  */
-import { localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
+import { localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/core/index.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lab/rng.ts';
+import { Rng } from '../../lab/core/index.ts';
 import { weightedGram } from './newton.ts';
 import { SimdColumns } from './simd-matvec.ts';
 

@@ -18,7 +18,7 @@
  * `len` is a multiple of 4; columns are padded with zeros to it.
  */
 
-import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/wasm-emit.ts';
+import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/core/index.ts';
 import { assembleHessian, tileModule } from './simd-gram.ts';
 
 const I32 = 0x7f;

@@ -2,7 +2,7 @@
  * Input checks shared by ranking and fitting. They name the offending row, column or argument, so a
  * user can find the bad activation or label in their store.
  */
-import { InputError, UsageError } from '../../lab/errors.ts';
+import { InputError, UsageError } from '../../lab/core/index.ts';
 import type { Matrix } from '../types.ts';
 
 /** Shape of X, length and values of y, both classes present. Returns the positive count. */

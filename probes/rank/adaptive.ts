@@ -6,7 +6,7 @@
  * The support for a k on the grid is the top k after the fit at the previous, larger k; a k between
  * grid points takes the top k of the nearest larger grid point's re-ranking.
  */
-import { UsageError } from '../../lab/errors.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { Matrix, RankResult } from '../types.ts';
 import { gatherColumns, subColumns } from '../fit/gather.ts';
 import { fitGathered, resolveFitOptions } from '../fit/fit-probe.ts';

@@ -14,7 +14,7 @@
  * All digamma arguments are integers, so psi(m) = -gamma + H(m-1) from a harmonic table.
  */
 import type { Matrix } from '../types.ts';
-import { Rng } from '../../lab/rng.ts';
+import { Rng } from '../../lab/core/index.ts';
 import { throwNonFinite } from '../fit/validate.ts';
 
 export function mutualInfoScores(X: Matrix, y: Uint8Array, opts: { neighbors?: number; seed?: number } = {}): Float64Array {

@@ -22,7 +22,7 @@
  * and ks are solved from largest to smallest. gap = (best c - lower bound) / best c.
  */
 import loadHighs from 'highs';
-import { UsageError } from '../../lab/errors.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { Matrix, RankResult } from '../types.ts';
 import { gatherColumns, subColumns, type Columns } from '../fit/gather.ts';
 import { classWeights, linearPredictor, newtonLogistic } from '../fit/newton.ts';

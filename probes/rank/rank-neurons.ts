@@ -4,7 +4,7 @@
  * and their `order` lists supportFor(1), then what supportFor(2) adds, and so on, and their `scores`
  * are that order's rank (nCols - position), since no single per-neuron statistic drives them.
  */
-import { UsageError } from '../../lab/errors.ts';
+import { UsageError } from '../../lab/core/index.ts';
 import type { Matrix, RankMethod, RankResult } from '../types.ts';
 import { checkXy } from '../fit/validate.ts';
 import { adaptiveRanking } from './adaptive.ts';

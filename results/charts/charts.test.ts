@@ -6,7 +6,7 @@ import { renderSvg } from './render.ts';
 import { capacityChart, dimensionalityChart, normInterferenceChart, STICKY_FRACTIONS, toyGeometryChart, totalCapacityChart } from './toy.ts';
 import { phaseChart } from './phase.ts';
 import { f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
-import { InputError } from '../../lab/errors.ts';
+import { InputError } from '../../lab/core/index.ts';
 
 const pentagon = Array.from({ length: 5 }, (_, i) => [Math.cos((2 * Math.PI * i) / 5), Math.sin((2 * Math.PI * i) / 5)]);
 const orthogonal = [[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]];

@@ -4,7 +4,7 @@
  * dimension of its own, or stored in superposition). One rect per cell.
  */
 import type { ColumnTable } from 'arquero';
-import { InputError } from '../../lab/errors.ts';
+import { InputError } from '../../lab/core/index.ts';
 import { rowsOf, type ChartSpec } from './render.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';

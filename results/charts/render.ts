@@ -5,7 +5,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { LabError } from '../../lab/errors.ts';
+import { LabError } from '../../lab/core/index.ts';
 
 export type ChartSpec = TopLevelSpec;
 

@@ -1,0 +1,132 @@
+/** `lab harvest`: a thin layer over harvestModel / harvestToy. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism, freemem } from 'node:os';
+import { activeBackend, initBackend } from '../core/backend.ts';
+import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
+import { InputError, UsageError } from '../core/index.ts';
+import { readJson } from '../core/index.ts';
+import { DATASET_NAMES, makeDataset, TEXT_SOURCES } from '../../activations/index.ts';
+import { harvestModel, harvestToy, type HarvestOptions, type HarvestResult } from '../../activations/index.ts';
+import { loadModel } from '../../activations/index.ts';
+import type { Aggregation } from '../../activations/index.ts';
+import type { StoreDtype } from '../../activations/index.ts';
+
+const SPECS: FlagSpecs = {
+  model: { type: 'string', help: 'Hugging Face model folder, or toy:RUN_DIR for a toy run (required)' },
+  dataset: { type: 'string', help: `feature dataset: ${DATASET_NAMES.join(', ')} (not with toy:)` },
+  hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
+  'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
+  context: { type: 'int', min: 2, help: "tokens per sequence, BOS included (default 128, or the model's context if shorter)" },
+  aggregation: { type: 'string', choices: ['none', 'mean', 'max'], help: 'per token (none) or mean/max over each sequence (default: none for token datasets, mean for brown-genre)' },
+  dtype: { type: 'string', choices: ['f32', 'f16', 'u8'], default: 'f32', help: 'stored value type' },
+  quant: { type: 'string', choices: ['per-neuron', 'per-tensor'], default: 'per-neuron', help: 'u8 scale/offset granularity' },
+  seed: { type: 'int', default: 0, help: 'fixes the order of documents (toy: the samples)' },
+  out: { type: 'string', help: 'run directory to write (required)' },
+  instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
+  batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
+  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 3 copies of the weights fit in half the free memory, else 1; 1 runs in-process)' },
+  source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props and compound-words (default brown)' },
+  align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
+  'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
+  overwrite: { type: 'boolean', help: 'replace a store in --out that has a different config' },
+  backend: { type: 'string', help: 'force a tfjs backend: node-gpu, node, wasm or cpu' },
+  json: { type: 'boolean', help: 'print the result as JSON on stdout' },
+  quiet: { type: 'boolean', help: 'no progress bar' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function harvestCommand(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, SPECS);
+  const f = parsed.flags;
+  if (f.help) {
+    process.stdout.write(usage('harvest', 'Runs a model over labelled text (or a toy model over its own data) and stores hook activations with labels.', SPECS) + '\n');
+    return 0;
+  }
+  if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  const modelArg = required<string>(parsed, 'model');
+  const out = required<string>(parsed, 'out');
+  const opts: HarvestOptions = {
+    out,
+    seed: f.seed as number,
+    maxTokens: f['max-tokens'] as number,
+    dtype: f.dtype as StoreDtype,
+    quantisation: f.quant === 'per-tensor' ? 'per_tensor' : 'per_neuron',
+    aggregation: f.aggregation as Aggregation | undefined,
+    batch: f.batch as number | undefined,
+    chunkMb: f['chunk-mb'] as number,
+    overwrite: Boolean(f.overwrite),
+    silent: Boolean(f.quiet),
+    command: ['lab', 'harvest', ...argv].join(' '),
+  };
+  await initBackend(f.backend as string | undefined);
+  let result: HarvestResult;
+  if (modelArg.startsWith('toy:')) {
+    if (f.threads !== undefined) throw new UsageError('--threads applies to model sources (toy forwards are small and run in-process)', 'threads');
+    if (f.dataset !== undefined) throw new UsageError('--dataset does not apply to toy: sources (the toy generator supplies inputs and labels)', 'dataset');
+    const dir = checkDir(modelArg.slice(4));
+    result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
+  } else {
+    if (f.instance !== undefined) throw new UsageError('--instance applies only to toy: sources', 'instance');
+    const dataset = required<string>(parsed, 'dataset');
+    if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
+      throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')}; got '${dataset}'`, 'dataset');
+    }
+    const dir = checkDir(modelArg);
+    if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'manifest.json'))) {
+      const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;
+      if (kind === 'toy') throw new UsageError(`--model ${dir} is a toy run: use --model toy:${dir} (and no --dataset)`, 'model');
+    }
+    const model = await loadModel(dir);
+    try {
+      const ds = makeDataset(dataset, model.tokenizer, {
+        context: (f.context as number | undefined) ?? Math.min(128, model.config.contextLength), seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
+      });
+      // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
+      // per core (up to 2 by default), each holding its own copy of the weights.
+      opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir);
+      result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
+    } finally {
+      model.dispose();
+    }
+  }
+  const m = result.manifest;
+  const summary = {
+    out: result.dir, already_complete: result.alreadyComplete, resumed_from_chunk: result.resumedFromChunk,
+    rows: m.total_rows, tokens: m.total_tokens, sequences: m.total_sequences, chunks: m.chunks.length,
+    hooks: m.hooks.map((h) => h.name), features: m.dataset.features, dtype: m.dtype,
+    seconds: +result.seconds.toFixed(3), tokens_per_second: +result.tokensPerSecond.toFixed(1),
+  };
+  if (f.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else {
+    process.stdout.write(
+      result.alreadyComplete
+        ? `${out}: already complete (${m.total_rows} rows); nothing to do\n`
+        : `${out}: ${m.total_rows} rows x ${m.hooks.length} hooks (${m.dtype}), ${m.total_tokens} tokens, ${m.chunks.length} chunks` +
+            `${result.resumedFromChunk ? `, resumed after chunk ${result.resumedFromChunk - 1}` : ''}, ${summary.tokens_per_second} tok/s\n`,
+    );
+  }
+  return 0;
+}
+
+function checkDir(dir: string): string {
+  if (!dir) throw new UsageError('--model needs a folder', 'model');
+  if (!existsSync(dir)) throw new InputError(`--model ${dir} does not exist`, dir);
+  if (!statSync(dir).isDirectory()) throw new InputError(`--model ${dir} is not a folder`, dir);
+  return dir;
+}
+
+/**
+ * 2 forward workers on the wasm backend with 2+ cores, when three float32 copies of the weights (the
+ * main thread's and one per worker) fit in half the free memory; else 1 (in-process), with a note.
+ */
+function defaultThreads(dir: string): number {
+  if (activeBackend() !== 'wasm' || availableParallelism() < 2) return 1;
+  // Safetensors bytes x 2 bounds the float32 size in memory (f16/bf16 checkpoints double).
+  const weightBytes = readdirSync(dir).filter((n) => n.endsWith('.safetensors')).reduce((a, n) => a + statSync(join(dir, n)).size * 2, 0);
+  if (3 * weightBytes > 0.5 * freemem()) {
+    process.stderr.write(`harvest: one thread (two forward workers would hold two more copies of ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB); --threads 2 forces them\n`);
+    return 1;
+  }
+  return 2;
+}

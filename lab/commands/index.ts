@@ -1,0 +1,59 @@
+/**
+ * The registry of `lab` commands: one entry per user job, each a lazily loaded module in this folder, so
+ * `lab --help` and a command's usage errors load nothing but the command they need. Adding a command is
+ * one file here plus one entry below; `lab --help` lists this table.
+ */
+export type Command = (argv: string[]) => Promise<number>;
+
+export interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** One line per user job. A room adds its subcommands here when they land. */
+export const COMMANDS: Record<string, Entry> = {
+  demo: {
+    summary: 'the main job end to end: harvest, probe, classify, toy models, HTML dashboard',
+    load: async () => (await import('./demo.ts')).demoCommand,
+  },
+  backend: {
+    summary: 'print the active tfjs backend and why each other one is not active',
+    load: async () => (await import('./backend.ts')).backendCommand,
+  },
+  harvest: {
+    summary: 'run a model over labelled text (or a toy over its data) and store hook activations with labels',
+    load: async () => (await import('./harvest.ts')).harvestCommand,
+  },
+  inspect: {
+    summary: 'run one text through a model: one hook\'s values and the top-5 logits per position (--json)',
+    load: async () => (await import('./inspect.ts')).inspectCommand,
+  },
+  toy: {
+    summary: 'train toy models of superposition (train) and sweep phase diagrams (sweep)',
+    load: async () => (await import('./toy.ts')).toyCommand,
+  },
+  probe: {
+    summary: 'sweep k-sparse probes over features x hooks x ranking methods x k (resumable)',
+    load: async () => (await import('./probe.ts')).probeCommand,
+  },
+  classify: {
+    summary: 'classify features (dedicated neuron, k*, capacity) and neurons (mono/poly/dead) from a probe run',
+    load: async () => (await import('./probe.ts')).classifyCommand,
+  },
+  report: {
+    summary: 'write one self-contained HTML dashboard for any mix of run directories',
+    load: async () => (await import('./report.ts')).reportCommand,
+  },
+  lm: {
+    summary: 'train the lab\'s own GPT-2 on the Brown corpus (train) and score a checkpoint on its held-out split (eval)',
+    load: async () => (await import('./lm.ts')).lmCommand,
+  },
+  compress: {
+    summary: 'compress a file losslessly with a language model (--report: bits/byte vs gzip, xz, zstd)',
+    load: async () => (await import('./compress.ts')).compressCommand,
+  },
+  decompress: {
+    summary: 'restore a file written by lab compress (same model, backend and tfjs version)',
+    load: async () => (await import('./compress.ts')).decompressCommand,
+  },
+};

@@ -1,0 +1,41 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeRandomCheckpoint } from '../../activations/index.ts';
+import { readManifest } from '../core/index.ts';
+import { formatSummary, runDemo } from './demo.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'demo-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('lab demo', () => {
+  it('runs harvest -> probe -> classify -> toys -> report end to end on a tiny GPT-2', async () => {
+    const model = join(tmp, 'tiny');
+    writeRandomCheckpoint(model, { architecture: 'gpt2', nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 280, contextLength: 64, seed: 3, std: 0.3 });
+    const out = join(tmp, 'out');
+    const s = await runDemo({ model, out, seed: 0, maxTokens: 1500, methods: ['mean_dif'], toySteps: 400, quiet: true, log: () => {} });
+    // Every dataset was harvested, probed and classified over both layers' MLP neurons.
+    expect(s.datasets.map((d) => d.dataset).sort()).toEqual(['brown-genre', 'brown-pos', 'compound-words', 'text-props']);
+    for (const d of s.datasets) {
+      expect(d.hooks).toEqual(['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post']);
+      for (const h of d.perHook) expect(h.mono + h.poly + h.dead).toBe(h.width);
+      for (const kind of ['harvest', 'probe', 'classify']) {
+        expect(readManifest(join(out, `${kind}-${d.dataset}`)).status).toBe('complete');
+      }
+    }
+    // The toy chain compares activation labels with weight labels: a balanced accuracy in [0, 1].
+    expect(s.toy.balanced_accuracy).not.toBeNull();
+    expect(s.toy.balanced_accuracy!).toBeGreaterThanOrEqual(0);
+    expect(s.toy.balanced_accuracy!).toBeLessThanOrEqual(1);
+    const html = readFileSync(s.report, 'utf8');
+    expect(html).toContain('classify-brown-pos');
+    expect(html.indexOf('classify-brown-pos')).toBeLessThan(html.indexOf('harvest-brown-pos'));
+    expect(formatSummary(s)).toContain(`dashboard: ${s.report}`);
+  }, 300_000);
+
+  it('names --model when the folder holds no checkpoint', async () => {
+    await expect(runDemo({ model: join(tmp, 'nothing'), out: join(tmp, 'x'), seed: 0, maxTokens: 1500, methods: ['mean_dif'], toySteps: 400, quiet: true, log: () => {} })).rejects.toThrow(/--model .*nothing: no config\.json/);
+    expect(existsSync(join(tmp, 'x', 'report.html'))).toBe(false);
+  });
+});

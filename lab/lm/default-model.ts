@@ -1,0 +1,4 @@
+/** The lab-trained model that ships with the package (lab/lm/default-model, its MODEL.md says how it was trained). */
+import { packagePath } from '../core/index.ts';
+
+export const DEFAULT_MODEL_DIR = packagePath('lab', 'lm', 'default-model');

@@ -1,0 +1,23 @@
+/** What probes/unit-pool.ts and its worker threads (probes/unit-worker.ts) say to each other. */
+import type { SweepRow } from './unit.ts';
+import type { FitOptions, RankMethod } from './types.ts';
+
+export interface UnitCounts {
+  n_train: number;
+  n_test: number;
+  n_pos_train: number;
+  n_pos_test: number;
+}
+
+export interface UnitJob {
+  feature: string;
+  method: RankMethod;
+  ks: number[];
+  seed: number;
+  fit: FitOptions;
+  ytr: Uint8Array;
+  yte: Uint8Array;
+  counts: UnitCounts;
+}
+
+export type WorkerReply = { type: 'ready' } | { type: 'rows'; id: number; rows: SweepRow[] } | { type: 'error'; id: number; message: string; stack?: string };
