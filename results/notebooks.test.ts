@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseXml, markItems } from './svg-check.ts';
 import { writeAllFixtures } from './test-fixtures.ts';
+// @ts-expect-error: a plain ES module of the build scripts, without declarations
+import { buildState } from '../bin/build-state.mjs';
 
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +58,8 @@ beforeAll(async () => {
   for (const [path, what] of [[JUPYTER, 'jupyter-notebook and jupyter-nbconvert'], [PYTHON, 'python3']] as const) {
     if (!existsSync(path)) throw new Error(`${path} is missing: install Debian's ${what} (run .ci/system-deps as root)`);
   }
+  // The notebooks import the compiled package (`from 'neuronlab'`): build it first if the sources moved on.
+  if (buildState(repo) !== 'fresh') await run(process.execPath, [join(repo, 'bin', 'build.mjs')], { cwd: repo, timeout: 170_000 });
   tmp = mkdtempSync(join(tmpdir(), 'notebooks-'));
   const prefix = join(tmp, 'jupyter');
   env = {

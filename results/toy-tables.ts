@@ -37,8 +37,12 @@ export interface ToyTables {
   neuronFeatures?: ColumnTable;
 }
 
-/** Importance per feature from a toy config: an explicit list, else importance_decay^i. */
-export function importanceOf(config: Record<string, unknown>, n: number): number[] {
+/**
+ * Importance per feature from a toy config: an explicit list, else importance_decay^i. The config is a
+ * trained run's ToyConfig or one read back from a run's JSON, so it is read field by field.
+ */
+export function importanceOf(toyConfig: object, n: number): number[] {
+  const config = toyConfig as Record<string, unknown>;
   const list = config.importance;
   if (Array.isArray(list) && list.length === n) return list.map(Number);
   const decay = typeof config.importance_decay === 'number' ? config.importance_decay : 1;
@@ -55,7 +59,8 @@ function dot(a: number[], b: number[]): number {
  * Builds the tables. Metrics missing from the JSON (older runs) are recomputed from W with the
  * definitions of lab/toy/metrics.ts, so a chart never shows a hole where W has the answer.
  */
-export function toyTables(instances: ToyInstance[], config: Record<string, unknown>, source = 'instances.json'): ToyTables {
+export function toyTables(instances: ToyInstance[], toyConfig: object, source = 'instances.json'): ToyTables {
+  const config = toyConfig as Record<string, unknown>;
   if (!Array.isArray(instances) || instances.length === 0) {
     throw new InputError(`${source} holds no instances`, source);
   }
