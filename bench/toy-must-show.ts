@@ -1,6 +1,6 @@
 /**
  * The issue's "must show" results, trained at full length (minutes, so not a unit test):
- *   npx tsx lab/toy/must-show.ts [--steps 10000] [--big-features 200 --big-hidden 20] [--only small|big]
+ *   npx tsx bench/toy-must-show.ts [--steps 10000] [--big-features 200 --big-hidden 20] [--only small|big]
  * Prints each figure with its check and exits non-zero if a check fails.
  */
 import { parseFlags } from '../lab/commands/args.ts';

@@ -6,7 +6,7 @@
  * with its Welch z = r_nf / sqrt(var_pos / n_pos + var_neg / n_neg). A neuron responds to f when r_nf > 0
  * and z >= MIN_Z (a positive, significant response: a feature that only ever lowers a neuron does not
  * make it fire). Responses below that count as 0. Then, as in the weight-based definition of
- * lab/toy/neurons.ts, which computes the same r_nf and firing probability exactly from a toy's weights,
+ * activations/toy/neurons.ts, which computes the same r_nf and firing probability exactly from a toy's weights,
  * bias and feature distribution (this is their estimate from rows, plus a significance test):
  *  - share_nf = r+_nf / sum_g r+_ng: the fraction of the neuron's positive response on feature f;
  *  - dead: the neuron is (almost) never active (above DEAD_ACT on fewer than DEAD_FRAC of the rows, or

@@ -2,7 +2,7 @@
  * results/: run directories as arquero tables, charts as Vega-Lite specs rendered to SVG, and the
  * self-contained HTML dashboard. The public face of the folder; notebooks and the CLI import from here.
  */
-// Manifests are lab/run-dir.ts's; re-exported so a notebook needs only this module.
+// Manifests are lab/core/run-dir.ts's; re-exported so a notebook needs only this module.
 export { RunDir, readManifest, writeFileAtomic } from '../lab/core/index.ts';
 export type { Manifest } from '../lab/core/index.ts';
 export { readTable, parseCsv, writeTable, writeRunTable, readRunTable, tableToCsv, tableToArrow } from './table-io.ts';

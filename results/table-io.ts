@@ -1,6 +1,6 @@
 /**
  * Tables on disk: CSV for people and other tools, Arrow IPC for fast typed reloads. Every read names
- * the file when it fails, and every write goes through lab/run-dir.ts so it is atomic.
+ * the file when it fails, and every write goes through lab/core/run-dir.ts so it is atomic.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';

@@ -41,7 +41,7 @@ export function writeToyNeuronFixture(dir: string): void {
   run.finish();
 }
 
-/** A 4 x 3 phase diagram, written with lab/toy's own phaseCsv. */
+/** A 4 x 3 phase diagram, written with activations/toy's own phaseCsv. */
 export function writeSweepFixture(dir: string): void {
   const rows: PhaseRow[] = [];
   for (const feature_prob of [1, 0.3, 0.1, 0.01]) {
@@ -76,7 +76,7 @@ export function writeProbeFixture(dir: string): void {
 }
 
 /**
- * A classify run of two layers written by probes/cli.ts's own table writer (so a change in its format
+ * A classify run of two layers written by probes/classify-run.ts's own table writer (so a change in its format
  * shows up here): layer 0 has 3 mono, 2 poly, 1 dead neurons; layer 1 the same plus one dead. Its
  * classify.json carries a toy confusion matrix.
  */

@@ -1,7 +1,7 @@
 /**
  * A checkpoint folder in the Hugging Face layout: config.json, model.safetensors (or shards listed by
  * model.safetensors.index.json), tokenizer.json. Reading goes tensor by tensor; writing goes through
- * lab/run-dir.ts so a killed save leaves the old files or the new ones.
+ * lab/core/run-dir.ts so a killed save leaves the old files or the new ones.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

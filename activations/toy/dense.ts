@@ -69,7 +69,7 @@ export function fillX(dw: DenseWork, n: number, B: SparseBatch): void {
   }
 }
 
-/** The four state words of lab/rng.ts's xoshiro128** (fields of Rng; see sampleX). */
+/** The four state words of lab/core/rng.ts's xoshiro128** (fields of Rng; see sampleX). */
 interface XoshiroState {
   s0: number;
   s1: number;

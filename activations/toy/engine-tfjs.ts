@@ -1,6 +1,6 @@
 /**
  * The tfjs engine: the same models, loss and AdamW as the JS engine, written as tfjs ops with autodiff
- * over a leading instances dimension, so that it runs on whichever backend lab/backend.ts picked
+ * over a leading instances dimension, so that it runs on whichever backend lab/core/backend.ts picked
  * (CUDA through tfjs-node-gpu when present). Data and initial weights come from the same seeded streams
  * as the JS engine, so the two engines follow the same trajectory up to float rounding.
  */

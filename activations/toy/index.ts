@@ -1,5 +1,5 @@
 /**
- * Toy models of superposition: the public face of lab/toy. Other rooms import from here only.
+ * Toy models of superposition: the public face of activations/toy. Other rooms import from here only.
  */
 export { TOY_MODELS, TOY_ENGINES, TOY_DEFAULTS, resolveConfig, featureProbs, importances, hasNeurons, parseFeatureProb } from './config.ts';
 export type { ToyConfig, ToyModel, ToyEngine } from './config.ts';

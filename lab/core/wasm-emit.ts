@@ -1,5 +1,5 @@
 /**
- * The few encoders every hand-assembled WebAssembly module in the lab needs (lab/toy/simd.ts and
+ * The few encoders every hand-assembled WebAssembly module in the lab needs (activations/toy/simd.ts and
  * gemm.ts, probes/fit/simd-gram.ts and simd-matvec.ts): each assembles its functions from opcodes, so
  * no wasm toolchain is needed at install or build time.
  */

@@ -7,7 +7,7 @@
  * copy) and running the plain kernel gives the same product. This wraps the registered BatchMatMul and
  * _FusedMatMul kernels of the wasm backend so every caller (autodiff included) gets the plain path.
  *
- * It belongs with the backend choice (lab/backend.ts) once the lead moves it there; the trainer
+ * It belongs with the backend choice (lab/core/backend.ts) once the lead moves it there; the trainer
  * installs it for now. Idempotent; a no-op when the wasm backend is not registered.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';

@@ -26,7 +26,7 @@ function firstColumn(t: ColumnTable, names: string[]): string | undefined {
 }
 
 /**
- * A classify run's per-neuron table in long form (hook, neuron, feature, selectivity). probes/cli.ts
+ * A classify run's per-neuron table in long form (hook, neuron, feature, selectivity). probes/classify-run.ts
  * writes `selectivity` as space-separated `feature:share` pairs (positive shares only); a table may also
  * be long already, or wide with one `sel_<feature>` column per feature. Features a neuron has no share
  * of get 0, so the heatmap has no holes.
