@@ -65,6 +65,45 @@ interface Edge {
   line: number;
 }
 
+/**
+ * Files that must load fast because `lab --help` and every usage error pass through them: what they load
+ * at module evaluation (static, non-type imports, followed through the project) may not include a heavy
+ * package. Loading tfjs-core alone takes about 0.33 s here; the budget for `lab --help` is 0.25 s.
+ */
+const LIGHT = ['lab/cli.ts', 'lab/commands/index.ts', 'lab/commands/args.ts', 'lab/core/index.ts'];
+const HEAVY = /^(@tensorflow\/|arquero$|vega$|vega-lite$|apache-arrow$|@huggingface\/tokenizers$|highs$|gpt-tokenizer|ml-matrix$|ml-logistic-regression$)/;
+
+/** Static value imports of a file (module evaluation loads these; type-only and dynamic imports do not). */
+function staticImports(file: string): string[] {
+  const sf = ts.createSourceFile(file, readFileSync(join(repo, file), 'utf8'), ts.ScriptTarget.ES2022, false);
+  const out: string[] = [];
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st)) {
+      if (st.importClause?.isTypeOnly) continue;
+      out.push((st.moduleSpecifier as ts.StringLiteral).text);
+    } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) {
+      out.push((st.moduleSpecifier as ts.StringLiteral).text);
+    }
+  }
+  return out;
+}
+
+/** The heavy packages a file loads at module evaluation, with the chain of files that leads to each. */
+function heavyLoads(entry: string): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const walkFrom = (file: string, chain: string[]): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of staticImports(file)) {
+      if (spec.startsWith('.')) walkFrom(normalize(join(dirname(file), spec)), [...chain, file]);
+      else if (HEAVY.test(spec)) found.push(`${[...chain, file].join(' -> ')} -> ${spec}`);
+    }
+  };
+  walkFrom(entry, []);
+  return found;
+}
+
 const isTest = (f: string) => /\.test\.ts$|(^|\/)test-support\.ts$|(^|\/)test-fixtures\.ts$|(^|\/)testdata\//.test(f);
 
 /** Every relative import of a file: static, type-only, re-exports, dynamic import() and new URL(..., import.meta.url). */
@@ -180,7 +219,12 @@ describe('architecture', () => {
     expect(cyclesOf(edges)).toEqual([]);
   });
 
+  it('the lab command, its registry and the ground face load no heavy package (--help and usage errors stay fast)', () => {
+    expect(LIGHT.flatMap(heavyLoads)).toEqual([]);
+  });
+
   it('the checks catch what they forbid', () => {
+    expect(heavyLoads('lab/core/backend.ts').some((c) => c.endsWith('@tensorflow/tfjs-core'))).toBe(true);
     const e = (from: string, to: string): Edge => ({ from, to, line: 1 });
     expect(upImports([e('activations/harvest.ts', 'probes/index.ts')])).toHaveLength(1);
     expect(upImports([e('probes/sweep.ts', 'activations/index.ts'), e('lab/commands/probe.test.ts', 'lab/cli-test-support.ts')])).toEqual([]);
