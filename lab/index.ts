@@ -1,7 +1,7 @@
 /**
  * `import ... from 'neuronlab'`: the package's front door. The results face at the top level (run
  * directories as arquero tables, charts, the HTML report: what a notebook reaches for first), every other
- * face as a namespace. Each face is also its own entry point (`neuronlab/probes`, `neuronactivations/toy`, ...; see
+ * face as a namespace. Each face is also its own entry point (`neuronlab/probes`, `neuronlab/toy`, ...; see
  * package.json "exports"), which loads only that room and what it stands on.
  */
 export * from '../results/index.ts';

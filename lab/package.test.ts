@@ -22,7 +22,8 @@ let tmp: string;
 let app: string;
 
 beforeAll(async () => {
-  if (buildState(repo) !== 'fresh') await run(process.execPath, [join(repo, 'bin', 'build.mjs')], { cwd: repo, timeout: 240_000 });
+  // vitest's global setup (bin/test-setup.mjs) built dist/ if the sources had moved on.
+  expect(buildState(repo)).toBe('fresh');
   tmp = mkdtempSync(join(tmpdir(), 'lab-package-'));
   // The build is fresh, so pack without running prepare again.
   await run('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], { cwd: repo, timeout: 120_000 });
@@ -65,7 +66,7 @@ describe('the packed lab, installed into an empty project', () => {
   it('a TypeScript file importing the faces type-checks, with NodeNext and with node10 resolution', async () => {
     writeFileSync(join(app, 'check.ts'), [
       "import { loadRun, chartsFor, renderSvg, probes, type LoadedRun } from 'neuronlab';",
-      "import { trainToy, type ToyConfig } from 'neuronactivations/toy';",
+      "import { trainToy, type ToyConfig } from 'neuronlab/toy';",
       "import { runSweep, type SweepConfig } from 'neuronlab/probes';",
       "import { openActivationStore } from 'neuronlab/activations';",
       "import { initBackend } from 'neuronlab/backend';",

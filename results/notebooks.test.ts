@@ -58,8 +58,8 @@ beforeAll(async () => {
   for (const [path, what] of [[JUPYTER, 'jupyter-notebook and jupyter-nbconvert'], [PYTHON, 'python3']] as const) {
     if (!existsSync(path)) throw new Error(`${path} is missing: install Debian's ${what} (run .ci/system-deps as root)`);
   }
-  // The notebooks import the compiled package (`from 'neuronlab'`): build it first if the sources moved on.
-  if (buildState(repo) !== 'fresh') await run(process.execPath, [join(repo, 'bin', 'build.mjs')], { cwd: repo, timeout: 170_000 });
+  // The notebooks import the compiled package (`from 'neuronlab'`), which vitest's global setup built.
+  expect(buildState(repo)).toBe('fresh');
   tmp = mkdtempSync(join(tmpdir(), 'notebooks-'));
   const prefix = join(tmp, 'jupyter');
   env = {
