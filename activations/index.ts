@@ -8,6 +8,7 @@ export {
   makeDataset, DATASET_NAMES, gpt2Tokenizer, brownPos, brownGenre, textPropsDataset, compoundWords,
   POS_FEATURES, GENRE_FEATURES, GENRE_GROUPS, TEXT_PROP_FEATURES, COMPOUND_FEATURES, TEXT_SOURCES, SEQ_STRIDE,
   tagFeatures, textProps, encodeAligned,
+  brownDir, brownFiles, readBrown, brownDocumentText, brownFileText, detokenize, BROWN_ID, type BrownDocument,
   type DatasetName, type DatasetOptions, type TextDataset, type TextSource, type EncodedText,
 } from './datasets/index.ts';
 export {

@@ -19,7 +19,10 @@ export { brownGenre, GENRE_FEATURES, GENRE_GROUPS } from './brown-genre.ts';
 export { textPropsDataset, textProps, TEXT_PROP_FEATURES } from './text-props.ts';
 export { compoundWords, compoundLabels, COMPOUND_FEATURES } from './compound-words.ts';
 export { POS_FEATURES, tagFeatures, isKnownTag } from './brown-tags.ts';
-export { brownDir, brownDocs, brownFiles, parseBrownFile, detokenize } from './brown.ts';
+export {
+  brownDir, brownDocs, brownFiles, parseBrown, parseBrownFile, detokenize, readBrown, brownDocumentText, brownFileText, genreOf,
+  BROWN_ID, type BrownDocument, type BrownWord,
+} from './brown.ts';
 export { packedDataset, SEQ_STRIDE, type TextDataset, type SequenceOptions, type SourceDoc } from './sequences.ts';
 export { TEXT_SOURCES, type TextSource } from './text-sources.ts';
 
