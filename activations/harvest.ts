@@ -14,7 +14,7 @@ import { RunDir } from '../lab/core/index.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
 import { globToRegExp } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
-import type { TextDataset } from './datasets/index.ts';
+import { sequenceLevelDatasets, type TextDataset } from './datasets/index.ts';
 import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
 import type { FeatureDataset, HookName, LanguageModel } from './types.ts';
@@ -99,7 +99,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
   if (!(opts.maxTokens >= 1)) throw new UsageError(`--max-tokens must be >= 1, got ${opts.maxTokens}`, 'max-tokens');
   const aggregation = opts.aggregation ?? (dataset.level === 'sequence' ? 'mean' : 'none');
   if (aggregation !== 'none' && dataset.level !== 'sequence') {
-    throw new UsageError(`--aggregation ${aggregation} needs a sequence-level dataset (brown-genre); ${dataset.name} labels tokens`, 'aggregation');
+    throw new UsageError(`--aggregation ${aggregation} needs a sequence-level dataset (${sequenceLevelDatasets().join(', ')}); ${dataset.name} labels tokens`, 'aggregation');
   }
   const names = matchHooks(hookPatterns, model.hookNames());
   const bad = names.filter((n) => ROW_HOOKS_ONLY.test(n));
