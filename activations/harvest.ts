@@ -12,7 +12,7 @@ import { Progress } from '../lab/core/index.ts';
 import { Rng } from '../lab/core/index.ts';
 import { RunDir } from '../lab/core/index.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
-import { globToRegExp } from './models/index.ts';
+import { expandHookGlobs } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
 import { sequenceLevelDatasets, type TextDataset } from './datasets/index.ts';
 import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
@@ -58,17 +58,10 @@ const ROW_HOOKS_ONLY = /(hook_pattern|hook_attn_scores)$/;
 
 /** Expands hook patterns against the names a source offers; unknown ones list the valid names. */
 export function matchHooks(patterns: string[], available: HookName[], flag = 'hooks'): HookName[] {
-  const out: HookName[] = [];
-  for (const p of patterns) {
-    const re = globToRegExp(p);
-    const hits = available.filter((n) => re.test(n));
-    if (hits.length === 0) {
-      const shapes = [...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))];
-      throw new UsageError(`--${flag} '${p}' matches no hook; valid: ${shapes.join(', ')} (* matches anything)`, flag);
-    }
-    for (const h of hits) if (!out.includes(h)) out.push(h);
-  }
-  return out;
+  return expandHookGlobs(patterns, available, (p) => {
+    const shapes = [...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))];
+    return new UsageError(`--${flag} '${p}' matches no hook; valid: ${shapes.join(', ')} (* matches anything)`, flag);
+  });
 }
 
 function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number {

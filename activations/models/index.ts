@@ -9,7 +9,7 @@ export { parseHfConfig, gpt2HfConfig, gpt2Config, SUPPORTED_ARCHITECTURES, type 
 export { writeCheckpoint, CheckpointReader, readConfigJson, type CheckpointToWrite } from './checkpoint.ts';
 export { SafetensorsFile, encodeSafetensors, f32ToF16, type TensorToWrite, type TensorInfo } from './safetensors.ts';
 export { loadTokenizer, tokenizerFromJson, byteLevelBpeJson, bytesToUnicode, HfTokenizerWrapper } from './tokenizer.ts';
-export { allHookNames, hookPatterns, resolveHooks, globToRegExp, BLOCK_HOOKS } from './hooks.ts';
+export { allHookNames, hookPatterns, resolveHooks, globToRegExp, hookGlobMatcher, expandHookGlobs, BLOCK_HOOKS } from './hooks.ts';
 export { TransformerKVCache } from './transformer.ts';
 export { writeRandomCheckpoint, randomCheckpointTensors, type RandomCheckpointSpec } from './random-checkpoint.ts';
 export { ForwardPool, type PoolRequest, type PoolResult, type HostTensor } from './forward-pool.ts';
