@@ -1,7 +1,7 @@
 /**
  * Harvesting: run a source over its inputs and write every asked-for hook into an activation store.
  * Two sources: a language model over a feature dataset (batches of sequences, one forward each,
- * tensors freed per batch), and a toy model from lab/toy over samples of its own data generator
+ * tensors freed per batch), and a toy model from activations/toy over samples of its own data generator
  * (labels = which features are active; every instance kept apart). Memory stays at one chunk plus
  * one batch; a rerun resumes after the last whole chunk or refuses a different config.
  */

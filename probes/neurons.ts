@@ -6,7 +6,7 @@
  * with its Welch z = r_nf / sqrt(var_pos / n_pos + var_neg / n_neg). A neuron responds to f when r_nf > 0
  * and z >= MIN_Z (a positive, significant response: a feature that only ever lowers a neuron does not
  * make it fire). Responses below that count as 0. Then, as in the weight-based definition of
- * lab/toy/neurons.ts, which computes the same r_nf and firing probability exactly from a toy's weights,
+ * activations/toy/neurons.ts, which computes the same r_nf and firing probability exactly from a toy's weights,
  * bias and feature distribution (this is their estimate from rows, plus a significance test):
  *  - share_nf = r+_nf / sum_g r+_ng: the fraction of the neuron's positive response on feature f;
  *  - dead: the neuron is (almost) never active (above DEAD_ACT on fewer than DEAD_FRAC of the rows, or
@@ -20,10 +20,11 @@
  * fractions of rows), so on a toy model the two definitions measure one quantity two ways.
  */
 import type { ProbeData } from '../activations/index.ts';
+// The toy's thresholds themselves, not copies: the two definitions must move together.
+import { COVER_SHARE, DEAD_ACT, DEAD_FRAC } from '../activations/toy/index.ts';
 
-export const COVER_SHARE = 0.8;
-export const DEAD_ACT = 1e-3;
-export const DEAD_FRAC = 1e-3;
+export { COVER_SHARE, DEAD_ACT, DEAD_FRAC };
+/** Welch z a response needs to count (the toy has no sampling noise, so it has no such threshold). */
 export const MIN_Z = 4;
 
 export type NeuronLabel = 'mono' | 'poly' | 'dead';

@@ -23,7 +23,7 @@ export function storeSource(dir: string): ProbeSource {
 }
 
 /**
- * Ground truth of toy hooks: instance i's neuron labels read from its weights (lab/toy/neurons.ts) and
+ * Ground truth of toy hooks: instance i's neuron labels read from its weights (activations/toy/neurons.ts) and
  * its Scherlis C_j for the store's feature names 'feature_j'. Runs are loaded once each.
  */
 export function toyTruthLoader(): (toy: { runDir: string; instance: number }, hook: string, features: string[]) => ToyTruth | undefined {

@@ -54,7 +54,7 @@ export interface ValidationReport {
   disagreements: Array<{ hook: string; neuron: number; weights: string; activations: string; features: string[] }>;
   /**
    * The same scoring against two earlier weight-side rules, for comparison: max_reach (reach max(w, 0),
-   * bias ignored: lab/toy/neurons.ts before the expected-response definition) and sparse_limit (the
+   * bias ignored: activations/toy/neurons.ts before the expected-response definition) and sparse_limit (the
    * response of each feature alone, the p -> 0 limit of the current definition).
    */
   alternatives: { max_reach: Agreement; sparse_limit: Agreement };
@@ -140,7 +140,7 @@ function meanReluSegment(a: number, c: number): number {
 }
 
 /**
- * The first weight-side rule (lab/toy/neurons.ts before the expected-response definition), kept for
+ * The first weight-side rule (activations/toy/neurons.ts before the expected-response definition), kept for
  * comparison: reach_i = max(w_i, 0) (|w_i| for abs), bias ignored; dead when b + sum reach <= DEAD_ACT
  * or sum reach <= DEAD_ACT; mono when one feature covers COVER_SHARE of the reach.
  */
@@ -158,7 +158,7 @@ export function maxReachLabels(model: 'relu-hidden' | 'abs', W1: number[][], b1:
  * i's reach is what it does to the neuron on its own, E_x[ReLU(w_i x + b)] - ReLU(b) with x uniform on
  * the feature's support ([0, 1]; [-1, 1] for abs), clipped at 0. That is the activation-based mean
  * difference in the sparse limit, so the two definitions measure one quantity. Cover threshold as in
- * lab/toy/neurons.ts; dead when no single feature can lift the neuron above DEAD_ACT at any value
+ * activations/toy/neurons.ts; dead when no single feature can lift the neuron above DEAD_ACT at any value
  * (max_x ReLU(w_i x + b) - ReLU(b) <= DEAD_ACT for every i), the toy's max-activation rule per feature.
  */
 export function sparseLimitLabels(model: 'relu-hidden' | 'abs', W1: number[][], b1: number[]): NeuronLabel[] {

@@ -41,7 +41,7 @@ export function writeToyNeuronFixture(dir: string): void {
   run.finish();
 }
 
-/** A 4 x 3 phase diagram, written with lab/toy's own phaseCsv. */
+/** A 4 x 3 phase diagram, written with activations/toy's own phaseCsv. */
 export function writeSweepFixture(dir: string): void {
   const rows: PhaseRow[] = [];
   for (const feature_prob of [1, 0.3, 0.1, 0.01]) {

@@ -1,12 +1,12 @@
 /**
- * Tables from a toy-model run (lab/toy): its instances.json holds W and the metrics per instance; the
+ * Tables from a toy-model run (activations/toy): its instances.json holds W and the metrics per instance; the
  * charts want them long and tidy, one row per (instance, feature) or (instance, neuron, feature).
  */
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { InputError } from '../lab/core/index.ts';
 
-/** One instance as lab/toy writes it (instances.json and `lab toy train --json`). */
+/** One instance as activations/toy writes it (instances.json and `lab toy train --json`). */
 export interface ToyInstance {
   feature_prob: number;
   loss: number;
@@ -53,7 +53,7 @@ function dot(a: number[], b: number[]): number {
 
 /**
  * Builds the tables. Metrics missing from the JSON (older runs) are recomputed from W with the
- * definitions of lab/toy/metrics.ts, so a chart never shows a hole where W has the answer.
+ * definitions of activations/toy/metrics.ts, so a chart never shows a hole where W has the answer.
  */
 export function toyTables(instances: ToyInstance[], config: Record<string, unknown>, source = 'instances.json'): ToyTables {
   if (!Array.isArray(instances) || instances.length === 0) {
@@ -144,7 +144,7 @@ export function toyTables(instances: ToyInstance[], config: Record<string, unkno
   };
 }
 
-/** Share of a neuron's positive input mass per feature (lab/toy/neurons.ts), for runs that did not store it. */
+/** Share of a neuron's positive input mass per feature (activations/toy/neurons.ts), for runs that did not store it. */
 function neuronShares(w: number[] | undefined, abs: boolean): number[] | undefined {
   if (!w) return undefined;
   const reach = w.map((v) => (abs ? Math.abs(v) : Math.max(v, 0)));

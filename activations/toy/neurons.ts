@@ -6,7 +6,7 @@
  * when two features coincide, are labelled by how often and how much that happens at the feature
  * probability p.
  *
- * Data (lab/toy/data.ts): feature i is active with probability p (independently), an active feature is
+ * Data (activations/toy/data.ts): feature i is active with probability p (independently), an active feature is
  * u ~ U[0, 1] (U[-1, 1] for abs), an inactive one 0. Neuron k: h = ReLU(b + sum_i w_i x_i), w_i = W1[k][i].
  *  - response r_i = E[h | feature i active] - E[h | feature i absent]: the expected increase of the
  *    activation when the feature is on, integrating over every other feature. Written as

@@ -51,7 +51,7 @@ export function phaseChart(phase: ColumnTable, opts: PhaseOptions = {}): ChartSp
   const { x, y, color } = phaseColumns(phase, opts);
   const values = rowsOf(phase);
   const nominal = values.some((r) => typeof r[color] === 'string');
-  // lab/toy's phases in a fixed order and colour, so diagrams from different sweeps compare at a glance.
+  // activations/toy's phases in a fixed order and colour, so diagrams from different sweeps compare at a glance.
   const known = ['not_represented', 'dedicated', 'superposition'];
   const fixed = nominal && values.every((r) => known.includes(String(r[color])));
   // Dense on the left, sparse on the right, whichever way the table measures sparsity.
