@@ -8,12 +8,12 @@ import { InputError, UsageError } from '../core/index.ts';
 import { readJson } from '../core/index.ts';
 import { checkDatasetName, datasetNames, makeDataset, TEXT_SOURCES } from '../../activations/index.ts';
 import { harvestModel, harvestToy, type HarvestOptions, type HarvestResult } from '../../activations/index.ts';
-import { loadModel } from '../../activations/index.ts';
+import { loadModel, supportedModelTypes } from '../../activations/index.ts';
 import type { Aggregation } from '../../activations/index.ts';
 import type { StoreDtype } from '../../activations/index.ts';
 
 const SPECS: FlagSpecs = {
-  model: { type: 'string', help: 'Hugging Face model folder, or toy:RUN_DIR for a toy run (required)' },
+  model: { type: 'string', help: `Hugging Face model folder (model_type ${supportedModelTypes().join(', ')}), or toy:RUN_DIR for a toy run (required)` },
   dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')} (not with toy:)` },
   hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
