@@ -17,20 +17,14 @@ import { tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
 import { Rng } from '../../lab/core/index.ts';
 import type { ForwardOptions, ForwardResult } from '../types.ts';
-import { defineArchitecture, parseWith } from './architecture.ts';
+import { defineArchitecture, parseWith, type ArchitectureShape } from './architecture.ts';
 import type { CheckpointReader } from './checkpoint.ts';
 import { ACT_HF, type Activation, type HfConfigReader, type TransformerConfig } from './config.ts';
 import type { TensorToWrite } from './safetensors.ts';
 import { transformerForward, type Params } from './transformer.ts';
 
-export interface Gpt2Shape {
-  nLayers: number;
-  dModel: number;
-  nHeads: number;
-  dMlp?: number;
-  vocabSize: number;
-  contextLength: number;
-  layerNormEps?: number;
+/** A GPT-2's shape (rotary fields of ArchitectureShape are ignored: GPT-2 has learned positions). */
+export interface Gpt2Shape extends ArchitectureShape {
   activation?: Activation;
 }
 

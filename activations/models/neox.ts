@@ -19,7 +19,7 @@
  */
 import { tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
-import { defineArchitecture } from './architecture.ts';
+import { defineArchitecture, type ArchitectureShape } from './architecture.ts';
 import type { CheckpointReader } from './checkpoint.ts';
 import type { HfConfigReader, TransformerConfig } from './config.ts';
 import type { LayerParams, Params } from './transformer.ts';
@@ -136,19 +136,7 @@ export function neoxParams(cfg: TransformerConfig, read: (name: string) => Float
 }
 
 /** A GPT-NeoX config.json (GPTNeoXConfig.to_dict() field names). */
-export function neoxHfConfig(s: {
-  nLayers: number;
-  dModel: number;
-  nHeads: number;
-  dMlp?: number;
-  vocabSize: number;
-  contextLength: number;
-  rotaryPct?: number;
-  rotaryBase?: number;
-  parallelResidual?: boolean;
-  layerNormEps?: number;
-  hiddenAct?: string;
-}): Record<string, unknown> {
+export function neoxHfConfig(s: ArchitectureShape & { hiddenAct?: string }): Record<string, unknown> {
   return {
     architectures: ['GPTNeoXForCausalLM'],
     model_type: 'gpt_neox',

@@ -5,24 +5,15 @@
  */
 import { Rng } from '../../lab/core/index.ts';
 import { writeCheckpoint } from './checkpoint.ts';
-import { architecture, parseWith } from './architecture.ts';
+import { architecture, parseWith, type ArchitectureShape } from './architecture.ts';
 // Run for its effect: registers the built-in architectures.
 import './architectures.ts';
 import type { TensorToWrite } from './safetensors.ts';
 import { byteLevelBpeJson } from './tokenizer.ts';
 
-export interface RandomCheckpointSpec {
+export interface RandomCheckpointSpec extends ArchitectureShape {
   /** A registered architecture's name ('gpt2', 'gpt-neox', ...). */
   architecture: string;
-  nLayers: number;
-  dModel: number;
-  nHeads: number;
-  dMlp?: number;
-  vocabSize: number;
-  contextLength: number;
-  /** NeoX only */
-  rotaryPct?: number;
-  parallelResidual?: boolean;
   /** Spread of the weights; layer-norm gains are 1 + std * N(0, 1). Default 0.02. */
   std?: number;
   dtype?: 'f32' | 'f16';
