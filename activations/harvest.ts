@@ -12,9 +12,9 @@ import { Progress } from '../lab/core/index.ts';
 import { Rng } from '../lab/core/index.ts';
 import { RunDir } from '../lab/core/index.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
-import { globToRegExp } from './models/index.ts';
+import { expandHookGlobs } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
-import type { TextDataset } from './datasets/index.ts';
+import { sequenceLevelDatasets, type TextDataset } from './datasets/index.ts';
 import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
 import type { FeatureDataset, HookName, LanguageModel } from './types.ts';
@@ -58,17 +58,10 @@ const ROW_HOOKS_ONLY = /(hook_pattern|hook_attn_scores)$/;
 
 /** Expands hook patterns against the names a source offers; unknown ones list the valid names. */
 export function matchHooks(patterns: string[], available: HookName[], flag = 'hooks'): HookName[] {
-  const out: HookName[] = [];
-  for (const p of patterns) {
-    const re = globToRegExp(p);
-    const hits = available.filter((n) => re.test(n));
-    if (hits.length === 0) {
-      const shapes = [...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))];
-      throw new UsageError(`--${flag} '${p}' matches no hook; valid: ${shapes.join(', ')} (* matches anything)`, flag);
-    }
-    for (const h of hits) if (!out.includes(h)) out.push(h);
-  }
-  return out;
+  return expandHookGlobs(patterns, available, (p) => {
+    const shapes = [...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))];
+    return new UsageError(`--${flag} '${p}' matches no hook; valid: ${shapes.join(', ')} (* matches anything)`, flag);
+  });
 }
 
 function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number {
@@ -99,7 +92,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
   if (!(opts.maxTokens >= 1)) throw new UsageError(`--max-tokens must be >= 1, got ${opts.maxTokens}`, 'max-tokens');
   const aggregation = opts.aggregation ?? (dataset.level === 'sequence' ? 'mean' : 'none');
   if (aggregation !== 'none' && dataset.level !== 'sequence') {
-    throw new UsageError(`--aggregation ${aggregation} needs a sequence-level dataset (brown-genre); ${dataset.name} labels tokens`, 'aggregation');
+    throw new UsageError(`--aggregation ${aggregation} needs a sequence-level dataset (${sequenceLevelDatasets().join(', ')}); ${dataset.name} labels tokens`, 'aggregation');
   }
   const names = matchHooks(hookPatterns, model.hookNames());
   const bad = names.filter((n) => ROW_HOOKS_ONLY.test(n));

@@ -5,10 +5,11 @@
 export type * from './types.ts';
 export * from './models/index.ts';
 export {
-  makeDataset, DATASET_NAMES, gpt2Tokenizer, brownPos, brownGenre, textPropsDataset, compoundWords,
+  makeDataset, registerDataset, defineDataset, datasetNames, datasetSpecs, checkDatasetName, BUILT_IN_DATASETS, gpt2Tokenizer, brownPos, brownGenre, textPropsDataset, compoundWords,
   POS_FEATURES, GENRE_FEATURES, GENRE_GROUPS, TEXT_PROP_FEATURES, COMPOUND_FEATURES, TEXT_SOURCES, SEQ_STRIDE,
   tagFeatures, textProps, encodeAligned,
-  type DatasetName, type DatasetOptions, type TextDataset, type TextSource, type EncodedText,
+  brownDir, brownFiles, readBrown, brownDocumentText, brownFileText, detokenize, BROWN_ID, type BrownDocument,
+  type DatasetName, type DatasetOptions, type DatasetSpec, type TextDataset, type TextSource, type EncodedText,
 } from './datasets/index.ts';
 export {
   openActivationStore, StoreWriter, configHash,

@@ -39,7 +39,8 @@ export interface KVCache {
 }
 
 export interface ModelConfig {
-  architecture: 'gpt2' | 'gpt-neox';
+  /** A registered architecture's name (activations/models/architectures.ts): 'gpt2', 'gpt-neox', ... */
+  architecture: string;
   nLayers: number;
   dModel: number;
   nHeads: number;

@@ -3,7 +3,10 @@
  * metrics. Types live in probes/types.ts. rankNeurons('osp') needs `await prepareRanking(['osp'])`
  * once first (HiGHS is a wasm module that loads asynchronously).
  */
-export { rankNeurons, prepareRanking, RANK_METHODS, STANDARD_KS, type RankOptions } from './rank/index.ts';
+export {
+  rankNeurons, prepareRanking, checkRankMethods, registerRankMethod, defineRankMethod, rankMethod, rankMethodNames, rankMethodSpecs,
+  nestedRanking, BUILT_IN_RANK_METHODS, STANDARD_KS, type RankOptions, type RankMethod, type RankMethodSpec, type RankContext,
+} from './rank/index.ts';
 export { fitProbe, fitProbes, predictScores, decisionFunction, classWeights, checkXy, checkK } from './fit/index.ts';
 export { computeMetrics } from './metrics.ts';
-export type { Matrix, RankMethod, RankResult, ProbeFit, FitOptions, Metrics } from './types.ts';
+export type { Matrix, RankResult, ProbeFit, FitOptions, Metrics } from './types.ts';

@@ -5,7 +5,7 @@
 export * from './engine.ts';
 export { splitBySequence, takeRows, takeLabels, type Split, type SplitOptions } from './split.ts';
 export {
-  runSweep, readSweep, labEngine, hookMatcher, checkProbeData, splitFor, ksFor, DEFAULT_KS, METRIC_NAMES, SWEEP_COLUMNS,
+  runSweep, readSweep, labEngine, hookMatcher, checkProbeData, splitFor, ksFor, METRIC_NAMES, SWEEP_COLUMNS,
   type ProbeEngine, type ProbeSource, type SweepConfig, type SweepRow, type SweepResult, type SweepOptions, type RowStatus,
 } from './sweep.ts';
 export {
@@ -21,7 +21,5 @@ export { privilegedBasis, randomRotation, rotate, bestSingleDirection, type Priv
 export { storeSource, toyTruthLoader } from './source.ts';
 export { plantedData, type PlantedSpec, type PlantedNeuron, type Planted } from './planted.ts';
 export { validateOnToy, sparseLimitLabels, SMALL as VALIDATION_SMALL, LARGE as VALIDATION_LARGE, type ValidationSpec, type ValidationReport } from './validate.ts';
-export { type RankMethod } from './types.ts';
-export { RANK_METHODS } from './sweep.ts';
 export { writeClassifyRun } from './classify-run.ts';
 export { prepareRanking } from './engine.ts';

@@ -20,10 +20,11 @@
  * fractions of rows), so on a toy model the two definitions measure one quantity two ways.
  */
 import type { ProbeData } from '../activations/index.ts';
+// The toy's thresholds themselves, not copies: the two definitions must move together.
+import { COVER_SHARE, DEAD_ACT, DEAD_FRAC } from '../activations/toy/index.ts';
 
-export const COVER_SHARE = 0.8;
-export const DEAD_ACT = 1e-3;
-export const DEAD_FRAC = 1e-3;
+export { COVER_SHARE, DEAD_ACT, DEAD_FRAC };
+/** Welch z a response needs to count (the toy has no sampling noise, so it has no such threshold). */
 export const MIN_Z = 4;
 
 export type NeuronLabel = 'mono' | 'poly' | 'dead';

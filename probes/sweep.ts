@@ -11,16 +11,15 @@ import * as aq from 'arquero';
 import { InputError, UsageError } from '../lab/core/index.ts';
 import { Progress } from '../lab/core/index.ts';
 import { RunDir, readJson, readManifest, writeJsonAtomic, type Manifest } from '../lab/core/index.ts';
-import type { ProbeData } from '../activations/index.ts';
-import type { FitOptions, Matrix, RankMethod } from './types.ts';
+import { hookGlobMatcher, type ProbeData } from '../activations/index.ts';
+import type { FitOptions, Matrix } from './types.ts';
+import type { RankMethod } from './rank/index.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
 import { UnitPool } from './unit-pool.ts';
 import { emptyRow, METRIC_NAMES, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
 
 export { labEngine, METRIC_NAMES, runUnit, type ProbeEngine, type RowStatus, type SweepRow, type UnitHook } from './unit.ts';
 
-export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
-export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256];
 
 /** Where activations come from: the activation store in production, synthetic data in tests. */
 export interface ProbeSource {
@@ -78,11 +77,9 @@ export interface SweepOptions {
   threads?: number;
 }
 
-/** Compiles comma-separated globs; '*' is the only wildcard, everything else is literal. */
+/** Compiles comma-separated globs; '*' is the only wildcard, everything else is literal (the activations room's matcher). */
 export function hookMatcher(pattern: string): (hook: string) => boolean {
-  const parts = pattern.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
-  const res = parts.map((p) => new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$'));
-  return (hook) => res.some((re) => re.test(hook));
+  return hookGlobMatcher(pattern);
 }
 
 /** Checks the shapes and values of one hook's data; every error names the hook and what is wrong. */

@@ -3,7 +3,6 @@
  * probes/metrics.ts) and the sweep/classification layer (probes/sweep.ts, probes/classify.ts).
  * Matrices are row-major Float32Array [nRows x nNeurons]; labels are Uint8Array of 0/1.
  */
-export type RankMethod = 'mean_dif' | 'f_stat' | 'mi' | 'l1' | 'adaptive' | 'osp';
 
 export interface Matrix {
   data: Float32Array;

@@ -1,6 +1,7 @@
 /** What probes/unit-pool.ts and its worker threads (probes/unit-worker.ts) say to each other. */
 import type { SweepRow } from './unit.ts';
-import type { FitOptions, RankMethod } from './types.ts';
+import type { FitOptions } from './types.ts';
+import type { RankMethod } from './rank/index.ts';
 
 export interface UnitCounts {
   n_train: number;

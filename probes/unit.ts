@@ -5,7 +5,8 @@
  */
 import { LabError } from '../lab/core/index.ts';
 import { computeMetrics, fitProbes, predictScores, rankNeurons } from './engine.ts';
-import type { FitOptions, Matrix, Metrics, ProbeFit, RankMethod, RankResult } from './types.ts';
+import type { FitOptions, Matrix, Metrics, ProbeFit, RankResult } from './types.ts';
+import type { RankMethod } from './rank/index.ts';
 
 /** What a worker's engine is built from (probes/sweep.ts labEngine options). */
 export interface EngineSpec {

@@ -14,6 +14,7 @@ import { harvestToy } from '../activations/index.ts';
 import { initBackend } from '../lab/core/backend.ts';
 import { loadToyRun, neuronLabels, resolveConfig, trainToy, writeToyRun, type ToyInstance } from '../activations/toy/index.ts';
 
+import { STANDARD_KS } from './rank/index.ts';
 import { classifyProbeRun, type ClassifyResult } from './classify.ts';
 import { COVER_SHARE, DEAD_ACT, type NeuronLabel } from './neurons.ts';
 import { storeSource, toyTruthLoader } from './source.ts';
@@ -95,7 +96,7 @@ export async function validateOnToy(spec: ValidationSpec, workDir: string, opts:
   lap('harvest');
   const source = storeSource(actsDir);
   const config: SweepConfig = {
-    activations: source.dir, features: 'all', hooks: '*', methods: ['mean_dif'], ks: [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64, 128, 256],
+    activations: source.dir, features: 'all', hooks: '*', methods: ['mean_dif'], ks: [...STANDARD_KS],
     ksExplicit: false, testFrac: 0.3, seed: spec.seed, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced' },
   };
   const probeDir = join(workDir, 'probe');

@@ -13,6 +13,7 @@
  * Sequences are chunks of one file, so all of a sequence's tokens share its genre.
  */
 import type { Tokenizer } from '../types.ts';
+import { defineDataset } from './registry.ts';
 import { brownDocs, genreOf } from './brown.ts';
 import { packedDataset, type SequenceOptions, type TextDataset } from './sequences.ts';
 
@@ -39,3 +40,10 @@ export function brownGenre(tok: Tokenizer, opts: SequenceOptions): TextDataset {
     opts,
   );
 }
+
+export const brownGenreDataset = defineDataset({
+  name: 'brown-genre',
+  summary: 'one-hot genre group of the Brown file (8 features; sequence level, mean-aggregated by default)',
+  level: 'sequence',
+  build: brownGenre,
+});

@@ -6,6 +6,7 @@
  * Tokens outside any word (a lone space) and punctuation words get all 0.
  */
 import type { Tokenizer } from '../types.ts';
+import { defineDataset } from './registry.ts';
 import type { EncodedText } from './align.ts';
 import { brownDocs } from './brown.ts';
 import { POS_FEATURES, tagFeatures } from './brown-tags.ts';
@@ -64,3 +65,10 @@ export function brownPos(tok: Tokenizer, opts: BrownPosOptions): TextDataset {
     opts,
   );
 }
+
+export const brownPosDataset = defineDataset({
+  name: 'brown-pos',
+  summary: 'part of speech of each token, from the Brown tags (--align all|first)',
+  level: 'token',
+  build: brownPos,
+});

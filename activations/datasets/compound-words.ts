@@ -7,6 +7,7 @@
  * Tokens with no letter (spaces, digits, punctuation) are 0 everywhere.
  */
 import type { Tokenizer } from '../types.ts';
+import { defineDataset } from './registry.ts';
 import type { EncodedText } from './align.ts';
 import { tokenWords } from './brown-pos.ts';
 import { packedDataset, type SequenceOptions, type TextDataset } from './sequences.ts';
@@ -57,3 +58,10 @@ export function compoundWords(tok: Tokenizer, opts: CompoundWordsOptions): TextD
     opts,
   );
 }
+
+export const compoundWordsDataset = defineDataset({
+  name: 'compound-words',
+  summary: 'tokens of words the tokenizer splits: continuation, first_of_multi, single_token (--source)',
+  level: 'token',
+  build: compoundWords,
+});

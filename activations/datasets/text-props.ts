@@ -11,6 +11,7 @@
  *   non_ascii        any character outside ASCII (a token holding part of a multi-byte character counts)
  */
 import type { Tokenizer } from '../types.ts';
+import { defineDataset } from './registry.ts';
 import { tokenText } from './align.ts';
 import { packedDataset, type SequenceOptions, type TextDataset } from './sequences.ts';
 import { textDocs, type TextSource } from './text-sources.ts';
@@ -61,3 +62,10 @@ export function textPropsDataset(tok: Tokenizer, opts: TextPropsOptions): TextDa
     opts,
   );
 }
+
+export const textPropsSpec = defineDataset({
+  name: 'text-props',
+  summary: 'surface properties of each token: digits, capitals, leading space, punctuation, non-ASCII (--source)',
+  level: 'token',
+  build: textPropsDataset,
+});

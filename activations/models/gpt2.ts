@@ -1,15 +1,79 @@
 /**
- * GPT-2 in the Hugging Face layout (GPT2LMHeadModel). Its Conv1D weights are stored [in, out], the
- * layout the shared forward pass uses, so the tf.Variables named after the HF tensors are the
+ * GPT-2 in the Hugging Face layout (GPT2LMHeadModel): the architecture's config keys, tensor names and
+ * shapes, its registry entry, and the trainable model the lab's LM is.
+ *
+ * The trap, said plainly: GPT-2's linear layers are HF `Conv1D`, whose weight is stored [in, out], the
+ * transpose of every nn.Linear checkpoint (NeoX, Llama, ...). That is already the forward pass's layout,
+ * so nothing is transposed here; copying this file for an nn.Linear model without transposing gives a
+ * model that runs and outputs garbage (or throws only when d_model != d_mlp). c_attn fuses q | k | v as
+ * three column blocks, again the forward's layout. Positions are learned (wpe), there is no rotary. The
+ * original OpenAI uploads name tensors without the `transformer.` prefix (GPT2Model), later saves add
+ * it; lm_head is tied to wte unless tie_word_embeddings is false.
+ *
+ * Because the layout is the canonical one, the tf.Variables named after the HF tensors are the
  * parameters themselves: one definition serves loading, inference and training.
  */
 import { tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
 import { Rng } from '../../lab/core/index.ts';
 import type { ForwardOptions, ForwardResult } from '../types.ts';
-import { gpt2Config, gpt2HfConfig, type Gpt2Shape, type TransformerConfig } from './config.ts';
+import { defineArchitecture, parseWith, type ArchitectureShape } from './architecture.ts';
+import type { CheckpointReader } from './checkpoint.ts';
+import { ACT_HF, type Activation, type HfConfigReader, type TransformerConfig } from './config.ts';
 import type { TensorToWrite } from './safetensors.ts';
 import { transformerForward, type Params } from './transformer.ts';
+
+/** A GPT-2's shape (rotary fields of ArchitectureShape are ignored: GPT-2 has learned positions). */
+export interface Gpt2Shape extends ArchitectureShape {
+  activation?: Activation;
+}
+
+/** GPT2Config fields (n_layer, n_embd, n_head, n_inner, n_positions, layer_norm_epsilon, activation_function). */
+function parseGpt2Config(r: HfConfigReader): TransformerConfig {
+  const hf = r.hf;
+  const dModel = r.int('n_embd');
+  const nHeads = r.int('n_head');
+  return {
+    architecture: 'gpt2',
+    nLayers: r.int('n_layer'),
+    dModel,
+    nHeads,
+    dHead: dModel / nHeads,
+    dMlp: hf.n_inner == null ? 4 * dModel : r.int('n_inner'),
+    vocabSize: r.int('vocab_size'),
+    contextLength: r.int('n_positions', hf.n_ctx as number | undefined),
+    layerNormEps: r.num('layer_norm_epsilon', 1e-5),
+    activation: r.act('activation_function', 'gelu_new'),
+    tiedEmbeddings: hf.tie_word_embeddings !== false,
+    rotaryDims: 0,
+    rotaryBase: 0,
+    parallelResidual: false,
+    weightDtype: r.weightDtype,
+  };
+}
+
+/** A GPT-2 config.json for the given shape, as GPT2Config.to_dict() would write it. */
+export function gpt2HfConfig(s: Gpt2Shape): Record<string, unknown> {
+  return {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    n_layer: s.nLayers,
+    n_embd: s.dModel,
+    n_head: s.nHeads,
+    n_inner: s.dMlp ?? null,
+    vocab_size: s.vocabSize,
+    n_positions: s.contextLength,
+    n_ctx: s.contextLength,
+    layer_norm_epsilon: s.layerNormEps ?? 1e-5,
+    activation_function: ACT_HF[s.activation ?? 'gelu_tanh'],
+    tie_word_embeddings: true,
+  };
+}
+
+/** Shape -> full config (validated through the same parser as a loaded config.json). */
+export function gpt2Config(s: Gpt2Shape): TransformerConfig {
+  return parseWith(gpt2Architecture, gpt2HfConfig(s), '<gpt2 config>');
+}
 
 /** HF tensor names (GPT2LMHeadModel state dict, lm_head tied) and their shapes. */
 export function gpt2TensorShapes(cfg: TransformerConfig): Map<string, number[]> {
@@ -37,6 +101,36 @@ export function gpt2TensorShapes(cfg: TransformerConfig): Map<string, number[]> 
   if (!cfg.tiedEmbeddings) s.set('lm_head.weight', [V, d]);
   return s;
 }
+
+/** Reads a checkpoint into a (non-trainable) Gpt2, whose params are the canonical layout already. */
+function loadGpt2Params(cfg: TransformerConfig, reader: CheckpointReader): { params: Params; dispose: () => void } {
+  const prefixed = reader.has('transformer.wte.weight');
+  const weights = new Map<string, tf.Tensor>();
+  try {
+    for (const [name, shape] of gpt2TensorShapes(cfg)) {
+      const stored = prefixed || name === 'lm_head.weight' ? name : name.replace(/^transformer\./, '');
+      weights.set(name, tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape));
+    }
+    const model = createGpt2(cfg, weights, { trainable: false });
+    return { params: model.params, dispose: () => model.dispose() };
+  } finally {
+    tf.dispose([...weights.values()]);
+  }
+}
+
+export const gpt2Architecture = defineArchitecture({
+  name: 'gpt2',
+  modelTypes: ['gpt2'],
+  summary: 'GPT-2 (GPT2LMHeadModel): learned positions, Conv1D [in, out] weights, sequential residual',
+  positional: true,
+  tokenizer: 'gpt2',
+  normGain: /ln_[12f]\.weight$/,
+  parseConfig: parseGpt2Config,
+  hfConfig: (s) => gpt2HfConfig(s),
+  // The checkpoint may omit the `transformer.` prefix; these are the prefixed names (loadParams maps them).
+  tensorShapes: (cfg) => gpt2TensorShapes(cfg),
+  loadParams: loadGpt2Params,
+});
 
 /** GPT-2's initialisation (HF _init_weights): N(0, 0.02), residual projections scaled by 1/sqrt(2 nLayers), LN 1/0. */
 function initValue(name: string, shape: number[], cfg: TransformerConfig, rng: Rng): Float32Array {

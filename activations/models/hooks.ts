@@ -32,17 +32,27 @@ export function allHookNames(nLayers: number, positional: boolean): HookName[] {
   return names;
 }
 
-/** A glob over hook names: `*` matches any run of characters (so `blocks.*.mlp.hook_post` picks every layer). */
+/**
+ * A glob over hook names: `*` matches any run of characters (so `blocks.*.mlp.hook_post` picks every
+ * layer); everything else is literal. The lab's one hook-glob compiler: the forward's name filter, the
+ * model's and the harvester's hook expansion, and the probe sweep's --hooks filter all go through it.
+ */
 export function globToRegExp(pattern: string): RegExp {
   const esc = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${esc}$`);
 }
 
+/** A predicate over hook names from globs: an array, or one comma-separated string (blanks ignored). */
+export function hookGlobMatcher(patterns: string | readonly string[]): (name: string) => boolean {
+  const list = typeof patterns === 'string' ? patterns.split(',').map((p) => p.trim()).filter((p) => p.length > 0) : patterns;
+  const res = list.map(globToRegExp);
+  return (n) => res.some((r) => r.test(n));
+}
+
 export function nameFilter(names: ForwardOptions['names']): (name: HookName) => boolean {
   if (names === undefined) return () => false;
   if (typeof names === 'function') return names;
-  const res = names.map(globToRegExp);
-  return (n) => res.some((r) => r.test(n));
+  return hookGlobMatcher(names);
 }
 
 /** Patterns that describe the hook names of a model with `nLayers` blocks, for error messages. */
@@ -55,23 +65,29 @@ export function hookPatterns(nLayers: number, positional: boolean): string[] {
 }
 
 /**
- * Expands patterns against a model's hook names; a pattern that matches nothing is a usage error
- * that lists the valid patterns (`flag` names the CLI flag it came from).
+ * Expands patterns against the available hook names, in pattern order without repeats; a pattern that
+ * matches nothing throws the UsageError `miss(pattern)` builds (each caller says what was valid).
  */
-export function resolveHooks(patterns: string[], available: HookName[], nLayers: number, positional: boolean, flag = 'hook'): HookName[] {
+export function expandHookGlobs(patterns: readonly string[], available: readonly HookName[], miss: (pattern: string) => UsageError): HookName[] {
   const out: HookName[] = [];
   for (const p of patterns) {
     const re = globToRegExp(p);
     const hits = available.filter((n) => re.test(n));
-    if (hits.length === 0) {
-      throw new UsageError(
-        `--${flag} '${p}' matches no hook of this model; valid hooks: ${hookPatterns(nLayers, positional).join(', ')} (* matches anything)`,
-        flag,
-      );
-    }
+    if (hits.length === 0) throw miss(p);
     for (const h of hits) if (!out.includes(h)) out.push(h);
   }
   return out;
+}
+
+/**
+ * Expands patterns against a model's hook names; a pattern that matches nothing is a usage error
+ * that lists the valid patterns (`flag` names the CLI flag it came from).
+ */
+export function resolveHooks(patterns: string[], available: HookName[], nLayers: number, positional: boolean, flag = 'hook'): HookName[] {
+  return expandHookGlobs(patterns, available, (p) => new UsageError(
+    `--${flag} '${p}' matches no hook of this model; valid hooks: ${hookPatterns(nLayers, positional).join(', ')} (* matches anything)`,
+    flag,
+  ));
 }
 
 export class HookRunner {

@@ -3,13 +3,18 @@
  * GPT-NeoX on tfjs, with TransformerLens hook points and a KV cache.
  */
 export { loadModel, TransformerModel } from './load.ts';
-export { createGpt2, Gpt2, gpt2TensorShapes } from './gpt2.ts';
-export { neoxTensorShapes, neoxHfConfig } from './neox.ts';
-export { parseHfConfig, gpt2HfConfig, gpt2Config, SUPPORTED_ARCHITECTURES, type TransformerConfig, type Gpt2Shape, type Activation } from './config.ts';
+export { createGpt2, Gpt2, gpt2TensorShapes, gpt2HfConfig, gpt2Config, gpt2Architecture, type Gpt2Shape } from './gpt2.ts';
+export { neoxTensorShapes, neoxHfConfig, neoxArchitecture } from './neox.ts';
+export { hfConfigReader, checkTransformerConfig, type TransformerConfig, type Activation, type HfConfigReader } from './config.ts';
+export {
+  parseHfConfig, parseWith, registerArchitecture, defineArchitecture, architecture, architectureSpecs, supportedModelTypes,
+  type ArchitectureSpec, type ArchitectureShape,
+} from './architecture.ts';
+export { SUPPORTED_ARCHITECTURES, type ArchitectureName } from './architectures.ts';
 export { writeCheckpoint, CheckpointReader, readConfigJson, type CheckpointToWrite } from './checkpoint.ts';
 export { SafetensorsFile, encodeSafetensors, f32ToF16, type TensorToWrite, type TensorInfo } from './safetensors.ts';
 export { loadTokenizer, tokenizerFromJson, byteLevelBpeJson, bytesToUnicode, HfTokenizerWrapper } from './tokenizer.ts';
-export { allHookNames, hookPatterns, resolveHooks, globToRegExp, BLOCK_HOOKS } from './hooks.ts';
+export { allHookNames, hookPatterns, resolveHooks, globToRegExp, hookGlobMatcher, expandHookGlobs, BLOCK_HOOKS } from './hooks.ts';
 export { TransformerKVCache } from './transformer.ts';
 export { writeRandomCheckpoint, randomCheckpointTensors, type RandomCheckpointSpec } from './random-checkpoint.ts';
 export { ForwardPool, type PoolRequest, type PoolResult, type HostTensor } from './forward-pool.ts';

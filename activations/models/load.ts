@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
 import type { ForwardOptions, ForwardResult, HookName, KVCache, LanguageModel, Tokenizer } from '../types.ts';
+import { architecture, parseHfConfig } from './architecture.ts';
+// Run for its effect: registers the built-in architectures.
+import './architectures.ts';
 import { CheckpointReader, readConfigJson } from './checkpoint.ts';
-import { parseHfConfig, type TransformerConfig } from './config.ts';
-import { createGpt2, gpt2TensorShapes } from './gpt2.ts';
+import type { TransformerConfig } from './config.ts';
 import { allHookNames } from './hooks.ts';
-import { neoxParams, neoxTensorShapes } from './neox.ts';
 import { loadTokenizer } from './tokenizer.ts';
 import { TransformerKVCache, transformerForward, type Params } from './transformer.ts';
 
@@ -27,7 +28,7 @@ export class TransformerModel implements LanguageModel {
   ) {}
 
   hookNames(): HookName[] {
-    return allHookNames(this.config.nLayers, this.config.architecture === 'gpt2');
+    return allHookNames(this.config.nLayers, architecture(this.config.architecture).positional);
   }
 
   forward(ids: tf.Tensor2D, opts?: ForwardOptions): ForwardResult {
@@ -45,7 +46,7 @@ export class TransformerModel implements LanguageModel {
   }
 }
 
-/** Loads a GPT-2 or GPT-NeoX folder in the Hugging Face layout. */
+/** Loads a model folder in the Hugging Face layout, of any registered architecture (architectures.ts). */
 export async function loadModel(dir: string): Promise<LanguageModel> {
   await initBackend();
   const cfgPath = join(dir, 'config.json');
@@ -56,31 +57,13 @@ export async function loadModel(dir: string): Promise<LanguageModel> {
   }
   const reader = new CheckpointReader(dir);
   try {
-    if (cfg.architecture === 'gpt2') {
-      // The original GPT-2 uploads name tensors without the `transformer.` prefix (GPT2Model); later saves add it.
-      const prefixed = reader.has('transformer.wte.weight');
-      const weights = new Map<string, tf.Tensor>();
-      try {
-        for (const [name, shape] of gpt2TensorShapes(cfg)) {
-          const stored = prefixed || name === 'lm_head.weight' ? name : name.replace(/^transformer\./, '');
-          weights.set(name, tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape));
-        }
-        const model = createGpt2(cfg, weights, { trainable: false });
-        const unembedT = tf.transpose(model.params.unembed);
-        const release = () => {
-          unembedT.dispose();
-          model.dispose();
-        };
-        return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, { ...model.params, unembedT }, release);
-      } finally {
-        tf.dispose([...weights.values()]);
-      }
-    }
-    const shapes = neoxTensorShapes(cfg);
-    const params = neoxParams(cfg, (name) => reader.read(name, shapes.get(name)!, cfg.weightDtype));
-    params.unembedT = tf.transpose(params.unembed);
-    const all = [params.embed, params.unembed, params.unembedT, params.lnfg, params.lnfb, ...params.layers.flatMap((l) => Object.values(l) as tf.Tensor[])];
-    return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, params, () => tf.dispose([...new Set(all)]));
+    const { params, dispose } = architecture(cfg.architecture).loadParams(cfg, reader);
+    const unembedT = tf.transpose(params.unembed);
+    const release = () => {
+      unembedT.dispose();
+      dispose();
+    };
+    return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, { ...params, unembedT }, release);
   } finally {
     reader.close();
   }

@@ -1,11 +1,58 @@
 /**
- * GPT-NeoX (Pythia) in the Hugging Face layout (GPTNeoXForCausalLM). Its nn.Linear weights are
- * [out, in]; query_key_value fuses q, k, v per head: output row h*3*dHead + j*dHead + e is head h,
- * part j (q, k, v), dim e. The loader turns both into the forward pass's [in, out], q | k | v layout.
+ * GPT-NeoX (Pythia) in the Hugging Face layout (GPTNeoXForCausalLM): the architecture's config keys,
+ * tensor names and shapes, and the conversion to the lab's canonical layout (as TransformerLens'
+ * pretrained/weight_conversions/neox.py does for its own layout).
+ *
+ * The traps, said plainly, because each one gives a model that loads, runs and is wrong:
+ *  - nn.Linear weights are stored [out, in]; the forward pass wants [in, out]: every matrix is
+ *    transposed here (GPT-2's Conv1D is the other way round, so code copied from gpt2.ts forgets this).
+ *  - query_key_value fuses q, k, v PER HEAD, not as three blocks: output row h*3*dHead + j*dHead + e is
+ *    head h, part j (q, k, v), dim e. The forward wants q | k | v column blocks, each head-major.
+ *    Splitting the fused rows into three equal thirds (the GPT-2 way) scrambles heads and parts.
+ *  - rotary covers only the first rotary_pct of each head's dims, in the rotate-half layout (first
+ *    half of the rotary dims paired with the second, frequencies repeated twice), not GPT-J's
+ *    interleaved pairs; newer transformers releases renamed rotary_pct / rotary_emb_base to
+ *    partial_rotary_factor / rope_theta, so both are read.
+ *  - use_parallel_residual (default true): attention and MLP both read the block's input residual.
+ *  - embed_out is a separate unembedding (tie_word_embeddings is false unless said otherwise);
+ *    there are no learned positions, so there is no hook_pos_embed.
  */
 import { tf } from '../../lab/core/backend.ts';
-import type { TransformerConfig } from './config.ts';
+import { InputError } from '../../lab/core/index.ts';
+import { defineArchitecture, type ArchitectureShape } from './architecture.ts';
+import type { CheckpointReader } from './checkpoint.ts';
+import type { HfConfigReader, TransformerConfig } from './config.ts';
 import type { LayerParams, Params } from './transformer.ts';
+
+/** GPTNeoXConfig fields (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, max_position_embeddings, rotary_pct, rotary_emb_base, use_parallel_residual, hidden_act). */
+function parseNeoxConfig(r: HfConfigReader): TransformerConfig {
+  const { hf, path } = r;
+  const dModel = r.int('hidden_size');
+  const nHeads = r.int('num_attention_heads');
+  const dHead = dModel / nHeads;
+  // Newer transformers releases renamed rotary_pct / rotary_emb_base to partial_rotary_factor / rope_theta.
+  const pct = r.num('rotary_pct', (hf.partial_rotary_factor as number | undefined) ?? 0.25);
+  const cfg: TransformerConfig = {
+    architecture: 'gpt-neox',
+    nLayers: r.int('num_hidden_layers'),
+    dModel,
+    nHeads,
+    dHead,
+    dMlp: r.int('intermediate_size'),
+    vocabSize: r.int('vocab_size'),
+    contextLength: r.int('max_position_embeddings'),
+    layerNormEps: r.num('layer_norm_eps', 1e-5),
+    activation: r.act('hidden_act', 'gelu'),
+    tiedEmbeddings: hf.tie_word_embeddings === true,
+    rotaryDims: Math.floor(dHead * pct),
+    rotaryBase: r.num('rotary_emb_base', (hf.rope_theta as number | undefined) ?? 10000),
+    parallelResidual: hf.use_parallel_residual !== false,
+    weightDtype: r.weightDtype,
+  };
+  if (hf.attention_bias === false) throw new InputError(`${path}: attention_bias=false is not supported`, path);
+  if (cfg.rotaryDims % 2 !== 0) throw new InputError(`${path}: rotary dims ${cfg.rotaryDims} per head must be even`, path);
+  return cfg;
+}
 
 export function neoxTensorShapes(cfg: TransformerConfig): Map<string, number[]> {
   const { dModel: d, dMlp: m, vocabSize: V } = cfg;
@@ -89,19 +136,7 @@ export function neoxParams(cfg: TransformerConfig, read: (name: string) => Float
 }
 
 /** A GPT-NeoX config.json (GPTNeoXConfig.to_dict() field names). */
-export function neoxHfConfig(s: {
-  nLayers: number;
-  dModel: number;
-  nHeads: number;
-  dMlp?: number;
-  vocabSize: number;
-  contextLength: number;
-  rotaryPct?: number;
-  rotaryBase?: number;
-  parallelResidual?: boolean;
-  layerNormEps?: number;
-  hiddenAct?: string;
-}): Record<string, unknown> {
+export function neoxHfConfig(s: ArchitectureShape & { hiddenAct?: string }): Record<string, unknown> {
   return {
     architectures: ['GPTNeoXForCausalLM'],
     model_type: 'gpt_neox',
@@ -119,3 +154,24 @@ export function neoxHfConfig(s: {
     tie_word_embeddings: false,
   };
 }
+
+function loadNeoxParams(cfg: TransformerConfig, reader: CheckpointReader): { params: Params; dispose: () => void } {
+  const shapes = neoxTensorShapes(cfg);
+  const params = neoxParams(cfg, (name) => reader.read(name, shapes.get(name)!, cfg.weightDtype));
+  const all = [params.embed, params.unembed, params.lnfg, params.lnfb, ...params.layers.flatMap((l) => Object.values(l) as tf.Tensor[])];
+  // A Set: a tied unembed is the embedding itself.
+  return { params, dispose: () => tf.dispose([...new Set(all)]) };
+}
+
+export const neoxArchitecture = defineArchitecture({
+  name: 'gpt-neox',
+  modelTypes: ['gpt_neox'],
+  summary: 'GPT-NeoX / Pythia (GPTNeoXForCausalLM): partial rotary, per-head fused qkv, parallel residual',
+  positional: false,
+  tokenizer: 'neox',
+  normGain: /(layernorm|layer_norm)\.weight$/,
+  parseConfig: parseNeoxConfig,
+  hfConfig: (s) => neoxHfConfig({ ...s, hiddenAct: 'gelu' }),
+  tensorShapes: neoxTensorShapes,
+  loadParams: loadNeoxParams,
+});

@@ -5,23 +5,15 @@
  */
 import { Rng } from '../../lab/core/index.ts';
 import { writeCheckpoint } from './checkpoint.ts';
-import { gpt2HfConfig, parseHfConfig } from './config.ts';
-import { gpt2TensorShapes } from './gpt2.ts';
-import { neoxHfConfig, neoxTensorShapes } from './neox.ts';
+import { architecture, parseWith, type ArchitectureShape } from './architecture.ts';
+// Run for its effect: registers the built-in architectures.
+import './architectures.ts';
 import type { TensorToWrite } from './safetensors.ts';
 import { byteLevelBpeJson } from './tokenizer.ts';
 
-export interface RandomCheckpointSpec {
-  architecture: 'gpt2' | 'gpt-neox';
-  nLayers: number;
-  dModel: number;
-  nHeads: number;
-  dMlp?: number;
-  vocabSize: number;
-  contextLength: number;
-  /** NeoX only */
-  rotaryPct?: number;
-  parallelResidual?: boolean;
+export interface RandomCheckpointSpec extends ArchitectureShape {
+  /** A registered architecture's name ('gpt2', 'gpt-neox', ...). */
+  architecture: string;
   /** Spread of the weights; layer-norm gains are 1 + std * N(0, 1). Default 0.02. */
   std?: number;
   dtype?: 'f32' | 'f16';
@@ -34,19 +26,17 @@ export const TINY_MERGES: [string, string][] = [
 ];
 
 export function randomCheckpointTensors(spec: RandomCheckpointSpec): { config: Record<string, unknown>; tensors: Map<string, TensorToWrite> } {
-  const config =
-    spec.architecture === 'gpt2'
-      ? gpt2HfConfig(spec)
-      : neoxHfConfig({ ...spec, hiddenAct: 'gelu' });
-  const cfg = parseHfConfig(config, '<random checkpoint>');
-  const shapes = spec.architecture === 'gpt2' ? gpt2TensorShapes(cfg) : neoxTensorShapes(cfg);
+  const arch = architecture(spec.architecture);
+  const config = arch.hfConfig(spec);
+  const cfg = parseWith(arch, config, '<random checkpoint>');
+  const shapes = arch.tensorShapes(cfg);
   const rng = new Rng(spec.seed);
   const std = spec.std ?? 0.02;
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, shape] of shapes) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
-    const gain = /(ln_[12f]|layernorm|layer_norm)\.weight$/.test(name);
+    const gain = arch.normGain.test(name);
     for (let i = 0; i < n; i++) data[i] = (gain ? 1 : 0) + std * rng.normal();
     tensors.set(name, { dtype: spec.dtype ?? 'f32', shape, data });
   }
@@ -56,5 +46,5 @@ export function randomCheckpointTensors(spec: RandomCheckpointSpec): { config: R
 /** Writes config.json, model.safetensors and a small ByteLevel BPE tokenizer.json into `dir`. */
 export function writeRandomCheckpoint(dir: string, spec: RandomCheckpointSpec): void {
   const { config, tensors } = randomCheckpointTensors(spec);
-  writeCheckpoint(dir, { config, tensors, tokenizerJson: byteLevelBpeJson(TINY_MERGES, { neox: spec.architecture === 'gpt-neox' }) });
+  writeCheckpoint(dir, { config, tensors, tokenizerJson: byteLevelBpeJson(TINY_MERGES, { neox: architecture(spec.architecture).tokenizer === 'neox' }) });
 }

@@ -11,7 +11,7 @@ export { featureMetrics, gram, ZERO_NORM2 } from './metrics.ts';
 export type { FeatureMetrics } from './metrics.ts';
 export { featureGeometry, geometrySummary, symmetricEigenvalues, REPRESENTED_NORM, OVERLAP_COS, RANK_REL, D_TOL } from './geometry.ts';
 export type { FeatureGroup } from './geometry.ts';
-export { neuronLabels, COVER_SHARE, DEAD_ACT } from './neurons.ts';
+export { neuronLabels, COVER_SHARE, DEAD_ACT, DEAD_FRAC } from './neurons.ts';
 export type { NeuronInfo, NeuronLabel } from './neurons.ts';
 export { forward } from './kernels.ts';
 export { sweepToy, phaseCsv, phaseMap, phaseOf, geomGrid, DEDICATED_D } from './sweep.ts';

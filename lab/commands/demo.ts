@@ -3,13 +3,13 @@ import { UsageError } from '../core/index.ts';
 import { formatSummary, runDemo } from '../demo/index.ts';
 import { DEFAULT_MODEL_DIR } from '../lm/index.ts';
 import type { RankMethod } from '../../probes/index.ts';
-import { RANK_METHODS } from '../../probes/index.ts';
+import { checkRankMethods, rankMethodNames } from '../../probes/index.ts';
 
 const SPECS: FlagSpecs = {
   model: { type: 'string', help: 'Hugging Face GPT-2 or GPT-NeoX folder (default: the embedded lab-trained model)' },
   out: { type: 'string', default: 'runs/demo', help: 'directory for the runs and report.html' },
   'max-tokens': { type: 'int', min: 100, default: 20_000, help: 'tokens harvested per token-level dataset' },
-  methods: { type: 'list', default: ['mean_dif'], help: `ranking methods: ${RANK_METHODS.join(',')}` },
+  methods: { type: 'list', default: ['mean_dif'], help: `ranking methods: ${rankMethodNames().join(',')}` },
   'toy-steps': { type: 'int', min: 0, default: 3000, help: 'training steps of the toy models' },
   seed: { type: 'int', min: 0, default: 0, help: 'seeds data order, splits and toy models' },
   json: { type: 'boolean', help: 'print the summary as JSON' },
@@ -25,9 +25,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  for (const m of f.methods as string[]) {
-    if (!RANK_METHODS.includes(m as RankMethod)) throw new UsageError(`--methods: unknown method '${m}' (one of ${RANK_METHODS.join(', ')})`, 'methods');
-  }
+  checkRankMethods(f.methods as string[], 'methods');
   const summary = await runDemo({
     model: (f.model as string | undefined) ?? DEFAULT_MODEL_DIR,
     out: f.out as string,

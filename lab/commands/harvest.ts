@@ -6,15 +6,15 @@ import { activeBackend, initBackend } from '../core/backend.ts';
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
 import { InputError, UsageError } from '../core/index.ts';
 import { readJson } from '../core/index.ts';
-import { DATASET_NAMES, makeDataset, TEXT_SOURCES } from '../../activations/index.ts';
+import { checkDatasetName, datasetNames, makeDataset, TEXT_SOURCES } from '../../activations/index.ts';
 import { harvestModel, harvestToy, type HarvestOptions, type HarvestResult } from '../../activations/index.ts';
-import { loadModel } from '../../activations/index.ts';
+import { loadModel, supportedModelTypes } from '../../activations/index.ts';
 import type { Aggregation } from '../../activations/index.ts';
 import type { StoreDtype } from '../../activations/index.ts';
 
 const SPECS: FlagSpecs = {
-  model: { type: 'string', help: 'Hugging Face model folder, or toy:RUN_DIR for a toy run (required)' },
-  dataset: { type: 'string', help: `feature dataset: ${DATASET_NAMES.join(', ')} (not with toy:)` },
+  model: { type: 'string', help: `Hugging Face model folder (model_type ${supportedModelTypes().join(', ')}), or toy:RUN_DIR for a toy run (required)` },
+  dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')} (not with toy:)` },
   hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
   context: { type: 'int', min: 2, help: "tokens per sequence, BOS included (default 128, or the model's context if shorter)" },
@@ -69,9 +69,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
   } else {
     if (f.instance !== undefined) throw new UsageError('--instance applies only to toy: sources', 'instance');
     const dataset = required<string>(parsed, 'dataset');
-    if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
-      throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')}; got '${dataset}'`, 'dataset');
-    }
+    checkDatasetName(dataset, 'dataset');
     const dir = checkDir(modelArg);
     if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'manifest.json'))) {
       const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;

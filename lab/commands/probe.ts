@@ -11,7 +11,7 @@ import { classifyProbeRun, DEDICATED_F1, KSTAR_FRAC, type ClassifyResult } from 
 import { writeClassifyRun } from '../../probes/index.ts';
 import { COVER_SHARE, DEAD_ACT, DEAD_FRAC, MIN_Z } from '../../probes/index.ts';
 import { storeSource, toyTruthLoader } from '../../probes/index.ts';
-import { DEFAULT_KS, labEngine, RANK_METHODS, runSweep, type SweepConfig } from '../../probes/index.ts';
+import { checkRankMethods, labEngine, rankMethodNames, runSweep, STANDARD_KS, type SweepConfig } from '../../probes/index.ts';
 import { prepareRanking } from '../../probes/index.ts';
 import type { RankMethod } from '../../probes/index.ts';
 
@@ -19,8 +19,8 @@ const PROBE: FlagSpecs = {
   activations: { type: 'string', help: 'activation store (a harvest run directory) (required)' },
   features: { type: 'string', default: 'all', help: "'all' or comma-separated label names" },
   hooks: { type: 'string', default: '*', help: "hook names or globs, comma-separated ('*' is any run of characters)" },
-  methods: { type: 'list', default: ['mean_dif'], help: `ranking methods: ${RANK_METHODS.join(',')}` },
-  k: { type: 'numbers', min: 1, help: `probe sizes (default ${DEFAULT_KS.join(',')}, clipped to each layer's width; explicit values wider than a layer are an error)` },
+  methods: { type: 'list', default: ['mean_dif'], help: `ranking methods: ${rankMethodNames().join(',')}` },
+  k: { type: 'numbers', min: 1, help: `probe sizes (default ${STANDARD_KS.join(',')}, clipped to each layer's width; explicit values wider than a layer are an error)` },
   'test-frac': { type: 'number', default: 0.3, help: 'fraction of sequences held out for test' },
   seed: { type: 'int', min: 0, default: 0, help: 'fixes the split (and seeded rankers)' },
   'min-pos-train': { type: 'int', min: 1, default: 10, help: 'skip a feature with fewer positives (or negatives) in train' },
@@ -48,10 +48,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const activations = required<string>(parsed, 'activations');
   const out = required<string>(parsed, 'out');
   const methods = f.methods as string[];
-  for (const m of methods) {
-    if (!RANK_METHODS.includes(m as RankMethod)) throw new UsageError(`--methods: unknown method '${m}' (one of ${RANK_METHODS.join(', ')})`, 'methods');
-  }
-  const ks = (f.k as number[] | undefined) ?? [...DEFAULT_KS];
+  checkRankMethods(methods, 'methods');
+  const ks = (f.k as number[] | undefined) ?? [...STANDARD_KS];
   for (const k of ks) if (!Number.isInteger(k)) throw new UsageError(`--k must be whole numbers, got ${k}`, 'k');
   const feats = f.features as string;
   const testFrac = f['test-frac'] as number;
@@ -96,7 +94,7 @@ const CLASSIFY: FlagSpecs = {
   probes: { type: 'string', help: 'a probe run directory (from lab probe) (required)' },
   out: { type: 'string', help: 'write features.csv, neurons.csv and classify.json to this run directory' },
   json: { type: 'boolean', help: 'print the result as JSON on stdout' },
-  method: { type: 'string', default: 'best', help: "F1 curve per k: 'best' over the sweep's methods, or one method" },
+  method: { type: 'string', default: 'best', help: `F1 curve per k: 'best' over the sweep's methods, or one of ${rankMethodNames().join(',')}` },
   'dedicated-f1': { type: 'number', min: 0, max: 1, default: DEDICATED_F1, help: '1-sparse test F1 that makes a neuron dedicated' },
   'kstar-frac': { type: 'number', min: 0, max: 1, default: KSTAR_FRAC, help: 'k* is the smallest k reaching this fraction of the best F1' },
   'cover-share': { type: 'number', min: 0, max: 1, default: COVER_SHARE, help: "share of a neuron's response its listed features must cover" },
@@ -121,8 +119,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const probes = required<string>(parsed, 'probes');
   const manifest = readManifest(probes, { kind: 'probe' });
   const method = f.method as string;
-  if (method !== 'best' && !RANK_METHODS.includes(method as RankMethod)) {
-    throw new UsageError(`--method must be 'best' or one of ${RANK_METHODS.join(', ')}; got '${method}'`, 'method');
+  if (method !== 'best' && !rankMethodNames().includes(method)) {
+    throw new UsageError(`--method must be 'best' or one of ${rankMethodNames().join(', ')}; got '${method}'`, 'method');
   }
   await initBackend(f.backend as string | undefined);
   const options = {

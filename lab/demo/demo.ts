@@ -15,6 +15,7 @@ import { classifyProbeRun, type ClassifyResult } from '../../probes/index.ts';
 import { writeClassifyRun } from '../../probes/index.ts';
 import { storeSource, toyTruthLoader } from '../../probes/index.ts';
 import { labEngine, runSweep, type SweepConfig } from '../../probes/index.ts';
+import { STANDARD_KS } from '../../probes/index.ts';
 import type { RankMethod } from '../../probes/index.ts';
 import { writeReport } from '../../results/index.ts';
 import { initBackend } from '../core/backend.ts';
@@ -61,7 +62,7 @@ export interface DemoSummary {
  * The paper's k list up to 64: the demo's time budget (5 minutes on 2 cores) goes to covering every
  * layer and dataset; k = 128 and 256 cost more than all smaller k together (`lab probe` runs them).
  */
-export const DEMO_KS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64];
+export const DEMO_KS = STANDARD_KS.filter((k) => k <= 64);
 /** F1 gain from k = 1 to k* below which a feature is not listed as needing many neurons. */
 export const MIN_SPREAD_GAIN = 0.05;
 /** Random rotations for the privileged-basis test (lab classify defaults to 5). */

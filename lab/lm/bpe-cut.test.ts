@@ -1,7 +1,7 @@
 import { encode as gpt2Encode } from 'gpt-tokenizer/encoding/gpt2';
 import { describe, expect, it } from 'vitest';
 import { tokenizerFromJson } from '../../activations/index.ts';
-import { readBrown } from './brown-text.ts';
+import { readBrown } from '../../activations/index.ts';
 import { BpeTracer, preTokenize } from './bpe-cut.ts';
 import { splitDocuments } from './split.ts';
 

@@ -5,7 +5,7 @@
  */
 import { tokenizerFromJson } from '../../activations/index.ts';
 import type { Tokenizer } from '../../activations/index.ts';
-import { readBrown, type BrownDocument } from './brown-text.ts';
+import { readBrown, type BrownDocument } from '../../activations/index.ts';
 import { cutGpt2Tokenizer } from './bpe-cut.ts';
 import { splitDocuments } from './split.ts';
 

@@ -2,7 +2,6 @@
  * The lab's own language model: the Brown corpus as text, GPT-2's BPE cut to it, count baselines, and a
  * GPT-2 trained with the lab's model code and saved in the Hugging Face layout.
  */
-export { readBrown, documentText, detokenize, type BrownDocument } from './brown-text.ts';
 export { splitDocuments, type Split } from './split.ts';
 export { BpeTracer, cutGpt2Tokenizer, preTokenize, BYTE_TO_UNICODE, END_OF_TEXT, type CutTokenizer } from './bpe-cut.ts';
 export { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION, type LmCorpus, type CorpusOptions } from './corpus.ts';

@@ -8,7 +8,7 @@ import { loadModel } from '../../activations/index.ts';
 import { tf } from '../core/backend.ts';
 import { InputError } from '../core/index.ts';
 import { readJson, RunDir } from '../core/index.ts';
-import { readBrown, type BrownDocument } from './brown-text.ts';
+import { readBrown, type BrownDocument } from '../../activations/index.ts';
 import { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
 import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.ts';
 import { KneserNeyBigram, UnigramModel } from './ngram.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../activations/index.ts';
 import { initBackend, tf } from '../core/backend.ts';
 import { readManifest } from '../core/index.ts';
-import { readBrown } from './brown-text.ts';
+import { readBrown } from '../../activations/index.ts';
 import { buildBrownCorpus } from './corpus.ts';
 import { evaluateGpt2, evaluateLanguageModel } from './evaluate.ts';
 import { finalHidden } from './hidden.ts';

@@ -15,6 +15,7 @@ import type { ProbeFit } from '../types.ts';
 import { orderByScore } from './class-stats.ts';
 import { chainKs, orderFromSupports } from './k-list.ts';
 import { meanDifScores } from './mean-dif.ts';
+import { defineRankMethod } from './registry.ts';
 
 export function adaptiveRanking(X: Matrix, y: Uint8Array, maxK: number): RankResult {
   const md = meanDifScores(X, y);
@@ -65,3 +66,9 @@ export function adaptiveRanking(X: Matrix, y: Uint8Array, maxK: number): RankRes
   order.forEach((j, pos) => (scores[j] = X.nCols - pos));
   return { order, scores, supportFor };
 }
+
+export const adaptive = defineRankMethod({
+  name: 'adaptive',
+  summary: 'adaptive thresholding: refit and re-rank by |coefficient| down the k grid (a support per k)',
+  rank: (X, y, ctx) => adaptiveRanking(X, y, ctx.maxK),
+});

@@ -5,6 +5,7 @@
  */
 import type { Matrix } from '../types.ts';
 import { classStats } from './class-stats.ts';
+import { defineRankMethod, nestedRanking } from './registry.ts';
 
 export function fStatScores(X: Matrix, y: Uint8Array): Float64Array {
   const { nPos, nNeg, sumPos, sumNeg, sumSq } = classStats(X, y, true);
@@ -22,3 +23,9 @@ export function fStatScores(X: Matrix, y: Uint8Array): Float64Array {
   }
   return out;
 }
+
+export const fStat = defineRankMethod({
+  name: 'f_stat',
+  summary: 'one-way ANOVA F statistic (sklearn f_classif)',
+  rank: (X, y) => nestedRanking(fStatScores(X, y)),
+});

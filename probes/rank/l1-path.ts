@@ -15,6 +15,7 @@
  */
 import type { Matrix, RankResult } from '../types.ts';
 import { throwNonFinite } from '../fit/validate.ts';
+import { defineRankMethod } from './registry.ts';
 
 export interface L1PathOptions {
   maxK: number;
@@ -201,3 +202,12 @@ export function l1PathRanking(X: Matrix, y: Uint8Array, opts: L1PathOptions): Ra
   rest.sort((a, c) => scores[c]! - scores[a]! || a - c);
   return { order: Int32Array.from([...entryOrder, ...rest]), scores, entered: entryOrder.length, lambdaSteps: steps };
 }
+
+export const l1Path = defineRankMethod({
+  name: 'l1',
+  summary: 'order of entry on the L1 logistic path (glmnet-style; --time-limit, default 60 s)',
+  rank: (X, y, ctx) => {
+    const r = l1PathRanking(X, y, { maxK: ctx.maxK, timeLimitS: ctx.timeLimitS ?? 60 });
+    return { order: r.order, scores: r.scores };
+  },
+});

@@ -16,6 +16,7 @@
 import type { Matrix } from '../types.ts';
 import { Rng } from '../../lab/core/index.ts';
 import { throwNonFinite } from '../fit/validate.ts';
+import { defineRankMethod, nestedRanking } from './registry.ts';
 
 export function mutualInfoScores(X: Matrix, y: Uint8Array, opts: { neighbors?: number; seed?: number } = {}): Float64Array {
   const K = opts.neighbors ?? 3;
@@ -143,3 +144,9 @@ function upperBound(a: Float64Array, x: number): number {
   }
   return lo;
 }
+
+export const mutualInfo = defineRankMethod({
+  name: 'mi',
+  summary: 'mutual information with the label (sklearn mutual_info_classif, 3 neighbours)',
+  rank: (X, y, ctx) => nestedRanking(mutualInfoScores(X, y, { seed: ctx.seed })),
+});

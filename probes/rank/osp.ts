@@ -29,6 +29,7 @@ import { classWeights, linearPredictor, newtonLogistic } from '../fit/newton.ts'
 import { orderByScore } from './class-stats.ts';
 import { chainKs, orderFromSupports } from './k-list.ts';
 import { meanDifScores } from './mean-dif.ts';
+import { defineRankMethod } from './registry.ts';
 
 type Highs = Awaited<ReturnType<typeof loadHighs>>;
 let highs: Highs | undefined;
@@ -207,3 +208,15 @@ function candidatesSum(N: number): string {
 function num(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(15).replace(/\.?0+(e|$)/, '$1');
 }
+
+export const osp = defineRankMethod({
+  name: 'osp',
+  summary: 'optimal sparse probing: best k-subset by a MIP in HiGHS (a support per k; --time-limit per k, default 10 s)',
+  prepare: loadOspSolver,
+  rank: (X, y, ctx) => {
+    const topN = ctx.ospTopN ?? 50;
+    if (!Number.isInteger(topN) || topN < 1) throw new UsageError(`ospTopN must be a positive integer, got ${topN}`, 'ospTopN');
+    const r = ospRanking(X, y, { topN, maxK: Math.min(ctx.ospMaxK ?? 8, ctx.maxK), timeLimitS: ctx.timeLimitS ?? 10 });
+    return { order: r.order, scores: r.scores, supportFor: r.supportFor };
+  },
+});

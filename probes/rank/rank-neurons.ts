@@ -5,15 +5,12 @@
  * are that order's rank (nCols - position), since no single per-neuron statistic drives them.
  */
 import { UsageError } from '../../lab/core/index.ts';
-import type { Matrix, RankMethod, RankResult } from '../types.ts';
+import type { Matrix, RankResult } from '../types.ts';
 import { checkXy } from '../fit/validate.ts';
-import { adaptiveRanking } from './adaptive.ts';
-import { orderByScore } from './class-stats.ts';
-import { fStatScores } from './f-stat.ts';
-import { l1PathRanking } from './l1-path.ts';
-import { meanDifScores } from './mean-dif.ts';
-import { mutualInfoScores } from './mutual-info.ts';
-import { loadOspSolver, ospRanking } from './osp.ts';
+// Run for its effect: methods.ts registers the built-in methods (a type-only import would be erased).
+import './methods.ts';
+import type { RankMethod } from './methods.ts';
+import { rankMethod, rankMethodNames } from './registry.ts';
 
 export interface RankOptions {
   /** Largest k a caller will ask for (adaptive and the l1 path stop there). Default min(256, nCols). */
@@ -28,11 +25,20 @@ export interface RankOptions {
   ospMaxK?: number;
 }
 
-export const RANK_METHODS: readonly RankMethod[] = ['mean_dif', 'f_stat', 'mi', 'l1', 'adaptive', 'osp'];
+/**
+ * Checks method names given on the command line against the registry: an unknown one is a UsageError
+ * for `flag` listing the registered methods. Returns the names, typed (run-time registrations included).
+ */
+export function checkRankMethods(names: readonly string[], flag = 'methods'): RankMethod[] {
+  for (const m of names) {
+    if (!rankMethodNames().includes(m)) throw new UsageError(`--${flag}: unknown method '${m}' (one of ${rankMethodNames().join(', ')})`, flag);
+  }
+  return names as RankMethod[];
+}
 
 /** Asynchronous set-up some methods need (osp loads the HiGHS wasm module). Call once before ranking. */
-export async function prepareRanking(methods: readonly RankMethod[]): Promise<void> {
-  if (methods.includes('osp')) await loadOspSolver();
+export async function prepareRanking(methods: readonly string[]): Promise<void> {
+  for (const name of new Set(methods)) await rankMethod(name).prepare?.();
 }
 
 export function rankNeurons(method: RankMethod, X: Matrix, y: Uint8Array, opts: RankOptions = {}): RankResult {
@@ -43,30 +49,6 @@ export function rankNeurons(method: RankMethod, X: Matrix, y: Uint8Array, opts: 
   if (opts.timeLimitS !== undefined && !(opts.timeLimitS > 0)) {
     throw new UsageError(`timeLimitS must be positive, got ${opts.timeLimitS}`, 'timeLimitS');
   }
-  switch (method) {
-    case 'mean_dif':
-      return nested(meanDifScores(X, y));
-    case 'f_stat':
-      return nested(fStatScores(X, y));
-    case 'mi':
-      return nested(mutualInfoScores(X, y, { seed: opts.seed ?? 0 }));
-    case 'l1': {
-      const r = l1PathRanking(X, y, { maxK, timeLimitS: opts.timeLimitS ?? 60 });
-      return { order: r.order, scores: r.scores };
-    }
-    case 'adaptive':
-      return adaptiveRanking(X, y, maxK);
-    case 'osp': {
-      const topN = opts.ospTopN ?? 50;
-      if (!Number.isInteger(topN) || topN < 1) throw new UsageError(`ospTopN must be a positive integer, got ${topN}`, 'ospTopN');
-      const r = ospRanking(X, y, { topN, maxK: Math.min(opts.ospMaxK ?? 8, maxK), timeLimitS: opts.timeLimitS ?? 10 });
-      return { order: r.order, scores: r.scores, supportFor: r.supportFor };
-    }
-    default:
-      throw new UsageError(`unknown ranking method '${String(method)}' (one of ${RANK_METHODS.join(', ')})`, 'methods');
-  }
-}
-
-function nested(scores: Float64Array): RankResult {
-  return { order: orderByScore(scores), scores };
+  const spec = rankMethod(String(method));
+  return spec.rank(X, y, { maxK, timeLimitS: opts.timeLimitS, seed: opts.seed ?? 0, ospTopN: opts.ospTopN, ospMaxK: opts.ospMaxK });
 }

@@ -1,28 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detokenize, documentText, readBrown, wordsOfLine } from './brown-text.ts';
 import { splitDocuments } from './split.ts';
-
-describe('Brown text', () => {
-  it('joins words the way printed English does', () => {
-    expect(detokenize(['``', 'No', 'evidence', "''", ',', 'the', 'jury', 'said', '(', 'twice', ')', '.'])).toBe('"No evidence", the jury said (twice).');
-    expect(detokenize(['He', "didn't", 'go', ';', 'why', '?'])).toBe("He didn't go; why?");
-    expect(detokenize(['the', 'players', "'", 'union', '--', 'then'])).toBe("the players' union -- then");
-  });
-
-  it('drops the tag after the last slash only', () => {
-    expect(wordsOfLine('\tThe/at 1/2/cd inch/nn ./.')).toEqual(['The', '1/2', 'inch', '.']);
-    expect(documentText('\n\n\tA/at b/nn ./.\n\n\n\tC/np !/.\n')).toBe('A b. C!');
-  });
-
-  it('reads all 500 documents of the installed corpus with their genre letters', () => {
-    const docs = readBrown();
-    expect(docs).toHaveLength(500);
-    expect(docs[0]!.id).toBe('ca01');
-    expect(docs[0]!.text.startsWith('The Fulton County Grand Jury said Friday an investigation of Atlanta\'s recent primary election produced "no evidence" that any irregularities took place.')).toBe(true);
-    expect(new Set(docs.map((d) => d.genre))).toEqual(new Set('abcdefghjklmnpr'.split('')));
-    for (const d of docs) expect(d.text).not.toMatch(/``| [a-z]+\/(at|nn|nns|vbd|jj|cc) /);
-  });
-});
 
 describe('held-out split', () => {
   const docs = Array.from({ length: 500 }, (_, i) => ({ id: `c${'abcdefghjklmnpr'[i % 15]}${String(i).padStart(3, '0')}`, genre: 'abcdefghjklmnpr'[i % 15]! }));

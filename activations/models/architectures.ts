@@ -1,0 +1,17 @@
+/**
+ * The built-in architectures, in the order help texts list them. Adding one is its own file in this
+ * folder (exporting a defineArchitecture spec) plus its entry here: see ADDING_AN_ARCHITECTURE.md.
+ */
+import { registerArchitecture, supportedModelTypes } from './architecture.ts';
+import { gpt2Architecture } from './gpt2.ts';
+import { neoxArchitecture } from './neox.ts';
+
+const BUILT_IN = [gpt2Architecture, neoxArchitecture] as const;
+
+/** The lab's names of the built-in architectures (TransformerConfig.architecture values). */
+export type ArchitectureName = (typeof BUILT_IN)[number]['name'];
+
+for (const spec of BUILT_IN) registerArchitecture(spec);
+
+/** config.json model_type values of the built-ins (supportedModelTypes() also lists run-time registrations). */
+export const SUPPORTED_ARCHITECTURES: readonly string[] = supportedModelTypes();
