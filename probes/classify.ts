@@ -19,8 +19,9 @@ import { privilegedBasis, type PrivilegedRow } from './privileged.ts';
 import { takeLabels, takeRows } from './split.ts';
 import { readSweep, splitFor, type ProbeEngine, type ProbeSource, type SweepConfig, type SweepRow } from './sweep.ts';
 
-export const DEDICATED_F1 = 0.8;
-export const KSTAR_FRAC = 0.95;
+import { DEDICATED_F1, KSTAR_FRAC } from './thresholds.ts';
+
+export { DEDICATED_F1, KSTAR_FRAC };
 
 export interface ClassifyOptions {
   dedicatedF1: number;

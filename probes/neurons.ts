@@ -21,11 +21,10 @@
  */
 import type { ProbeData } from '../activations/index.ts';
 // The toy's thresholds themselves, not copies: the two definitions must move together.
-import { COVER_SHARE, DEAD_ACT, DEAD_FRAC } from '../activations/toy/index.ts';
+import { COVER_SHARE, DEAD_ACT, DEAD_FRAC, MIN_Z } from './thresholds.ts';
 
-export { COVER_SHARE, DEAD_ACT, DEAD_FRAC };
+export { COVER_SHARE, DEAD_ACT, DEAD_FRAC, MIN_Z };
 /** Welch z a response needs to count (the toy has no sampling noise, so it has no such threshold). */
-export const MIN_Z = 4;
 
 export type NeuronLabel = 'mono' | 'poly' | 'dead';
 

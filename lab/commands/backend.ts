@@ -1,5 +1,4 @@
 import { parseFlags, usage, type FlagSpecs } from './args.ts';
-import { describeBackend, initBackend } from '../core/backend.ts';
 
 const SPECS: FlagSpecs = {
   backend: { type: 'string', help: 'force a backend: node-gpu, node, wasm or cpu' },
@@ -13,6 +12,7 @@ export async function backendCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage('backend', 'Prints the active tfjs backend and why each other one is not active.', SPECS) + '\n');
     return 0;
   }
+  const { describeBackend, initBackend } = await import('../core/backend.ts');
   const report = await initBackend(flags.backend as string | undefined);
   process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : describeBackend(report)) + '\n');
   return 0;

@@ -5,16 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseFlags, usage, type FlagSpecs } from './args.ts';
-import { initBackend } from '../core/backend.ts';
 import { InputError, UsageError } from '../core/index.ts';
 import { Progress } from '../core/index.ts';
 import { RunDir } from '../core/index.ts';
-import { loadModel } from '../../activations/index.ts';
-import { listCheckpoints } from '../lm/index.ts';
-import { defaultEngine } from '../compress/index.ts';
-import { heldOutBrown } from '../compress/index.ts';
-import { resolveModelDir } from '../compress/index.ts';
-import { BASELINES, measure, toCsv, toTable, toolSize, type ReportInput, type ReportRow } from '../compress/index.ts';
+import type { HeldOut, ReportInput, ReportRow } from '../compress/index.ts';
 
 const SPECS: FlagSpecs = {
   model: { type: 'string', help: "model folder or 'default' (lab/lm/default-model)", default: 'default' },
@@ -45,12 +39,16 @@ export async function reportCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage('compress --report', SUMMARY, SPECS) + '\n');
     return 0;
   }
+  const { initBackend } = await import('../core/backend.ts');
+  const { loadModel } = await import('../../activations/index.ts');
+  const { listCheckpoints } = await import('../lm/index.ts');
+  const { BASELINES, defaultEngine, heldOutBrown, measure, resolveModelDir, toCsv, toTable, toolSize } = await import('../compress/index.ts');
   const backend = await initBackend(f.backend as string | undefined);
   const modelDir = resolveModelDir(f.model as string);
   const maxBytes = f['max-bytes'] as number;
   const inputs: ReportInput[] = [];
   const notes: string[] = [];
-  let heldOut: ReturnType<typeof heldOutBrown> | undefined;
+  let heldOut: HeldOut | undefined;
   if (!f['no-brown']) {
     heldOut = heldOutBrown(modelDir, maxBytes);
     notes.push(`held-out Brown: ${heldOut.files.length} files from ${heldOut.source}`);

@@ -4,14 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseFlags, usage, type FlagSpecs, type Parsed } from './args.ts';
-import { initBackend } from '../core/backend.ts';
 import { InputError, UsageError } from '../core/index.ts';
 import { Progress } from '../core/index.ts';
 import { writeFileAtomic } from '../core/index.ts';
-import { loadModel } from '../../activations/index.ts';
-import { compress, decompress, type CodecOptions, type CodecStats } from '../compress/index.ts';
-import { resolveModelDir } from '../compress/index.ts';
-import { readContainer } from '../compress/index.ts';
+import type { CodecOptions, CodecStats } from '../compress/index.ts';
 
 const CODEC_SPECS: FlagSpecs = {
   model: { type: 'string', help: "model folder (Hugging Face layout) or 'default' for lab/lm/default-model" },
@@ -88,6 +84,9 @@ export async function compressCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const { input, out } = ioArgs(parsed, 'compress');
+  const { compress, resolveModelDir } = await import('../compress/index.ts');
+  const { loadModel } = await import('../../activations/index.ts');
+  const { initBackend } = await import('../core/backend.ts');
   const dir = resolveModelDir(parsed.flags.model as string | undefined);
   const data = readInput(input);
   await initBackend(parsed.flags.backend as string | undefined);
@@ -116,6 +115,9 @@ export async function decompressCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const { input, out } = ioArgs(parsed, 'decompress');
+  const { decompress, readContainer, resolveModelDir } = await import('../compress/index.ts');
+  const { loadModel } = await import('../../activations/index.ts');
+  const { initBackend } = await import('../core/backend.ts');
   const dir = resolveModelDir(parsed.flags.model as string | undefined);
   const file = readInput(input);
   readContainer(file, input); // a file that is not ours, truncated or corrupted fails before the model loads

@@ -1,9 +1,6 @@
 import { parseFlags, usage, type FlagSpecs } from './args.ts';
 import { UsageError } from '../core/index.ts';
-import { formatSummary, runDemo } from '../demo/index.ts';
-import { DEFAULT_MODEL_DIR } from '../lm/index.ts';
-import type { RankMethod } from '../../probes/index.ts';
-import { checkRankMethods, rankMethodNames } from '../../probes/index.ts';
+import { checkRankMethods, rankMethodNames, type RankMethod } from '../../probes/kinds.ts';
 
 const SPECS: FlagSpecs = {
   model: { type: 'string', help: 'Hugging Face GPT-2 or GPT-NeoX folder (default: the embedded lab-trained model)' },
@@ -26,6 +23,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   checkRankMethods(f.methods as string[], 'methods');
+  const { formatSummary, runDemo } = await import('../demo/index.ts');
+  const { DEFAULT_MODEL_DIR } = await import('../lm/index.ts');
   const summary = await runDemo({
     model: (f.model as string | undefined) ?? DEFAULT_MODEL_DIR,
     out: f.out as string,

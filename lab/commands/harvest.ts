@@ -2,18 +2,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, freemem } from 'node:os';
-import { activeBackend, initBackend } from '../core/backend.ts';
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
 import { InputError, UsageError } from '../core/index.ts';
 import { readJson } from '../core/index.ts';
-import { checkDatasetName, datasetNames, makeDataset, TEXT_SOURCES } from '../../activations/index.ts';
-import { harvestModel, harvestToy, type HarvestOptions, type HarvestResult } from '../../activations/index.ts';
-import { loadModel, supportedModelTypes } from '../../activations/index.ts';
-import type { Aggregation } from '../../activations/index.ts';
-import type { StoreDtype } from '../../activations/index.ts';
+import { checkDatasetName, datasetNames, TEXT_SOURCES } from '../../activations/kinds.ts';
+import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../../activations/index.ts';
 
-const SPECS: FlagSpecs = {
-  model: { type: 'string', help: `Hugging Face model folder (model_type ${supportedModelTypes().join(', ')}), or toy:RUN_DIR for a toy run (required)` },
+/** The flags; `modelTypes` (the architecture registry's, which needs the model code) only for --help. */
+const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
+  model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), or toy:RUN_DIR for a toy run (required)` },
   dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')} (not with toy:)` },
   hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
@@ -34,13 +31,14 @@ const SPECS: FlagSpecs = {
   json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   quiet: { type: 'boolean', help: 'no progress bar' },
   help: { type: 'boolean', help: 'show this help' },
-};
+});
 
 export async function harvestCommand(argv: string[]): Promise<number> {
-  const parsed = parseFlags(argv, SPECS);
+  const parsed = parseFlags(argv, specs());
   const f = parsed.flags;
   if (f.help) {
-    process.stdout.write(usage('harvest', 'Runs a model over labelled text (or a toy model over its own data) and stores hook activations with labels.', SPECS) + '\n');
+    const { supportedModelTypes } = await import('../../activations/index.ts');
+    process.stdout.write(usage('harvest', 'Runs a model over labelled text (or a toy model over its own data) and stores hook activations with labels.', specs(supportedModelTypes().join(', '))) + '\n');
     return 0;
   }
   if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
@@ -59,6 +57,12 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     silent: Boolean(f.quiet),
     command: ['lab', 'harvest', ...argv].join(' '),
   };
+  if (!modelArg.startsWith('toy:')) {
+    if (f.instance !== undefined) throw new UsageError('--instance applies only to toy: sources', 'instance');
+    checkDatasetName(required<string>(parsed, 'dataset'), 'dataset');
+  }
+  const { activeBackend, initBackend } = await import('../core/backend.ts');
+  const { harvestModel, harvestToy, loadModel, makeDataset } = await import('../../activations/index.ts');
   await initBackend(f.backend as string | undefined);
   let result: HarvestResult;
   if (modelArg.startsWith('toy:')) {
@@ -67,9 +71,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     const dir = checkDir(modelArg.slice(4));
     result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
   } else {
-    if (f.instance !== undefined) throw new UsageError('--instance applies only to toy: sources', 'instance');
-    const dataset = required<string>(parsed, 'dataset');
-    checkDatasetName(dataset, 'dataset');
+    const dataset = f.dataset as string;
     const dir = checkDir(modelArg);
     if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'manifest.json'))) {
       const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;
@@ -82,7 +84,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       });
       // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
       // per core (up to 2 by default), each holding its own copy of the weights.
-      opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir);
+      opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());
       result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
     } finally {
       model.dispose();
@@ -118,8 +120,8 @@ function checkDir(dir: string): string {
  * 2 forward workers on the wasm backend with 2+ cores, when three float32 copies of the weights (the
  * main thread's and one per worker) fit in half the free memory; else 1 (in-process), with a note.
  */
-function defaultThreads(dir: string): number {
-  if (activeBackend() !== 'wasm' || availableParallelism() < 2) return 1;
+function defaultThreads(dir: string, backend: string | undefined): number {
+  if (backend !== 'wasm' || availableParallelism() < 2) return 1;
   // Safetensors bytes x 2 bounds the float32 size in memory (f16/bf16 checkpoints double).
   const weightBytes = readdirSync(dir).filter((n) => n.endsWith('.safetensors')).reduce((a, n) => a + statSync(join(dir, n)).size * 2, 0);
   if (3 * weightBytes > 0.5 * freemem()) {

@@ -4,11 +4,7 @@
  * interface an outside check uses (the --json shape is documented in `lab inspect --help`).
  */
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
-import { initBackend, tf } from '../core/backend.ts';
-import { UsageError } from '../core/index.ts';
-import { loadModel } from '../../activations/index.ts';
-import { resolveHooks } from '../../activations/index.ts';
-import type { LanguageModel } from '../../activations/index.ts';
+import type { InspectResult, LanguageModel } from '../../activations/index.ts';
 
 const SUMMARY =
   'Run one text through a model and print one hook\'s values and the top-5 logits per position.\n' +
@@ -24,55 +20,6 @@ const FLAGS: FlagSpecs = {
   backend: { type: 'string', help: 'force a tfjs backend (node-gpu, node, wasm, cpu)' },
   help: { type: 'boolean', help: 'show this help' },
 };
-
-export interface InspectResult {
-  tokens: string[];
-  ids: number[];
-  hook: string;
-  shape: number[];
-  values: number[][];
-  logits_top5: [number, number][][];
-}
-
-/** The library function behind the command: runs `text` through `model` and reads `hook`. */
-export function inspectText(model: LanguageModel, text: string, hookPattern: string): InspectResult {
-  const names = model.hookNames();
-  const hooks = resolveHooks([hookPattern], names, model.config.nLayers, names.includes('hook_pos_embed'));
-  if (hooks.length !== 1) {
-    throw new UsageError(`--hook '${hookPattern}' matches ${hooks.length} hooks (${hooks.slice(0, 4).join(', ')}, ...); give exactly one`, 'hook');
-  }
-  const hook = hooks[0]!;
-  const ids = model.tokenizer.encode(text);
-  if (ids.length === 0) throw new UsageError('--text encodes to no tokens', 'text');
-  if (ids.length > model.config.contextLength) {
-    throw new UsageError(`--text is ${ids.length} tokens long; the model's context window is ${model.config.contextLength} tokens`, 'text');
-  }
-  const input = tf.tensor2d([ids], [1, ids.length], 'int32');
-  const { logits, cache } = model.forward(input, { names: [hook] });
-  try {
-    const value = cache.get(hook)!;
-    const S = ids.length;
-    // Pattern and scores are [batch, head, query, key]: put the query position first.
-    const rows = tf.tidy(() => {
-      const v = value.shape.length === 4 && /attn\.hook_(pattern|attn_scores)$/.test(hook) ? tf.transpose(value, [0, 2, 1, 3]) : value;
-      return tf.reshape(v, [S, -1]).arraySync() as number[][];
-    });
-    const top = tf.topk(tf.reshape(logits, [S, -1]), 5);
-    const idx = top.indices.arraySync() as number[][];
-    const val = top.values.arraySync() as number[][];
-    tf.dispose([top.indices, top.values]);
-    return {
-      tokens: ids.map((id) => model.tokenizer.decode([id])),
-      ids,
-      hook,
-      shape: [...value.shape],
-      values: rows,
-      logits_top5: idx.map((r, i) => r.map((id, j) => [id, val[i]![j]!] as [number, number])),
-    };
-  } finally {
-    tf.dispose([input, logits, ...cache.values()]);
-  }
-}
 
 function readable(r: InspectResult, model: LanguageModel): string {
   const lines = [`hook ${r.hook}, shape [${r.shape.join(', ')}]`, ''];
@@ -100,6 +47,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   }
   const dir = required<string>(parsed, 'model');
   const text = required<string>(parsed, 'text');
+  const { initBackend } = await import('../core/backend.ts');
+  const { inspectText, loadModel } = await import('../../activations/index.ts');
   await initBackend(parsed.flags.backend as string | undefined);
   const model = await loadModel(dir);
   try {

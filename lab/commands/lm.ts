@@ -3,9 +3,8 @@
  * baselines in the manifest. `lab lm eval`: held-out loss of any checkpoint folder on the same split.
  */
 import { parseFlags, usage, type FlagSpecs } from './args.ts';
-import { initBackend } from '../core/backend.ts';
 import { UsageError } from '../core/index.ts';
-import { evaluateCheckpoint, runLmTraining, type LmRunOptions } from '../lm/index.ts';
+import type { LmRunOptions } from '../lm/index.ts';
 
 const TRAIN_FLAGS: FlagSpecs = {
   corpus: { type: 'string', help: 'training corpus', choices: ['brown'], default: 'brown' },
@@ -69,6 +68,8 @@ async function train(argv: string[]): Promise<number> {
   const heads = flags.heads as number;
   if (dModel % heads !== 0) throw new UsageError(`--heads ${heads} must divide --d-model ${dModel}`, 'heads');
   const started = performance.now();
+  const { initBackend } = await import('../core/backend.ts');
+  const { runLmTraining } = await import('../lm/index.ts');
   const backend = await initBackend(flags.backend as string | undefined);
   const opts: LmRunOptions = {
     out: flags.out as string,
@@ -124,6 +125,8 @@ async function evaluate(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.model === undefined) throw new UsageError('--model is required', 'model');
+  const { initBackend } = await import('../core/backend.ts');
+  const { evaluateCheckpoint } = await import('../lm/index.ts');
   await initBackend(flags.backend as string | undefined);
   const r = await evaluateCheckpoint(flags.model as string, { seed: flags.seed as number | undefined, batch: flags.batch as number });
   if (flags.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');

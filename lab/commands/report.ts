@@ -3,7 +3,6 @@
  */
 import { parseFlags, usage, type FlagSpecs } from './args.ts';
 import { UsageError } from '../core/index.ts';
-import { writeReport } from '../../results/index.ts';
 
 const SPECS: FlagSpecs = {
   out: { type: 'string', help: 'the HTML file to write', default: 'report.html' },
@@ -32,6 +31,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (!out.toLowerCase().endsWith('.html') && !out.toLowerCase().endsWith('.htm')) {
     throw new UsageError(`--out should name an .html file, got '${out}'`, 'out');
   }
+  const { writeReport } = await import('../../results/index.ts');
   const bytes = await writeReport(positionals, out, {
     title: flags.title as string | undefined,
     maxTableRows: flags['max-rows'] as number,

@@ -4,11 +4,9 @@
 import { parseFlags, usage, type FlagSpecs, type Parsed } from './args.ts';
 import { UsageError } from '../core/index.ts';
 import { Progress } from '../core/index.ts';
-import { parseFeatureProb, TOY_ENGINES, TOY_MODELS, type ToyConfig } from '../../activations/toy/index.ts';
-import { toyJson, writeToyRun } from '../../activations/toy/index.ts';
-import { geomGrid, phaseCsv, phaseMap, sweepToy } from '../../activations/toy/index.ts';
+import { parseFeatureProb, TOY_ENGINES, TOY_MODELS, type ToyConfig } from '../../activations/toy/kinds.ts';
 import { RunDir } from '../core/index.ts';
-import { trainToy, type ToyResult } from '../../activations/toy/index.ts';
+import type { ToyResult } from '../../activations/toy/index.ts';
 
 const COMMON: FlagSpecs = {
   model: { type: 'string', help: 'toy model', choices: TOY_MODELS, default: 'relu-out' },
@@ -84,6 +82,7 @@ async function trainCommand(argv: string[]): Promise<number> {
   if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
   const f = parsed.flags;
   const partial = { ...commonConfig(parsed), instances: f.instances as number, feature_prob: parseFeatureProb(f['feature-prob'] as string) };
+  const { toyJson, trainToy, writeToyRun } = await import('../../activations/toy/index.ts');
   const progress = new Progress({ label: 'toy train', total: partial.steps, unit: 'steps', silent: Boolean(f.quiet) });
   const result = await trainToy(partial, {
     backend: f.backend as string | undefined,
@@ -149,6 +148,7 @@ async function sweepCommand(argv: string[]): Promise<number> {
   const f = parsed.flags;
   const { importance: _i, importance_decay: _d, engine: _e, ...base } = commonConfig({ ...parsed, flags: { ...f, engine: 'js' } });
   if (f.model === 'relu-hidden' || f.model === 'abs') throw new UsageError('--model: phase diagrams are defined for linear and relu-out', 'model');
+  const { geomGrid, phaseCsv, phaseMap, sweepToy } = await import('../../activations/toy/index.ts');
   const sc = {
     base,
     probs: (f.probs as number[] | undefined) ?? geomGrid(1, 0.01, 9),

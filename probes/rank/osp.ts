@@ -21,7 +21,7 @@
  * activations are divided by 10 * max(std, 1e-3), class weights are n / (2 n_c), gamma = 1/sqrt(n),
  * and ks are solved from largest to smallest. gap = (best c - lower bound) / best c.
  */
-import loadHighs from 'highs';
+import type loadHighsFn from 'highs';
 import { UsageError } from '../../lab/core/index.ts';
 import type { Matrix, RankResult } from '../types.ts';
 import { gatherColumns, subColumns, type Columns } from '../fit/gather.ts';
@@ -31,12 +31,13 @@ import { chainKs, orderFromSupports } from './k-list.ts';
 import { meanDifScores } from './mean-dif.ts';
 import { defineRankMethod } from './registry.ts';
 
-type Highs = Awaited<ReturnType<typeof loadHighs>>;
+type Highs = Awaited<ReturnType<typeof loadHighsFn>>;
 let highs: Highs | undefined;
 
 /** Loads the HiGHS wasm module; rankNeurons('osp') needs it loaded first (it is asynchronous). */
 export async function loadOspSolver(): Promise<void> {
-  highs ??= await loadHighs();
+  // Imported here, not at the top: the ranking registry is read by `lab probe --help`, which needs no solver.
+  highs ??= await (await import('highs')).default();
 }
 
 export function ospSolverLoaded(): boolean {
