@@ -44,6 +44,13 @@ interface Waiter {
 
 const ALL_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 const REFUSAL_POLL_MS = 1000;
+/**
+ * Every this often, pending jobs are looked up in the completed and failed sets directly: BullMQ trims its
+ * event stream (about 10,000 events), so a coordinator that fell behind (a long synchronous hook read)
+ * could otherwise miss a completion and wait forever.
+ */
+const RECONCILE_MS = 5000;
+const RECONCILE_BATCH = 500;
 
 export class QueueCoordinator {
   private readonly waiters = new Map<string, Waiter>();
@@ -57,6 +64,8 @@ export class QueueCoordinator {
   private retried = 0;
   private readonly byWorker = new Map<string, number>();
   private readonly poll: NodeJS.Timeout;
+  private readonly reconcile: NodeJS.Timeout;
+  private reconciling = false;
 
   private constructor(
     private readonly client: Redis,
@@ -79,6 +88,31 @@ export class QueueCoordinator {
       }, () => undefined);
     }, REFUSAL_POLL_MS);
     this.poll.unref();
+    this.reconcile = setInterval(() => void this.lookUpPending(), RECONCILE_MS);
+    this.reconcile.unref();
+  }
+
+  private async lookUpPending(): Promise<void> {
+    if (this.reconciling || this.waiters.size === 0) return;
+    this.reconciling = true;
+    try {
+      const ids = [...this.waiters.keys()].slice(0, RECONCILE_BATCH);
+      const pipe = this.client.pipeline();
+      for (const id of ids) pipe.zscore(this.queue.keys.completed!, id).zscore(this.queue.keys.failed!, id);
+      const res = (await pipe.exec()) ?? [];
+      for (let i = 0; i < ids.length; i++) {
+        const done = res[2 * i]?.[1] !== null;
+        const failed = res[2 * i + 1]?.[1] !== null;
+        if (!done && !failed) continue;
+        const job = await this.queue.getJob(ids[i]!);
+        if (!job) continue;
+        this.settle(ids[i]!, done ? { ok: true, value: job.returnvalue } : { ok: false, reason: job.failedReason });
+      }
+    } catch {
+      // A Redis hiccup: the next tick tries again (the events keep flowing meanwhile).
+    } finally {
+      this.reconciling = false;
+    }
   }
 
   static async open(opts: CoordinatorOptions): Promise<QueueCoordinator> {
@@ -111,7 +145,10 @@ export class QueueCoordinator {
       await client.del(REFUSALS_KEY);
       await client.set(DESCRIPTOR_KEY, JSON.stringify(descriptor));
       // Subscribe before looking at finished jobs, so a job finishing in between is seen by one or the other.
-      events = new QueueEvents(QUEUE_NAME, { connection: opts.addr.connection });
+      // From the stream's current end, named explicitly: with the default '$' the events written between
+      // here and QueueEvents' first read (the first jobs finishing fast) would be lost.
+      const last = await client.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
+      events = new QueueEvents(QUEUE_NAME, { connection: opts.addr.connection, lastEventId: last[0]?.[0] ?? '0-0' });
       await events.waitUntilReady();
       const finished = new Map<string, string>();
       if (resuming) {
@@ -197,6 +234,7 @@ export class QueueCoordinator {
 
   async close(): Promise<void> {
     clearInterval(this.poll);
+    clearInterval(this.reconcile);
     await Promise.allSettled([this.events.close(), this.queue.close()]);
     this.client.disconnect();
   }
