@@ -55,7 +55,7 @@ const worker = () => lab('worker', '--queue', url);
 const FAST = ['--lock-duration', '2', '--stalled-interval', '1', '--max-stalled', '3'];
 const probeArgs = (out: string, store = acts) => ['probe', '--activations', store, '--methods', 'mean_dif,f_stat', '--k', '1,2,4,8', '--out', out, '--quiet', '--json'];
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 110_000): Promise<void> {
   const t0 = Date.now();
   while (!(await ok())) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
@@ -97,16 +97,22 @@ describe.skipIf(!haveRedis)('lab probe --queue with lab worker processes on a re
   const workers: ReturnType<typeof lab>[] = [];
 
   it('a worker SIGKILLed mid-job: its job stalls, another worker runs it, the tables equal the local run', async () => {
-    const events = new QueueEvents(QUEUE_NAME, { connection });
+    // From the stream's start (this is the Redis's first run): no event is lost before the first read.
+    const events = new QueueEvents(QUEUE_NAME, { connection, lastEventId: '0-0' });
     await events.waitUntilReady();
-    let active = false;
-    events.on('active', () => (active = true));
-    const first = worker();
+    let firstJob: string | undefined;
+    events.on('active', ({ jobId }) => (firstJob ??= jobId));
+    const started = [worker(), worker(), worker()];
     const coord = lab(...probeArgs(join(dir, 'q1')), '--queue', url, ...FAST);
     // The first job of a fresh worker also starts its engine thread: it is mid-job for a second or more.
-    await until('the first job to be active', () => active);
-    first.kill('SIGKILL');
-    workers.push(worker(), worker());
+    await until('the first job to be active', () => firstJob !== undefined);
+    const queue = new Queue(QUEUE_NAME, { connection });
+    const by = (await queue.getJob(firstJob!))?.processedBy ?? '';
+    await queue.close();
+    const first = started.find((w) => by.endsWith(`:${w.pid}`));
+    expect(first, `the worker named ${by}`).toBeDefined();
+    first!.kill('SIGKILL');
+    workers.push(...started.filter((w) => w !== first));
     expect(await coord.exited, coord.log()).toBe(0);
     await events.close();
     const summary = JSON.parse(coord.log());
@@ -115,7 +121,7 @@ describe.skipIf(!haveRedis)('lab probe --queue with lab worker processes on a re
     expect(m.queue.stalled_jobs).toBeGreaterThanOrEqual(1);
     expect(m.queue).toMatchObject({ lock_duration_ms: 2000, stalled_interval_ms: 1000, max_stalled_count: 3, attempts: 3 });
     // The killed worker finished nothing: every unit was computed by the other two.
-    expect(Object.keys(m.queue.jobs_by_worker).filter((w) => w.endsWith(`:${first.pid}`))).toEqual([]);
+    expect(Object.keys(m.queue.jobs_by_worker).filter((w) => w.endsWith(`:${first!.pid}`))).toEqual([]);
     expectSameTables(join(dir, 'q1'));
   });
 
