@@ -62,6 +62,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const feats = f.features as string;
   const testFrac = f['test-frac'] as number;
   if (!(testFrac > 0 && testFrac < 1)) throw new UsageError(`--test-frac must be in (0, 1), got ${testFrac}`, 'test-frac');
+  if (f.queue === undefined && f['clear-queue']) throw new UsageError('--clear-queue needs --queue', 'clear-queue');
+  if (f.queue !== undefined && f.threads !== undefined) throw new UsageError('--threads does not apply with --queue (each `lab worker` has --concurrency)', 'threads');
   await initBackend(f.backend as string | undefined);
   const source = storeSource(activations);
   const config: SweepConfig = {
@@ -83,7 +85,6 @@ export async function probeCommand(argv: string[]): Promise<number> {
   };
   let res;
   if (f.queue !== undefined) {
-    if (f.threads !== undefined) throw new UsageError('--threads does not apply with --queue (each `lab worker` has --concurrency)', 'threads');
     const { parseQueueUrl, queuedSweep } = await import('../queue/index.ts');
     res = await queuedSweep(config, {
       ...common, addr: parseQueueUrl(f.queue as string), clearQueue: Boolean(f['clear-queue']),
@@ -93,7 +94,6 @@ export async function probeCommand(argv: string[]): Promise<number> {
       },
     });
   } else {
-    for (const q of ['clear-queue']) if (f[q]) throw new UsageError(`--${q} needs --queue`, q);
     await prepareRanking(config.methods);
     res = await runSweep(config, { ...common, threads: (f.threads as number | undefined) ?? Math.min(2, availableParallelism()) });
   }
