@@ -191,3 +191,14 @@ describe.skipIf(!haveRedis)('lab probe --queue with lab worker processes on a re
     client.disconnect();
   });
 });
+
+describe('--queue addresses', () => {
+  it('parses redis://[user:password@]host:port[/db] and names the flag on anything else', async () => {
+    const { parseQueueUrl } = await import('./connection.ts');
+    expect(parseQueueUrl('redis://:s3cret@10.0.0.5:6380/2').connection).toMatchObject({ host: '10.0.0.5', port: 6380, db: 2, password: 's3cret' });
+    expect(parseQueueUrl('redis://localhost').connection).toMatchObject({ host: 'localhost', port: 6379, db: 0 });
+    expect(() => parseQueueUrl('http://localhost:6379')).toThrow(/--queue must start with redis:\/\//);
+    expect(() => parseQueueUrl('localhost:6379')).toThrow(/--queue must/);
+    expect(() => parseQueueUrl('redis://localhost:6379/jobs')).toThrow(/the path must be a database number/);
+  });
+});
