@@ -7,7 +7,10 @@ export { splitBySequence, takeRows, takeLabels, type Split, type SplitOptions } 
 export {
   runSweep, readSweep, labEngine, hookMatcher, checkProbeData, splitFor, ksFor, METRIC_NAMES, SWEEP_COLUMNS,
   type ProbeEngine, type ProbeSource, type SweepConfig, type SweepRow, type SweepResult, type SweepOptions, type RowStatus,
+  type RemoteUnits, type UnitRequest,
 } from './sweep.ts';
+// lab/queue's workers run remote units on the same worker threads as a local --threads sweep.
+export { UnitPool } from './unit-pool.ts';
 export {
   classifyProbeRun, summariseFeature, DEDICATED_F1, KSTAR_FRAC, DEFAULT_CLASSIFY_OPTIONS,
   type ClassifyOptions, type ClassifyResult, type ClassifyDeps, type FeatureRow, type ToyTruth, type ToyComparison,

@@ -75,6 +75,31 @@ export interface SweepOptions {
    * workerSpec (labEngine); the rows are the same as on one thread, only their order of completion differs.
    */
   threads?: number;
+  /**
+   * Runs the units somewhere else (lab/queue: BullMQ workers on other machines). The sweep still decides
+   * what to run, skips and persists exactly as locally; only the rank-fit-score step goes to `remote`.
+   */
+  remote?: RemoteUnits;
+}
+
+/** One unit as the sweep hands it to a remote runner: everything a worker needs to rebuild its inputs. */
+export interface UnitRequest {
+  /** The unit file's name (a hash of hook, feature and method): a stable job id. */
+  id: string;
+  hook: string;
+  feature: string;
+  method: RankMethod;
+  ks: number[];
+  /** The hook's feature list: the split is stratified on every one of them, so a worker needs it. */
+  features: string[];
+  counts: Counts;
+  config: SweepConfig;
+}
+
+export interface RemoteUnits {
+  run(unit: UnitRequest): Promise<SweepRow[]>;
+  /** What the manifest records about where the units ran. */
+  manifest(): Record<string, unknown>;
 }
 
 /** Compiles comma-separated globs; '*' is the only wildcard, everything else is literal (the activations room's matcher). */
@@ -266,9 +291,11 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
   const progress = new Progress({ label: 'probe', total, unit: 'unit', silent: opts.silent });
   let computed = 0;
   const t0 = performance.now();
-  const threads = Math.max(1, Math.min(opts.threads ?? 1, total));
+  const remote = opts.remote;
+  const threads = remote ? 0 : Math.max(1, Math.min(opts.threads ?? 1, total));
   if (threads > 1 && !engine.workerSpec) throw new UsageError('a sweep on several threads needs the lab engine (labEngine)', 'threads');
   // The workers start while the first hook's activations load.
+  const remoteRuns: Promise<void>[] = [];
   const poolStart = threads > 1 ? UnitPool.open(threads, engine.workerSpec) : undefined;
   poolStart?.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   const persist = (hook: string, feature: string, method: RankMethod, rows: SweepRow[]) => {
@@ -306,7 +333,11 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
         for (const [f, method] of list) {
           if (f !== feature) continue;
           if (reason) persist(hook, feature, method, [emptyRow(feature, hook, method, counts, 'skipped', reason)]);
-          else if (pool) {
+          else if (remote) {
+            const id = unitFile(unitKey(hook, feature, method)).replace(/\.json$/, '');
+            const req: UnitRequest = { id, hook, feature, method, ks: hi.ks, features: hi.features, counts, config };
+            remoteRuns.push(remote.run(req).then((rows) => persist(hook, feature, method, rows)));
+          } else if (pool) {
             running.push(pool.run({ feature, method, ks: hi.ks, seed: config.seed, fit: config.fit, ytr, yte, counts }).then((rows) => persist(hook, feature, method, rows)));
           } else persist(hook, feature, method, runUnit(engine, unit, feature, method, hi.ks, config, ytr, yte, counts));
         }
@@ -316,6 +347,13 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     }
+    // Remote units of every hook run at once; the first failure ends the sweep (finished results stay
+    // on the queue for a rerun to collect).
+    await new Promise<void>((resolve, reject) => {
+      let left = remoteRuns.length;
+      if (left === 0) resolve();
+      for (const p of remoteRuns) p.then(() => --left === 0 && resolve(), reject);
+    });
   } finally {
     await (await poolStart?.catch(() => undefined))?.close();
   }
@@ -332,6 +370,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
     hooks: Object.fromEntries(info),
     units: { total: done.size, resumed, computed },
     threads,
+    ...(remote ? { queue: remote.manifest() } : {}),
   });
   return { rows, manifest, resumed, computed };
 }

@@ -36,6 +36,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'sweep k-sparse probes over features x hooks x ranking methods x k (resumable)',
     load: async () => (await import('./probe.ts')).probeCommand,
   },
+  worker: {
+    summary: 'run queued probe jobs from Redis (BullMQ) for lab probe --queue, on this or any machine',
+    load: async () => (await import('./worker.ts')).workerCommand,
+  },
   classify: {
     summary: 'classify features (dedicated neuron, k*, capacity) and neurons (mono/poly/dead) from a probe run',
     load: async () => (await import('./probe.ts')).classifyCommand,

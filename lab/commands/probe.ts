@@ -29,6 +29,12 @@ const PROBE: FlagSpecs = {
   fitter: { type: 'string', choices: ['newton', 'ml'], default: 'newton', help: 'probe solver (ml: ml-logistic-regression, slow reference)' },
   'time-limit': { type: 'number', min: 0, help: 'seconds per ranking for the iterative methods (l1, osp)' },
   threads: { type: 'int', min: 1, max: 64, help: 'worker threads running (feature, hook, method) units at once (default: 2 with 2+ cores, else 1)' },
+  queue: { type: 'string', help: 'redis://HOST:PORT[/DB]: run the units as BullMQ jobs on `lab worker` processes (same tables as a local run)' },
+  'clear-queue': { type: 'boolean', help: 'with --queue: discard jobs another run left on that queue' },
+  attempts: { type: 'int', min: 1, default: 3, help: 'with --queue: tries per job after an ordinary error' },
+  'lock-duration': { type: 'number', min: 0.1, default: 30, help: 'with --queue: seconds without a lock renewal before a job counts as stalled' },
+  'stalled-interval': { type: 'number', min: 0.1, default: 30, help: 'with --queue: seconds between the workers\' stalled-job checks' },
+  'max-stalled': { type: 'int', min: 0, default: 1, help: 'with --queue: stalls a job survives (a killed worker\'s job goes to another) before it fails' },
   out: { type: 'string', help: 'run directory to write (required); an interrupted run there is resumed' },
   restart: { type: 'boolean', help: 'discard a probe run in --out whose config differs' },
   json: { type: 'boolean', help: 'print a summary as JSON on stdout' },
@@ -54,6 +60,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const feats = f.features as string;
   const testFrac = f['test-frac'] as number;
   if (!(testFrac > 0 && testFrac < 1)) throw new UsageError(`--test-frac must be in (0, 1), got ${testFrac}`, 'test-frac');
+  if (f.queue === undefined && f['clear-queue']) throw new UsageError('--clear-queue needs --queue', 'clear-queue');
+  if (f.queue !== undefined && f.threads !== undefined) throw new UsageError('--threads does not apply with --queue (each `lab worker` has --concurrency)', 'threads');
   await initBackend(f.backend as string | undefined);
   const source = storeSource(activations);
   const config: SweepConfig = {
@@ -69,12 +77,24 @@ export async function probeCommand(argv: string[]): Promise<number> {
     minPosTest: f['min-pos-test'] as number,
     fit: { C: f.C as number, classWeight: 'balanced', fitter: f.fitter as 'newton' | 'ml' },
   };
-  await prepareRanking(config.methods);
-  const res = await runSweep(config, {
+  const common = {
     outDir: out, source, engine: labEngine({ timeLimitS: f['time-limit'] as number | undefined }),
     restart: Boolean(f.restart), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
-    threads: (f.threads as number | undefined) ?? Math.min(2, availableParallelism()),
-  });
+  };
+  let res;
+  if (f.queue !== undefined) {
+    const { parseQueueUrl, queuedSweep } = await import('../queue/index.ts');
+    res = await queuedSweep(config, {
+      ...common, addr: parseQueueUrl(f.queue as string), clearQueue: Boolean(f['clear-queue']),
+      settings: {
+        attempts: f.attempts as number, lock_duration_ms: Math.round((f['lock-duration'] as number) * 1000),
+        stalled_interval_ms: Math.round((f['stalled-interval'] as number) * 1000), max_stalled_count: f['max-stalled'] as number,
+      },
+    });
+  } else {
+    await prepareRanking(config.methods);
+    res = await runSweep(config, { ...common, threads: (f.threads as number | undefined) ?? Math.min(2, availableParallelism()) });
+  }
   const ok = res.rows.filter((r) => r.status === 'ok');
   const skipped = res.rows.filter((r) => r.status === 'skipped');
   const failed = res.rows.filter((r) => r.status === 'failed');
