@@ -1,6 +1,6 @@
 // Whether dist/ (the compiled package) is older than the TypeScript sources it was built from. Used by
 // bin/lab.mjs (run the sources instead of a stale build) and by the tests that run the compiled package.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SOURCE_DIRS = ['lab', 'activations', 'probes', 'results'];
@@ -29,4 +29,20 @@ export function buildState(root) {
   if (!existsSync(stamp)) return 'missing';
   const built = statSync(stamp).mtimeMs;
   return SOURCE_DIRS.some((d) => newestSource(join(root, d)) > built) ? 'stale' : 'fresh';
+}
+
+/**
+ * In a development checkout, node_modules/neuronlab -> .. (as npm does for a workspace), so the notebooks
+ * and any script in the repository import the package by name, exactly as a project that depends on it.
+ * npm prunes the link on every install, so the build and the test setup both put it back.
+ */
+export function ensureSelfLink(root) {
+  if (!existsSync(join(root, 'node_modules')) || root.split(/[\\/]/).includes('node_modules')) return;
+  const self = join(root, 'node_modules', 'neuronlab');
+  try {
+    lstatSync(self);
+    return;
+  } catch {
+    symlinkSync('..', self, 'dir');
+  }
 }

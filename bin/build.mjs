@@ -5,7 +5,8 @@
 // resolver rejects), and stamps the build so bin/lab.mjs can tell a stale dist/ from a fresh one.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { ensureSelfLink } from './build-state.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,16 +27,5 @@ await esbuild.build({
   legalComments: 'inline',
 });
 writeFileSync(join(root, 'dist', '.build-stamp'), new Date().toISOString() + '\n');
-// In a development checkout, node_modules/neuronlab -> .. (as npm does for a workspace), so the notebooks
-// and any script in the repository import the package by name, exactly as a project that depends on it.
-const self = join(root, 'node_modules', 'neuronlab');
-if (existsSync(join(root, 'node_modules')) && !root.split(/[\\/]/).includes('node_modules')) {
-  let present = false;
-  try {
-    present = lstatSync(self).isSymbolicLink() || existsSync(self);
-  } catch {
-    present = false;
-  }
-  if (!present) symlinkSync('..', self, 'dir');
-}
+ensureSelfLink(root);
 process.stderr.write(`build: dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -42,7 +42,7 @@ export const COMMANDS: Record<string, Entry> = {
   },
   classify: {
     summary: 'classify features (dedicated neuron, k*, capacity) and neurons (mono/poly/dead) from a probe run',
-    load: async () => (await import('./probe.ts')).classifyCommand,
+    load: async () => (await import('./classify.ts')).classifyCommand,
   },
   report: {
     summary: 'write one self-contained HTML dashboard for any mix of run directories',
