@@ -98,6 +98,9 @@ def main():
             edges[e["name"]] = rounded(run(cfg, W, ids, mask_from_blocks(e["blocks"], B, n_heads(cfg), S)))
         out["cases"][c["name"]] = {
             "safetensors_sha256": sha,
+            # The spec and query travel with the golden, so tests outside activations/ need no import of it.
+            "spec": c["spec"],
+            "query": c["query"],
             "unblocked_logits": rounded(run(cfg, W, ids, {})),
             "edge_logits": edges,
             "knockout": knockout_table(cfg, W, c["query"]),

@@ -16,5 +16,5 @@ if (!out) {
 for (const c of KNOCKOUT_CASES) writeRandomCheckpoint(join(out, c.name), c.spec);
 writeJsonAtomic(
   join(out, 'cases.json'),
-  KNOCKOUT_CASES.map((c) => ({ name: c.name, ids: c.ids, edge_configs: c.edgeConfigs, query: c.query })),
+  KNOCKOUT_CASES.map((c) => ({ name: c.name, spec: c.spec, ids: c.ids, edge_configs: c.edgeConfigs, query: c.query })),
 );

@@ -52,6 +52,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'write a knowledge base of invented people and single-token facts (kb.jsonl) for lab recall and lab lm train --corpus facts',
     load: async () => (await import('./facts.ts')).factsCommand,
   },
+  recall: {
+    summary: 'dissect factual recall (Geva et al. 2023): attention knockout, subject enrichment, attribute extraction over a facts file',
+    load: async () => (await import('./recall.ts')).recallCommand,
+  },
   compress: {
     summary: 'compress a file losslessly with a language model (--report: bits/byte vs gzip, xz, zstd)',
     load: async () => (await import('./compress.ts')).compressCommand,
