@@ -6,3 +6,4 @@ export { runRecall, aggregate, cleanTokens, defaultWindow, defaultReprLayer, typ
 export { analyseQuery, BLOCKS, POSITIONS, LENSES, TOP_M, TOP_POOL, type QueryAnalysis, type QueryInput, type AnalysisOptions } from './analysis.ts';
 export { subjectSpan, tokenCharSpans, type SubjectSpan } from './spans.ts';
 export { readFacts, parseFacts, type FactLine } from './facts-file.ts';
+export { writePlantedModel, plantedFactsJsonl, plantedTensors, type Mechanism } from './planted.ts';
