@@ -71,6 +71,12 @@ describe('lab recall', () => {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(readFileSync(join(out, 'knockout.csv'), 'utf8').split('\n')[0]).toBe('layer,block,delta_p_pct');
+    // lab report draws the run.
+    const html = join(tmp, 'report.html');
+    const rep = await runLab('report', out, '--out', html, '--quiet');
+    expect(rep.code, rep.err).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    for (const t of ['Attention knockout per block set', 'Attributes rate per position', 'Extraction rate per sublayer']) expect(page).toContain(t);
   });
 
   it('the default window is about a fifth of the layers, at least 1', async () => {
