@@ -13,7 +13,7 @@ export { runLmTraining, evaluateCheckpoint, type LmRunOptions, type LmRunSummary
 export { installPlainTransposedMatMul } from './wasm-matmul.ts';
 export { GradWorker, type WorkerGrads } from './grad-pool.ts';
 export { batchGrads } from './grads.ts';
-export { DEFAULT_MODEL_DIR } from './default-model.ts';
+export { DEFAULT_MODEL_DIR, FACTS_MODEL_DIR } from './default-model.ts';
 export { listCheckpoints, type CheckpointEntry } from './checkpoints.ts';
 export { makeKnowledgeBase, kbQueries, biographies, writeKb, readKb, RELATIONS, type KnowledgeBase, type KbQuery, type Fact, type Relation } from './facts.ts';
 export { factsAccuracy, FACT_COPIES, type FactsAccuracy } from './facts-eval.ts';
