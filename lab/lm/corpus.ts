@@ -6,7 +6,7 @@
 import { tokenizerFromJson } from '../../activations/index.ts';
 import type { Tokenizer } from '../../activations/index.ts';
 import { readBrown, type BrownDocument } from './brown-text.ts';
-import { cutGpt2Tokenizer } from './bpe-cut.ts';
+import { cutGpt2Tokenizer, type CutTokenizer } from './bpe-cut.ts';
 import { splitDocuments } from './split.ts';
 import { biographies, kbQueries, type KbQuery, type KnowledgeBase } from './facts.ts';
 
@@ -47,8 +47,13 @@ export function buildBrownCorpus(opts: CorpusOptions): LmCorpus {
     train.map((d) => d.text),
     opts.minCount ?? 1,
   );
-  const tokenizer = tokenizerFromJson(cut.json);
   opts.onStage?.(`encoding ${docs.length} documents (vocabulary ${cut.vocabSize})`);
+  return encodedCorpus(train, heldOut, cut);
+}
+
+/** The corpus of documents already split, encoded through the cut tokenizer (Brown and facts alike). */
+function encodedCorpus(train: BrownDocument[], heldOut: BrownDocument[], cut: CutTokenizer): LmCorpus {
+  const tokenizer = tokenizerFromJson(cut.json);
   const enc = new TextEncoder();
   return {
     train,
@@ -77,20 +82,7 @@ export function buildFactsCorpus(kb: KnowledgeBase, opts: { seed: number; copies
   const bios = biographies(kb, opts.copies, opts.seed);
   const queries = kbQueries(kb);
   const cut = cutGpt2Tokenizer(bios, opts.minCount ?? 1);
-  const tokenizer = tokenizerFromJson(cut.json);
   const train = bios.map((text, i) => ({ id: `bio-${i}`, genre: 'facts', text }));
   const heldOut = queries.map((q, i) => ({ id: `query-${i}`, genre: 'facts', text: answeredQuery(q) }));
-  const enc = new TextEncoder();
-  return {
-    train,
-    heldOut,
-    tokenizerJson: cut.json,
-    tokenizer,
-    vocabSize: cut.vocabSize,
-    eotId: cut.eotId,
-    trainStreams: encodeStreams(tokenizer, train, cut.eotId),
-    heldOutStreams: encodeStreams(tokenizer, heldOut, cut.eotId),
-    heldOutBytes: heldOut.reduce((s, d) => s + enc.encode(d.text).length, 0),
-    queries,
-  };
+  return { ...encodedCorpus(train, heldOut, cut), queries };
 }
