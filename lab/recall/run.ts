@@ -64,7 +64,12 @@ export function cleanTokens(tokenizer: Tokenizer, vocabSize: number): Uint8Array
   const stop = englishStopwords();
   const out = new Uint8Array(vocabSize);
   for (let id = 0; id < Math.min(vocabSize, tokenizer.vocabSize); id++) {
-    const s = tokenizer.decode([id]).trim();
+    let s: string;
+    try {
+      s = tokenizer.decode([id]).trim();
+    } catch {
+      continue; // an id the tokenizer has no token for (a gap in its vocabulary) never counts
+    }
     out[id] = s.length > 2 && !stop.has(s.toLowerCase()) ? 1 : 0;
   }
   return out;
