@@ -33,6 +33,7 @@ const ROOMS: readonly Room[] = [
   { dir: 'lab/lm', floor: 5, faces: ['lab/lm/index.ts'], what: "study: the lab's own language model" },
   { dir: 'lab/compress', floor: 6, faces: ['lab/compress/index.ts'], what: 'study: lossless compression with a language model' },
   { dir: 'lab/queue', floor: 6, faces: ['lab/queue/index.ts'], what: 'study: probe sweeps on many machines, BullMQ jobs on Redis' },
+  { dir: 'lab/recall', floor: 6, faces: ['lab/recall/index.ts'], what: 'study: dissecting factual recall (Geva et al. 2023): knockout, enrichment, extraction' },
   { dir: 'lab/demo', floor: 6, faces: ['lab/demo/index.ts'], what: 'study: the main job end to end' },
   { dir: 'lab/commands', floor: 7, faces: ['lab/commands/index.ts'], what: 'one file per `lab` command: flags, one face call, printing' },
   { dir: 'lab', floor: 8, faces: ['lab/cli.ts', 'lab/index.ts', 'lab/cli-test-support.ts'], what: 'the roof: the `lab` command itself' },

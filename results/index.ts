@@ -18,6 +18,7 @@ export {
 } from './charts/toy.ts';
 export { phaseChart, phaseColumns } from './charts/phase.ts';
 export { f1VsKChart, selectivityHeatmap, labelCountsChart, confusionChart, capacityAgreementChart } from './charts/probes.ts';
+export { knockoutChart, enrichmentChart, extractionChart } from './charts/recall.ts';
 export { chartsFor, selectivityLong, MAX_HEATMAP_LAYERS } from './charts/for-run.ts';
 export type { NamedChart } from './charts/for-run.ts';
 export { buildReport, writeReport, escapeHtml, prefixSvgIds, defaultReportName } from './report.ts';

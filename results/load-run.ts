@@ -6,6 +6,7 @@
  *   toy-sweep  phase
  *   probe      sweep
  *   classify   classify_features, classify_neurons, classify_selectivity (long), toy_confusion (weights x activations, from classify.json)
+ *   recall     knockout (also enrichment, extraction: lab/recall's tables)
  *   harvest    harvest_hooks (one row per hook: rows, neurons, dtype), harvest_features (positives per feature)
  *
  * A missing, malformed or partial run directory is an InputError naming the file at fault.
@@ -20,7 +21,7 @@ import { readTable } from './table-io.ts';
 import { toyTables, type ToyInstance } from './toy-tables.ts';
 import { harvestTables } from './harvest-tables.ts';
 
-export const RUN_KINDS = ['toy', 'toy-sweep', 'harvest', 'probe', 'classify'] as const;
+export const RUN_KINDS = ['toy', 'toy-sweep', 'harvest', 'probe', 'classify', 'recall'] as const;
 
 export interface LoadedRun {
   dir: string;
@@ -54,6 +55,9 @@ export function loadRun(dir: string, opts: { allowPartial?: boolean } = {}): Loa
       break;
     case 'classify':
       loadClassify(run);
+      break;
+    case 'recall':
+      need(run, 'knockout');
       break;
     case 'harvest':
       Object.assign(run.tables, harvestTables(dir, run.facts, { allowPartial: opts.allowPartial }));

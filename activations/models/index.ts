@@ -19,3 +19,4 @@ export { TransformerKVCache } from './transformer.ts';
 export { writeRandomCheckpoint, randomCheckpointTensors, type RandomCheckpointSpec } from './random-checkpoint.ts';
 export { ForwardPool, type PoolRequest, type PoolResult, type HostTensor } from './forward-pool.ts';
 export { ensureGradients } from './gradients.ts';
+export { attentionKnockoutHooks, knockoutWindow, type EdgeBlock } from './knockout.ts';

@@ -14,7 +14,7 @@ import { CheckpointReader, readConfigJson } from './checkpoint.ts';
 import type { TransformerConfig } from './config.ts';
 import { allHookNames } from './hooks.ts';
 import { loadTokenizer } from './tokenizer.ts';
-import { TransformerKVCache, transformerForward, type Params } from './transformer.ts';
+import { layerNorm, TransformerKVCache, transformerForward, type Params } from './transformer.ts';
 
 export class TransformerModel implements LanguageModel {
   private disposed = false;
@@ -34,6 +34,15 @@ export class TransformerModel implements LanguageModel {
   forward(ids: tf.Tensor2D, opts?: ForwardOptions): ForwardResult {
     if (this.disposed) throw new Error(`model from ${this.source.dir} was disposed`);
     return transformerForward(this.config, this.params, ids, opts);
+  }
+
+  /**
+   * Residual vectors x [n, d] projected to the vocabulary through the unembedding W_U (the embedding
+   * itself when tied), optionally through the final layer norm first (the logit lens): [n, vocab].
+   */
+  projectToVocab(x: tf.Tensor2D, finalNorm = false): tf.Tensor2D {
+    const p = this.params;
+    return tf.tidy(() => tf.matMul(finalNorm ? (layerNorm(x, p.lnfg, p.lnfb, this.config.layerNormEps) as tf.Tensor2D) : x, p.unembedT ?? tf.transpose(p.unembed)));
   }
 
   newKVCache(batch: number): KVCache {

@@ -93,7 +93,7 @@ function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return f(table) as tf.Tensor2D;
 }
 
-function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
+export function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
   const mean = tf.mean(x, -1, true);
   const xc = tf.sub(x, mean);
   const variance = tf.mean(tf.square(xc), -1, true);

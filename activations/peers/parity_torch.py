@@ -56,12 +56,15 @@ def gelu_exact(x):
     return torch.nn.functional.gelu(x)
 
 
-def attention(q, k, v, scale):
-    """q, k, v: [B, H, S, dh]; causal softmax attention. Returns z [B, H, S, dh] and the pattern."""
+def attention(q, k, v, scale, blocked=None):
+    """q, k, v: [B, H, S, dh]; causal softmax attention. Returns z [B, H, S, dh] and the pattern.
+    blocked: optional bool [B, H, S, S]; those pre-softmax scores become -inf (attention knockout)."""
     s = q.shape[2]
     scores = torch.matmul(q, k.transpose(-1, -2)) * scale
     causal = torch.tril(torch.ones(s, s, dtype=torch.bool))
     scores = torch.where(causal, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
+    if blocked is not None:
+        scores = scores.masked_fill(blocked, float("-inf"))
     pattern = torch.softmax(scores, dim=-1)
     return torch.matmul(pattern, v), pattern
 
@@ -82,7 +85,7 @@ def gpt2_forward(cfg, W, ids, hooks):
         qkv = h @ W[p + "attn.c_attn.weight"] + W[p + "attn.c_attn.bias"]
         q, k, v = qkv.split(d, dim=-1)
         split = lambda t: t.view(B, S, H, dh).permute(0, 2, 1, 3)
-        z, pattern = attention(split(q), split(k), split(v), 1.0 / math.sqrt(dh))
+        z, pattern = attention(split(q), split(k), split(v), 1.0 / math.sqrt(dh), hooks.blocked.get(l))
         hooks.put(f"blocks.{l}.attn.hook_pattern", pattern)
         z = z.permute(0, 2, 1, 3)
         hooks.put(f"blocks.{l}.attn.hook_z", z)
@@ -132,7 +135,7 @@ def neox_forward(cfg, W, ids, hooks):
         v = qkv[..., 2 * dh :].permute(0, 2, 1, 3)
         q = torch.cat((q[..., :rot] * cos + rotate_half(q[..., :rot]) * sin, q[..., rot:]), dim=-1)
         k = torch.cat((k[..., :rot] * cos + rotate_half(k[..., :rot]) * sin, k[..., rot:]), dim=-1)
-        z, pattern = attention(q, k, v, dh ** -0.5)
+        z, pattern = attention(q, k, v, dh ** -0.5, hooks.blocked.get(l))
         hooks.put(f"blocks.{l}.attn.hook_pattern", pattern)
         z = z.permute(0, 2, 1, 3)
         hooks.put(f"blocks.{l}.attn.hook_z", z)
@@ -154,9 +157,11 @@ def neox_forward(cfg, W, ids, hooks):
 
 
 class Hooks:
-    def __init__(self, wanted):
+    def __init__(self, wanted, blocked=None):
         self.wanted = set(wanted)
         self.values = {}
+        # layer -> bool [B, H, S, S] of attention edges to knock out (knockout_torch.py)
+        self.blocked = blocked or {}
 
     def put(self, name, value):
         if name in self.wanted:

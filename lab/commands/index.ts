@@ -52,6 +52,14 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'train the lab\'s own GPT-2 on the Brown corpus (train) and score a checkpoint on its held-out split (eval)',
     load: async () => (await import('./lm.ts')).lmCommand,
   },
+  facts: {
+    summary: 'write a knowledge base of invented people and single-token facts (kb.jsonl) for lab recall and lab lm train --corpus facts',
+    load: async () => (await import('./facts.ts')).factsCommand,
+  },
+  recall: {
+    summary: 'dissect factual recall (Geva et al. 2023): attention knockout, subject enrichment, attribute extraction over a facts file',
+    load: async () => (await import('./recall.ts')).recallCommand,
+  },
   compress: {
     summary: 'compress a file losslessly with a language model (--report: bits/byte vs gzip, xz, zstd)',
     load: async () => (await import('./compress.ts')).compressCommand,

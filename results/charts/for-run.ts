@@ -6,6 +6,7 @@ import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { LoadedRun } from '../load-run.ts';
 import { phaseChart } from './phase.ts';
+import { enrichmentChart, extractionChart, knockoutChart } from './recall.ts';
 import { capacityAgreementChart, confusionChart, f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
 import type { ChartSpec } from './render.ts';
 import { capacityChart, dimensionalityChart, normInterferenceChart, toyGeometryChart, totalCapacityChart } from './toy.ts';
@@ -14,7 +15,7 @@ import { capacityChart, dimensionalityChart, normInterferenceChart, toyGeometryC
 export const MAX_HEATMAP_LAYERS = 4;
 
 export interface NamedChart {
-  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, capacity_agreement, confusion. */
+  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, capacity_agreement, confusion, recall_knockout, recall_enrichment, recall_extraction. */
   id: string;
   title: string;
   spec: ChartSpec;
@@ -103,6 +104,11 @@ export function chartsFor(run: LoadedRun): NamedChart[] {
   const cf = t.classify_features;
   if (cf && cf.columnNames().includes('toy_capacity') && (cf.array('toy_capacity') as unknown[]).some((v) => typeof v === 'number')) {
     add('capacity_agreement', 'Capacity: activations against weights', capacityAgreementChart(cf));
+  }
+  if (run.kind === 'recall') {
+    if (t.knockout) add('recall_knockout', 'Attention knockout per block set', knockoutChart(t.knockout));
+    if (t.enrichment) add('recall_enrichment', 'Attributes rate per position', enrichmentChart(t.enrichment));
+    if (t.extraction) add('recall_extraction', 'Extraction rate per sublayer', extractionChart(t.extraction));
   }
   if (t.toy_confusion) add('confusion', 'Labels from activations against labels from weights', confusionChart(t.toy_confusion));
   return out;
