@@ -18,3 +18,5 @@ export {
 export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
 export { byteLevelTokenizerJson } from './models/tokenizer.ts';
 export { transformerForward } from './models/transformer.ts';
+export { neuronLogitEffects, neuronLogitVectors, mlpPostLayer, modelVocabSize, type LogitEffect, type NeuronLogits } from './neuron-effects.ts';
+export { ablateNeurons, ablationWindows, type AblateOptions, type AblateResult, type AblationMode } from './ablate.ts';

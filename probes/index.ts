@@ -25,3 +25,8 @@ export { type RankMethod } from './types.ts';
 export { RANK_METHODS } from './sweep.ts';
 export { writeClassifyRun } from './classify-run.ts';
 export { prepareRanking } from './engine.ts';
+export {
+  neuronEvidence, topRows, quantileGroups, histogram, EVIDENCE_DEFAULTS,
+  type NeuronEvidence, type EvidenceOptions, type RowSample, type ContextToken, type QuantileGroup, type NeuronHistogram, type CorrelatedNeuron,
+} from './neuron-evidence.ts';
+export { neuronPages, neuronsOfInterest, classifyLookup, type NeuronPage, type NeuronPagesOptions, type NeuronClassification, type InterestingNeurons } from './neuron-pages.ts';
