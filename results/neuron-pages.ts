@@ -128,21 +128,20 @@ export function neuronIndexHtml(pages: NeuronPage[], scope: string, id: string):
   return `<details open id="${esc(id)}"><summary>neuron pages (${pages.length})</summary><table><tr><th>hook</th><th>neuron</th><th>label</th><th>why</th></tr>${rows}</table></details>`;
 }
 
-/** Gives a selectivity heatmap a link on each cell whose neuron has a page. */
-export function linkHeatmap(spec: ChartSpec, href: (hook: string | undefined, neuron: number) => string | undefined): ChartSpec {
-  const s = spec as { data?: { values?: Record<string, unknown>[] }; encoding?: Record<string, unknown> };
-  const values = s.data?.values;
-  if (!values) return spec;
-  let any = false;
-  for (const r of values) {
-    const h = href(typeof r.hook === 'string' ? r.hook : undefined, Number(r.neuron));
-    if (h) {
-      r.href = h;
-      any = true;
-    }
-  }
-  if (any && s.encoding) s.encoding.href = { field: 'href' };
-  return spec;
+/**
+ * Links each cell of a rendered selectivity heatmap whose neuron has a page: the cell's SVG path (its
+ * aria-label starts with "neuron: N;", from the chart's tooltip) is wrapped in <a href="#page">. Done on
+ * the SVG because Vega resolves href channels asynchronously through its loader, which the headless
+ * renderer here does not have. The chart's hook is the one hook of its data (one heatmap per layer).
+ */
+export function linkHeatmapSvg(svg: string, spec: ChartSpec, href: (hook: string | undefined, neuron: number) => string | undefined): string {
+  const values = (spec as { data?: { values?: Record<string, unknown>[] } }).data?.values ?? [];
+  const hooks = [...new Set(values.map((r) => r.hook).filter((h): h is string => typeof h === 'string'))];
+  const hook = hooks.length === 1 ? hooks[0] : undefined;
+  return svg.replace(/<path\b[^>]*\baria-label="neuron: (\d+);[^"]*"[^>]*\/>/g, (cell, n: string) => {
+    const h = href(hook, Number(n));
+    return h ? `<a href="${esc(h)}">${cell}</a>` : cell;
+  });
 }
 
 /** A standalone page set (lab neurons --out): every page visible, one after the other. */

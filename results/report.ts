@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../lab/core/index.ts';
 import { chartsFor, type NamedChart } from './charts/for-run.ts';
 import { renderSvg } from './charts/render.ts';
 import { loadRun, type LoadedRun } from './load-run.ts';
-import { classifyRunPages, linkHeatmap, neuronIndexHtml, neuronPageHtml, neuronPageId, NEURON_CSS, type ClassifyPagesOptions } from './neuron-pages.ts';
+import { classifyRunPages, linkHeatmapSvg, neuronIndexHtml, neuronPageHtml, neuronPageId, NEURON_CSS, type ClassifyPagesOptions } from './neuron-pages.ts';
 import { InputError, LabError } from '../lab/core/index.ts';
 import type { NeuronPage } from '../probes/index.ts';
 
@@ -135,8 +135,9 @@ async function runSection(run: LoadedRun, index: number, charts: NamedChart[], m
   );
   parts.push(factsHtml(run));
   for (const [i, c] of charts.entries()) {
-    const spec = c.id === 'selectivity' && pages.length ? linkHeatmap(c.spec, href) : c.spec;
-    const svg = prefixSvgIds(await renderSvg(spec), `r${index}c${i}`);
+    // Links go in after the ids are prefixed: prefixSvgIds rewrites every in-document href.
+    const own = prefixSvgIds(await renderSvg(c.spec), `r${index}c${i}`);
+    const svg = c.id === 'selectivity' && pages.length ? linkHeatmapSvg(own, c.spec, href) : own;
     parts.push(`<figure data-chart="${escapeHtml(c.id)}"><figcaption>${escapeHtml(c.title)}</figcaption>${svg}</figure>`);
     onChart(c.title);
   }
