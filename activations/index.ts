@@ -11,7 +11,7 @@ export {
   type DatasetName, type DatasetOptions, type TextDataset, type TextSource, type EncodedText,
 } from './datasets/index.ts';
 export {
-  openActivationStore, StoreWriter, configHash,
+  openActivationStore, StoreWriter, configHash, halfToFloatTable,
   type ActivationStore, type ChunkData, type OpenOptions, type StoreManifest, type StoreHook, type StoreChunk,
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';

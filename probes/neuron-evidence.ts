@@ -16,13 +16,13 @@
  *    rows are contiguous and in position order in the store), each token with this neuron's activation.
  *  - correlated: Pearson correlation over all rows with every other neuron of every hook of the store;
  *    the `correlated` highest. Sums are shifted by the first chunk's means (numerically stable in one pass),
- *    chunk sums in float32 (a tfjs matMul), accumulated across chunks in float64.
+ *    slab sums in float32 (tfjs: a matMul, sums and squares in wasm), accumulated in float64.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../lab/core/backend.ts';
 import { InputError, Rng, UsageError } from '../lab/core/index.ts';
-import type { ActivationStore, Tokenizer } from '../activations/index.ts';
+import { halfToFloatTable, type ActivationStore, type Tokenizer } from '../activations/index.ts';
 import { DEAD_ACT } from './neurons.ts';
 
 export interface ContextToken {
@@ -97,38 +97,85 @@ export interface EvidenceOptions {
   seed?: number;
 }
 
+/** Rows per tfjs step of the correlation pass. */
+const SLAB = 1024;
+
 export const EVIDENCE_DEFAULTS = { top: 20, quantiles: 10, perQuantile: 3, bins: 30, correlated: 5, before: 10, after: 4 };
 
-/** Collects the selected neurons' columns, the row index and the labels in one pass over the hook. */
+/** Reads a whole file; the error names it. */
+function readAll(path: string, expect: number): Buffer {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${(err as Error).message}`, path);
+  }
+  if (b.length !== expect) throw new InputError(`${path} has ${b.length} bytes, expected ${expect}: the store is corrupt`, path);
+  return b;
+}
+
+/** A typed view of a file's bytes, copied only when the buffer is misaligned for the element size. */
+function view<T>(b: Buffer, size: number, make: (buf: ArrayBuffer, off: number, len: number) => T): T {
+  if (b.byteOffset % size === 0) return make(b.buffer as ArrayBuffer, b.byteOffset, b.length / size);
+  const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+  return make(copy, 0, b.length / size);
+}
+
+/**
+ * Collects the selected neurons' columns, the row index and the labels in one pass over the hook's
+ * files. Only the selected neurons are decoded (as activations/README.md documents: f16 is IEEE half,
+ * u8 is offset + scale * q), so this pass costs the file reads, not a decode of every neuron.
+ */
 function collect(store: ActivationStore, hook: string, neurons: number[], n: number) {
-  const N = store.manifest.total_rows;
+  const m = store.manifest;
+  const N = m.total_rows;
   const cols = neurons.map(() => new Float32Array(N));
   const seqIds = new Int32Array(N), positions = new Int32Array(N), tokenIds = new Int32Array(N);
-  const h = store.manifest.hooks.find((x) => x.name === hook)!;
+  const h = m.hooks.find((x) => x.name === hook)!;
   const prefix = h.label_prefix ?? '';
-  const labelCols = store.manifest.dataset.label_columns;
+  const labelCols = m.dataset.label_columns;
   const feats = store.features.filter((f) => labelCols.includes(prefix + f));
   const labels = feats.map(() => new Uint8Array(N));
+  const half = halfToFloatTable();
+  const bytes = { f32: 4, f16: 2, u8: 1 }[m.dtype];
   let at = 0;
-  for (const c of store.chunks(hook)) {
-    const chunk = store.manifest.chunks[c.index]!;
-    for (let r = 0; r < c.rows; r++) {
-      const base = r * n;
-      for (let s = 0; s < neurons.length; s++) cols[s]![at + r] = c.values[base + neurons[s]!]!;
+  for (const c of m.chunks) {
+    const R = c.rows;
+    const f = c.files.hooks[hook]!;
+    const data = readAll(join(store.dir, f.data), R * n * bytes);
+    let get: (i: number, j: number) => number;
+    if (m.dtype === 'f32') {
+      const x = view(data, 4, (b, o, l) => new Float32Array(b, o, l));
+      get = (i) => x[i]!;
+    } else if (m.dtype === 'f16') {
+      const x = view(data, 2, (b, o, l) => new Uint16Array(b, o, l));
+      get = (i) => half[x[i]!]!;
+    } else {
+      const groups = m.quantisation === 'per_tensor' ? 1 : n;
+      const qp = view(readAll(join(store.dir, f.qparams!), groups * 8), 4, (b, o, l) => new Float32Array(b, o, l));
+      get = (i, j) => {
+        const g = groups === 1 ? 0 : j;
+        return Math.fround(qp[groups + g]! + qp[g]! * data[i]!);
+      };
     }
-    seqIds.set(c.seqIds, at);
-    positions.set(c.positions, at);
-    tokenIds.set(c.tokenIds, at);
-    const path = join(store.dir, chunk.files.labels);
-    const lb = readFileSync(path);
+    for (let r = 0; r < R; r++) {
+      const base = r * n;
+      for (let s = 0; s < neurons.length; s++) cols[s]![at + r] = get(base + neurons[s]!, neurons[s]!);
+    }
+    const idx = view(readAll(join(store.dir, c.files.rows), R * 12), 4, (b, o, l) => new Int32Array(b, o, l));
+    for (let r = 0; r < R; r++) {
+      seqIds[at + r] = idx[r * 3]!;
+      positions[at + r] = idx[r * 3 + 1]!;
+      tokenIds[at + r] = idx[r * 3 + 2]!;
+    }
     const nc = labelCols.length;
-    if (lb.length !== c.rows * nc) throw new InputError(`${path} has ${lb.length} bytes, expected ${c.rows * nc}: the store is corrupt`, path);
-    feats.forEach((f, k) => {
-      const j = labelCols.indexOf(prefix + f);
+    const lb = readAll(join(store.dir, c.files.labels), R * nc);
+    feats.forEach((ft, k) => {
+      const j = labelCols.indexOf(prefix + ft);
       const dst = labels[k]!;
-      for (let r = 0; r < c.rows; r++) dst[at + r] = lb[r * nc + j]!;
+      for (let r = 0; r < R; r++) dst[at + r] = lb[r * nc + j]!;
     });
-    at += c.rows;
+    at += R;
   }
   return { N, cols, seqIds, positions, tokenIds, feats, labels };
 }
@@ -162,19 +209,25 @@ async function correlations(store: ActivationStore, hook: string, neurons: numbe
         for (let r = 0; r < R; r++) for (let j = 0; j < n; j++) shiftB[j] += c.values[r * n + j]!;
         for (let j = 0; j < n; j++) shiftB[j] /= R;
       }
-      const x = c.values;
-      for (let r = 0; r < R; r++) {
-        const base = r * n;
+      const shift = tf.tensor1d(shiftB);
+      // Slabs of SLAB rows keep the wasm heap (which never shrinks) at a few slab-sized tensors.
+      for (let r0 = 0; r0 < R; r0 += SLAB) {
+        const rows = Math.min(SLAB, R - r0);
+        const a = new Float32Array(S * rows);
+        for (let s = 0; s < S; s++) for (let r = 0; r < rows; r++) a[s * rows + r] = cols[s]![at + r0 + r]! - shiftA[s]!;
+        const [sum, sq, prod] = tf.tidy(() => {
+          const x = tf.sub(tf.tensor2d(c.values.subarray(r0 * n, (r0 + rows) * n), [rows, n]), shift);
+          return [tf.sum(x, 0), tf.sum(tf.square(x), 0), tf.matMul(tf.tensor2d(a, [S, rows]), x)];
+        });
+        const sv = sum.dataSync() as Float32Array, qv = sq.dataSync() as Float32Array, pv = prod.dataSync() as Float32Array;
+        tf.dispose([sum, sq, prod]);
         for (let j = 0; j < n; j++) {
-          const v = (x[base + j]! -= shiftB[j]!);
-          sumB[j] += v;
-          sqB[j] += v * v;
+          sumB[j] += sv[j]!;
+          sqB[j] += qv[j]!;
         }
+        for (let i = 0; i < S * n; i++) cross[i] += pv[i]!;
       }
-      const a = new Float32Array(S * R);
-      for (let s = 0; s < S; s++) for (let r = 0; r < R; r++) a[s * R + r] = cols[s]![at + r]! - shiftA[s]!;
-      const prod = tf.tidy(() => tf.matMul(tf.tensor2d(a, [S, R]), tf.tensor2d(x, [R, n])).dataSync() as Float32Array);
-      for (let i = 0; i < S * n; i++) cross[i] += prod[i]!;
+      shift.dispose();
       at += R;
     }
     for (let s = 0; s < S; s++) {
