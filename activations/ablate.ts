@@ -4,7 +4,7 @@
  *
  *  - The text is encoded once and cut into windows of at most the context length. With a BOS token
  *    every window is [BOS, t_i .. t_j] and predicts all of its text tokens (the first from BOS alone);
- *    without one, a window's first token is context only. `ablationWindows` is the one definition, shared
+ *    without one, a window's first token is context only. Windows of equal length run as one batch. `ablationWindows` is the one definition, shared
  *    with the PyTorch peer through the golden's cases.
  *  - zero: the neurons' values are set to 0 at every position. mean: to their mean over the text's
  *    tokens (BOS positions excluded: they are not part of the text), measured on the unablated pass.
@@ -65,16 +65,30 @@ export function ablationWindows(ids: number[], context: number, bosId?: number):
   return out;
 }
 
-/** Sum of -log p(next token) over a window's predicted positions (from logits [1, S, V]). */
-function windowNll(logits: tf.Tensor3D, win: number[]): { sum: number; n: number } {
-  const S = win.length;
-  const lp = tf.tidy(() => tf.logSoftmax(tf.reshape(tf.slice(logits, [0, 0, 0], [1, S - 1, -1]), [S - 1, -1])));
+/** Sum of -log p(next token) over the predicted positions of equal-length windows (logits [B, S, V]). */
+function batchNll(logits: tf.Tensor3D, wins: number[][]): number {
+  const [B, S] = logits.shape;
+  const lp = tf.tidy(() => tf.logSoftmax(tf.slice(logits, [0, 0, 0], [B, S - 1, -1])));
   const v = lp.dataSync() as Float32Array;
-  const V = lp.shape[1]!;
+  const V = lp.shape[2]!;
   lp.dispose();
   let sum = 0;
-  for (let p = 0; p < S - 1; p++) sum -= v[p * V + win[p + 1]!]!;
-  return { sum, n: S - 1 };
+  wins.forEach((win, b) => {
+    for (let p = 0; p < S - 1; p++) sum -= v[(b * (S - 1) + p) * V + win[p + 1]!]!;
+  });
+  return sum;
+}
+
+/** Runs of consecutive equal-length windows, each at most ~32M logits (B x S x vocab) so memory stays bounded. */
+function batches(windows: number[][], vocab: number): number[][][] {
+  const out: number[][][] = [];
+  for (const w of windows) {
+    const last = out[out.length - 1];
+    const cap = Math.max(1, Math.floor(2 ** 25 / (w.length * vocab)));
+    if (last && last[0]!.length === w.length && last.length < cap) last.push(w);
+    else out.push([w]);
+  }
+  return out;
 }
 
 /** Base and ablated loss over `text` (see the header). The model stays loaded; the caller disposes it. */
@@ -109,18 +123,22 @@ export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOp
   const sums = new Float64Array(opts.neurons.length);
   const skipBase = opts.base !== undefined && mode === 'zero';
   if (skipBase) baseSum = opts.base! * predicted;
-  for (const win of skipBase ? [] : windows) {
-    const x = tf.tensor2d([win], [1, win.length], 'int32');
+  const groups = batches(windows, model.config.vocabSize);
+  for (const wins of skipBase ? [] : groups) {
+    const S = wins[0]!.length;
+    const x = tf.tensor2d(wins, [wins.length, S], 'int32');
     const { logits, cache } = model.forward(x, { names: [hook!] });
     try {
       const h = cache.get(hook!)!;
-      checkWidth(h.size, win.length);
+      checkWidth(h.size / wins.length, S);
       const hv = h.dataSync() as Float32Array;
-      for (let p = hasBos ? 1 : 0; p < win.length; p++) {
-        opts.neurons.forEach((n, s) => (sums[s] += hv[p * width + n]!));
-        textTokens++;
+      for (let b = 0; b < wins.length; b++) {
+        for (let p = hasBos ? 1 : 0; p < S; p++) {
+          opts.neurons.forEach((n, s) => (sums[s] += hv[(b * S + p) * width + n]!));
+          textTokens++;
+        }
       }
-      baseSum += windowNll(logits, win).sum;
+      baseSum += batchNll(logits, wins);
     } finally {
       tf.dispose([x, logits, ...cache.values()]);
     }
@@ -130,11 +148,12 @@ export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOp
   // Ablated pass: keep * v + fill, with keep 0 and fill the replacement value at the ablated neurons.
   let keepArr: Float32Array | undefined, fillArr: Float32Array | undefined;
   let ablSum = 0;
-  for (const win of windows) {
-    const x = tf.tensor2d([win], [1, win.length], 'int32');
+  for (const wins of groups) {
+    const S = wins[0]!.length;
+    const x = tf.tensor2d(wins, [wins.length, S], 'int32');
     const write: Record<HookName, (n: HookName, v: tf.Tensor) => tf.Tensor> = {
       [hook!]: (_n, v) => {
-        checkWidth(v.size, win.length);
+        checkWidth(v.size / wins.length, S);
         if (!keepArr || !fillArr) {
           keepArr = new Float32Array(width).fill(1);
           fillArr = new Float32Array(width);
@@ -149,7 +168,7 @@ export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOp
     };
     const { logits } = model.forward(x, { hooks: write });
     try {
-      ablSum += windowNll(logits, win).sum;
+      ablSum += batchNll(logits, wins);
     } finally {
       tf.dispose([x, logits]);
     }
