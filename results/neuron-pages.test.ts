@@ -40,7 +40,7 @@ describe('neuron pages in the report', () => {
     expect(section).toContain('href="#run-0"');
     // Top contexts: shaded tokens, the row's own token marked; histogram per feature; logits; ablation.
     expect((section.match(/<div class="ctx"/g) ?? []).length).toBeGreaterThanOrEqual(12);
-    expect(section).toMatch(/class="t own" style="background:rgba\(230,120,20,/);
+    expect(section).toMatch(/<span class="p(9|10) own" title="\d\.\d{3}">/);
     expect(section).toMatch(/<td>noun<\/td><td class="num">\d+<\/td><td class="bars"><svg/);
     expect(section).toContain('promotes');
     expect(section).toMatch(/zero-ablated over 89 bytes: loss \d\.\d{5} &rarr; \d\.\d{5} nats\/token/);
@@ -80,7 +80,11 @@ describe('neuron pages in the report', () => {
       // Following the back link leaves the page hidden again.
       await page.click(`#${page3} a[href="#run-0"]`);
       expect(await page.$eval(`#${page3}`, (e) => getComputedStyle(e).display)).toBe('none');
+      // A heatmap cell's link opens the page again.
+      await page.click(`figure[data-chart="selectivity"] a[href="#${page3}"] path`);
+      expect(await page.$eval(`#${page3}`, (e) => getComputedStyle(e).display)).toBe('block');
       expect(requests).toEqual([`file://${out}`]);
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -8,15 +8,19 @@
 import type { ChartSpec } from './charts/render.ts';
 import type { NeuronPage } from '../probes/index.ts';
 
+/** Shade levels: pN orange (positive), nN blue (negative), opacity N/10 of |a| / the page's largest |a|. */
+const SHADES = Array.from({ length: 11 }, (_, i) => `div.ctx span.p${i} { background: rgba(230,120,20,${(i / 10).toFixed(1)}); } div.ctx span.n${i} { background: rgba(40,100,200,${(i / 10).toFixed(1)}); }`).join('\n');
+
 export const NEURON_CSS = `
 section.neuron { display: none; background: white; margin: 16px 24px; padding: 12px 18px; border: 2px solid #1f3b57; border-radius: 4px; }
 section.neuron:target { display: block; }
 section.neuron h2 { font-size: 17px; margin: 4px 0 8px 0; }
 section.neuron h3 { font-size: 14px; margin: 14px 0 4px 0; }
 div.ctx { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; white-space: pre; margin: 1px 0; overflow-x: auto; }
-div.ctx span.t { border-radius: 2px; }
+div.ctx span { border-radius: 2px; }
 div.ctx span.own { outline: 1px solid #222; font-weight: bold; }
 div.ctx span.v { display: inline-block; width: 80px; color: #555; }
+${SHADES}
 span.why { display: inline-block; font-size: 11px; background: #e8edf2; border-radius: 3px; padding: 1px 5px; margin: 0 4px 2px 0; }
 table.hist td.bars { padding: 0; }
 `;
@@ -35,25 +39,28 @@ function tokenText(t: string): string {
   return esc(t.replace(/\n/g, '\u21b5').replace(/\t/g, '\u21e5'));
 }
 
-/** Background for an activation: orange for positive, blue for negative, opacity by |a| / scale. */
 function shade(a: number, scale: number): string {
-  const x = scale > 0 ? Math.min(1, Math.abs(a) / scale) : 0;
-  return a >= 0 ? `rgba(230,120,20,${x.toFixed(3)})` : `rgba(40,100,200,${x.toFixed(3)})`;
+  const x = scale > 0 ? Math.round(10 * Math.min(1, Math.abs(a) / scale)) : 0;
+  return `${a >= 0 ? 'p' : 'n'}${x}`;
 }
 
 function contextLine(s: NeuronPage['top'][number], scale: number): string {
-  const toks = s.tokens.map((t, i) =>
-    `<span class="t${i === s.index ? ' own' : ''}" style="background:${shade(t.activation, scale)}" title="${esc(`${t.text} (position ${t.position}): ${t.activation.toFixed(4)}`)}">${tokenText(t.text)}</span>`).join('');
+  // Short markup per token (a report holds thousands): a shade class, the activation as the hover title.
+  const toks = s.tokens.map((t, i) => `<span class="${shade(t.activation, scale)}${i === s.index ? ' own' : ''}" title="${t.activation.toFixed(3)}">${tokenText(t.text)}</span>`).join('');
   return `<div class="ctx" data-row="${s.row}"><span class="v">${s.activation.toFixed(4)}</span>${toks}</div>`;
 }
 
-/** Small bar chart of one histogram row (counts over the page's shared edges). */
+/** Small bar chart of one histogram row: one path for all bars (a report holds thousands of rows), the counts in its title. */
 function bars(counts: number[], color: string): string {
   const W = 300, H = 36, n = counts.length;
   const max = Math.max(1, ...counts);
   const w = W / n;
-  const rects = counts.map((c, i) => (c > 0 ? `<rect x="${(i * w).toFixed(1)}" y="${(H - (H * c) / max).toFixed(1)}" width="${Math.max(0.5, w - 0.5).toFixed(1)}" height="${((H * c) / max).toFixed(1)}" fill="${color}"><title>${c}</title></rect>` : '')).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img">${rects}</svg>`;
+  const d = counts.map((c, i) => {
+    if (c <= 0) return '';
+    const h = (H * c) / max;
+    return `M${(i * w).toFixed(1)} ${(H - h).toFixed(1)}h${Math.max(0.5, w - 0.5).toFixed(1)}v${h.toFixed(1)}h-${Math.max(0.5, w - 0.5).toFixed(1)}z`;
+  }).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img"><title>${counts.join(' ')}</title><path d="${d}" fill="${color}"/></svg>`;
 }
 
 function histogramHtml(p: NeuronPage): string {

@@ -65,9 +65,9 @@ export const DEMO_KS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 32, 64];
 /** F1 gain from k = 1 to k* below which a feature is not listed as needing many neurons. */
 export const MIN_SPREAD_GAIN = 0.05;
 /** Neuron pages per classify run in the demo's report (lab report defaults to 40). */
-export const DEMO_NEURON_PAGES = 16;
+export const DEMO_NEURON_PAGES = 12;
 /** Bytes of text each demo neuron page's ablation is measured on. */
-export const DEMO_ABLATION_BYTES = 2000;
+export const DEMO_ABLATION_BYTES = 1000;
 /** Random rotations for the privileged-basis test (lab classify defaults to 5). */
 export const DEMO_ROTATIONS = 2;
 
@@ -145,7 +145,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   runs.sort((a, b) => order(a) - order(b));
   await stage('report', () => writeReport(runs, report, {
     progress: !opts.quiet, title: `neuronlab demo: ${opts.model}`,
-    // Neuron pages for every classify run; each page's zero-ablation is measured on ~2 KB of brown-pos text.
+    // Neuron pages for every classify run; each page's zero-ablation is measured on ~1 KB of brown-pos text.
     neuronPages: { max: DEMO_NEURON_PAGES, ablation: ablationText ? { text: ablationText } : undefined },
   }));
   return { out, report, model: resolve(opts.model), datasets: summaries, toy: { balanced_accuracy: toyBalanced, runs: toyRuns }, seconds };
