@@ -4,8 +4,8 @@
  * mean and the units).
  */
 import { readFileSync } from 'node:fs';
-import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
-import { InputError, UsageError } from '../core/index.ts';
+import { indices, parseFlags, required, usage, type FlagSpecs } from './args.ts';
+import { InputError } from '../core/index.ts';
 
 const SUMMARY =
   'Mean next-token loss over a text with and without some neurons (zero- or mean-ablated at one hook).\n' +
@@ -33,11 +33,7 @@ export async function ablateCommand(argv: string[]): Promise<number> {
   }
   const modelDir = required<string>(parsed, 'model');
   const hook = required<string>(parsed, 'hook');
-  const neurons = required<string[]>(parsed, 'neurons').map((s) => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < 0) throw new UsageError(`--neurons takes whole numbers >= 0, comma-separated; got '${s}'`, 'neurons');
-    return v;
-  });
+  const neurons = indices(required<string[]>(parsed, 'neurons'), 'neurons');
   const file = required<string>(parsed, 'text-file');
   let text: string;
   try {

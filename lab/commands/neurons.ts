@@ -4,8 +4,8 @@
  * --model; label and selectivity with --classify). Prints a summary, or the pages as JSON (--json);
  * --out also writes them as neurons.json and a self-contained neurons.html in a run directory.
  */
-import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
-import { RunDir, UsageError } from '../core/index.ts';
+import { indices, parseFlags, required, usage, type FlagSpecs } from './args.ts';
+import { RunDir } from '../core/index.ts';
 import type { NeuronPage } from '../../probes/index.ts';
 
 const SUMMARY =
@@ -29,14 +29,6 @@ const FLAGS: FlagSpecs = {
   json: { type: 'boolean', help: 'print the pages as JSON on stdout' },
   help: { type: 'boolean', help: 'show this help' },
 };
-
-function parseNeurons(list: string[]): number[] {
-  return list.map((s) => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < 0) throw new UsageError(`--neurons takes whole numbers >= 0, comma-separated; got '${s}'`, 'neurons');
-    return v;
-  });
-}
 
 function context(p: NeuronPage['top'][number]): string {
   return p.tokens.map((t, i) => (i === p.index ? `[[${t.text}]]` : t.text)).join('').replace(/\n/g, '\\n');
@@ -73,8 +65,7 @@ export async function neuronsCommand(argv: string[]): Promise<number> {
   }
   const activations = required<string>(parsed, 'activations');
   const hook = required<string>(parsed, 'hook');
-  const neurons = parseNeurons(required<string[]>(parsed, 'neurons'));
-  if (neurons.length === 0) throw new UsageError('--neurons: give at least one neuron', 'neurons');
+  const neurons = indices(required<string[]>(parsed, 'neurons'), 'neurons');
   const { neuronPages } = await import('../../probes/index.ts');
   const opts = {
     activations, hook, neurons, top: f.top as number, quantiles: f.quantiles as number, bins: f.bins as number,
