@@ -12,7 +12,7 @@ export {
   type DatasetName, type DatasetOptions, type DatasetSpec, type TextDataset, type TextSource, type EncodedText,
 } from './datasets/index.ts';
 export {
-  openActivationStore, StoreWriter, configHash,
+  openActivationStore, StoreWriter, configHash, halfToFloatTable,
   type ActivationStore, type ChunkData, type OpenOptions, type StoreManifest, type StoreHook, type StoreChunk,
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';
@@ -20,3 +20,5 @@ export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type Harvest
 export { byteLevelTokenizerJson } from './models/tokenizer.ts';
 export { transformerForward } from './models/transformer.ts';
 export { inspectText, type InspectResult } from './inspect.ts';
+export { neuronLogitEffects, neuronLogitVectors, mlpPostLayer, modelVocabSize, type LogitEffect, type NeuronLogits } from './neuron-effects.ts';
+export { ablateNeurons, ablationWindows, type AblateOptions, type AblateResult, type AblationMode } from './ablate.ts';

@@ -52,7 +52,7 @@ export function classifyTables(res: ClassifyResult): { features: string; neurons
 }
 
 /** The features a hook's neuron shares are indexed by: those the sweep could probe, in sweep order. */
-function probedFeatures(hook: string, res: ClassifyResult): string[] {
+export function probedFeatures(hook: string, res: ClassifyResult): string[] {
   return res.features.filter((f) => f.hook === hook && f.status === 'ok').map((f) => f.feature);
 }
 

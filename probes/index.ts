@@ -26,3 +26,8 @@ export { plantedData, type PlantedSpec, type PlantedNeuron, type Planted } from 
 export { validateOnToy, sparseLimitLabels, SMALL as VALIDATION_SMALL, LARGE as VALIDATION_LARGE, type ValidationSpec, type ValidationReport } from './validate.ts';
 export { writeClassifyRun } from './classify-run.ts';
 export { prepareRanking } from './engine.ts';
+export {
+  neuronEvidence, topRows, quantileGroups, histogram, EVIDENCE_DEFAULTS,
+  type NeuronEvidence, type EvidenceOptions, type RowSample, type ContextToken, type QuantileGroup, type NeuronHistogram, type CorrelatedNeuron,
+} from './neuron-evidence.ts';
+export { neuronPages, neuronsOfInterest, classifyLookup, type NeuronPage, type NeuronPagesOptions, type NeuronClassification, type InterestingNeurons } from './neuron-pages.ts';

@@ -10,6 +10,9 @@ import { writeFileAtomic } from '../lab/core/index.ts';
 import { chartsFor, type NamedChart } from './charts/for-run.ts';
 import { renderSvg } from './charts/render.ts';
 import { loadRun, type LoadedRun } from './load-run.ts';
+import { classifyRunPages, linkHeatmapSvg, neuronIndexHtml, neuronPageHtml, neuronPageId, NEURON_CSS, type ClassifyPagesOptions } from './neuron-pages.ts';
+import { InputError, LabError } from '../lab/core/index.ts';
+import type { NeuronPage } from '../probes/index.ts';
 
 export interface ReportOptions {
   title?: string;
@@ -19,6 +22,11 @@ export interface ReportOptions {
   progress?: boolean;
   /** Load runs whose manifest is not complete (their section says so). */
   allowPartial?: boolean;
+  /**
+   * Neuron pages for classify runs (results/neuron-pages.ts), read from the store their probes ran on;
+   * false leaves them out. A run whose store is gone gets a note instead.
+   */
+  neuronPages?: false | ClassifyPagesOptions;
 }
 
 /** Tables not worth showing raw: the charts already draw them, or they duplicate another table. */
@@ -45,7 +53,8 @@ th, td { border: 1px solid #ddd; padding: 2px 6px; }
 th { background: #f0f3f6; }
 details summary { cursor: pointer; font-size: 13px; margin: 6px 0; }
 p.note { font-size: 11px; color: #666; margin: 2px 0 10px 0; }
-`;
+td.num { text-align: right; }
+${NEURON_CSS}`;
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -85,16 +94,50 @@ function configHtml(run: LoadedRun): string {
   return `<details><summary>config</summary><pre style="font-size:11px">${escapeHtml(json.length > 20000 ? json.slice(0, 20000) + '\n...' : json)}</pre></details>`;
 }
 
+/** A classify run's neuron pages, or the reason there are none (a store that is gone is not an error). */
+async function pagesFor(run: LoadedRun, opts: ReportOptions): Promise<{ pages: NeuronPage[]; note?: string }> {
+  if (run.kind !== 'classify' || opts.neuronPages === false || run.manifest.status !== 'complete') return { pages: [] };
+  try {
+    return { pages: await classifyRunPages(run.dir, opts.neuronPages ?? {}) };
+  } catch (err) {
+    if (err instanceof InputError || err instanceof LabError) return { pages: [], note: `No neuron pages: ${(err as Error).message}` };
+    throw err;
+  }
+}
+
+/** The classify run's features with their 1-sparse and best-k neurons linked to their pages. */
+function featuresWithLinks(run: LoadedRun, href: (hook: string, n: number) => string | undefined, maxRows: number): string {
+  const t = run.tables.classify_features;
+  if (!t) return '';
+  const link = (hook: string, n: number) => {
+    const h = href(hook, n);
+    return h ? `<a href="${escapeHtml(h)}">${n}</a>` : String(n);
+  };
+  const rows = (aq.from(t).objects() as Record<string, unknown>[]).slice(0, maxRows).map((r) => {
+    const hook = String(r.hook);
+    const k1 = typeof r.k1_neuron === 'number' ? link(hook, r.k1_neuron) : '';
+    const f1 = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : '');
+    return `<tr><td>${escapeHtml(String(r.feature))}</td><td>${escapeHtml(hook)}</td><td>${escapeHtml(String(r.status))}</td><td class="num">${f1(r.f1_k1)}</td><td>${k1}</td><td>${r.dedicated === true || r.dedicated === 'true' ? 'yes' : ''}</td><td class="num">${escapeHtml(String(r.k_star ?? ''))}</td><td class="num">${f1(r.best_f1)}</td></tr>`;
+  });
+  return `<details open><summary>features (${t.numRows()} rows; neuron numbers link to their pages)</summary><div class="scroll"><table><tr><th>feature</th><th>hook</th><th>status</th><th>f1_k1</th><th>k1_neuron</th><th>dedicated</th><th>k_star</th><th>best_f1</th></tr>${rows.join('')}</table></div></details>`;
+}
+
 /** Renders every run's section; `onChart` is called after each chart (for progress). */
-async function runSection(run: LoadedRun, index: number, charts: NamedChart[], maxRows: number, onChart: (title: string) => void): Promise<string> {
+async function runSection(run: LoadedRun, index: number, charts: NamedChart[], maxRows: number, onChart: (title: string) => void, opts: ReportOptions = {}): Promise<string> {
   const parts: string[] = [];
+  const { pages, note } = await pagesFor(run, opts);
+  const scope = `r${index}`;
+  const existing = new Set(pages.map((p) => `${p.hook}:${p.neuron}`));
+  const href = (hook: string | undefined, n: number) => (hook !== undefined && existing.has(`${hook}:${n}`) ? `#${neuronPageId(scope, hook, n)}` : undefined);
   const partial = run.manifest.status !== 'complete';
   parts.push(
     `<section class="run" id="run-${index}"><h2>${escapeHtml(run.name)}<span class="kind${partial ? ' partial' : ''}">${escapeHtml(run.kind)}${partial ? ' (partial)' : ''}</span></h2>`,
   );
   parts.push(factsHtml(run));
   for (const [i, c] of charts.entries()) {
-    const svg = prefixSvgIds(await renderSvg(c.spec), `r${index}c${i}`);
+    // Links go in after the ids are prefixed: prefixSvgIds rewrites every in-document href.
+    const own = prefixSvgIds(await renderSvg(c.spec), `r${index}c${i}`);
+    const svg = c.id === 'selectivity' && pages.length ? linkHeatmapSvg(own, c.spec, href) : own;
     parts.push(`<figure data-chart="${escapeHtml(c.id)}"><figcaption>${escapeHtml(c.title)}</figcaption>${svg}</figure>`);
     onChart(c.title);
   }
@@ -102,8 +145,14 @@ async function runSection(run: LoadedRun, index: number, charts: NamedChart[], m
     if (HIDDEN_TABLES.has(name)) continue;
     parts.push(tableHtml(name, t, maxRows));
   }
+  if (run.kind === 'classify') {
+    parts.push(featuresWithLinks(run, (h, n) => href(h, n), maxRows));
+    if (pages.length) parts.push(neuronIndexHtml(pages, scope, `neurons-${scope}`));
+    if (note) parts.push(`<p class="note">${escapeHtml(note)}</p>`);
+  }
   parts.push(configHtml(run));
   parts.push('</section>');
+  for (const p of pages) parts.push(neuronPageHtml(p, { scope, back: { href: `#run-${index}`, text: `back to ${run.name}` }, existing }));
   return parts.join('\n');
 }
 
@@ -116,7 +165,7 @@ export async function buildReport(runsOrDirs: (LoadedRun | string)[], opts: Repo
   let done = 0;
   const sections: string[] = [];
   for (const [i, run] of runs.entries()) {
-    sections.push(await runSection(run, i, charts[i]!, opts.maxTableRows ?? 50, (title) => progress.update(++done, title)));
+    sections.push(await runSection(run, i, charts[i]!, opts.maxTableRows ?? 50, (title) => progress.update(++done, title), opts));
   }
   progress.finish();
   const title = opts.title ?? `neuronlab report: ${runs.map((r) => r.name).join(', ')}`;

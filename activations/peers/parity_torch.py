@@ -95,8 +95,7 @@ def gpt2_forward(cfg, W, ids, hooks):
         h = layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps)
         pre_act = h @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"]
         hooks.put(f"blocks.{l}.mlp.hook_pre", pre_act)
-        post = act(pre_act)
-        hooks.put(f"blocks.{l}.mlp.hook_post", post)
+        post = hooks.put(f"blocks.{l}.mlp.hook_post", act(pre_act))
         x = x + post @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
         hooks.put(f"blocks.{l}.hook_resid_post", x)
     x = layer_norm(x, W[pre + "ln_f.weight"], W[pre + "ln_f.bias"], eps)
@@ -146,8 +145,7 @@ def neox_forward(cfg, W, ids, hooks):
         h2 = layer_norm(mlp_in, W[p + "post_attention_layernorm.weight"], W[p + "post_attention_layernorm.bias"], eps)
         pre_act = h2 @ W[p + "mlp.dense_h_to_4h.weight"].T + W[p + "mlp.dense_h_to_4h.bias"]
         hooks.put(f"blocks.{l}.mlp.hook_pre", pre_act)
-        post = act(pre_act)
-        hooks.put(f"blocks.{l}.mlp.hook_post", post)
+        post = hooks.put(f"blocks.{l}.mlp.hook_post", act(pre_act))
         mlp_out = post @ W[p + "mlp.dense_4h_to_h.weight"].T + W[p + "mlp.dense_4h_to_h.bias"]
         # parallel: x + attn(ln1(x)) + mlp(ln2(x)); sequential: (x + attn) + mlp(ln2(x + attn))
         x = x + attn_out + mlp_out
@@ -164,8 +162,10 @@ class Hooks:
         self.blocked = blocked or {}
 
     def put(self, name, value):
+        """Records a wanted value; returns the value the forward pass continues with (a subclass may replace it)."""
         if name in self.wanted:
             self.values[name] = value
+        return value
 
 
 def rounded(t):

@@ -130,3 +130,14 @@ export function usage(command: string, summary: string, specs: FlagSpecs): strin
   }
   return lines.join('\n');
 }
+
+/** A list flag of whole numbers >= 0 (neuron indices); the error names the flag. */
+export function indices(list: string[], name: string): number[] {
+  const out = list.map((s) => {
+    const v = Number(s);
+    if (s.trim() === '' || !Number.isInteger(v) || v < 0) throw new UsageError(`--${name} takes whole numbers >= 0, comma-separated; got '${s}'`, name);
+    return v;
+  });
+  if (out.length === 0) throw new UsageError(`--${name}: give at least one`, name);
+  return out;
+}

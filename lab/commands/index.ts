@@ -44,6 +44,14 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'classify features (dedicated neuron, k*, capacity) and neurons (mono/poly/dead) from a probe run',
     load: async () => (await import('./classify.ts')).classifyCommand,
   },
+  neurons: {
+    summary: 'the evidence behind neuron labels: top contexts, quantile samples, histograms by feature, logit effects, correlated neurons',
+    load: async () => (await import('./neurons.ts')).neuronsCommand,
+  },
+  ablate: {
+    summary: 'mean next-token loss over a text with and without some neurons (zero or mean ablation), in nats and bits/byte',
+    load: async () => (await import('./ablate.ts')).ablateCommand,
+  },
   report: {
     summary: 'write one self-contained HTML dashboard for any mix of run directories',
     load: async () => (await import('./report.ts')).reportCommand,

@@ -2,7 +2,8 @@
  * `lab report RUN_DIR... --out report.html`: the dashboard for any mix of runs, written atomically.
  */
 import { parseFlags, usage, type FlagSpecs } from './args.ts';
-import { UsageError } from '../core/index.ts';
+import { readFileSync } from 'node:fs';
+import { InputError, UsageError } from '../core/index.ts';
 
 const SPECS: FlagSpecs = {
   out: { type: 'string', help: 'the HTML file to write', default: 'report.html' },
@@ -11,13 +12,16 @@ const SPECS: FlagSpecs = {
   'allow-partial': { type: 'boolean', help: 'include runs whose manifest is not complete' },
   quiet: { type: 'boolean', help: 'no progress on stderr' },
   json: { type: 'boolean', help: 'print {"out", "bytes", "runs"} as JSON on stdout' },
-  backend: { type: 'string', help: 'accepted for uniformity; the report does not use tfjs' },
+  'ablate-text': { type: 'string', help: 'measure each neuron page\'s ablation (zero mode) on this UTF-8 text with the store\'s model' },
+  'no-neuron-pages': { type: 'boolean', help: 'leave out the neuron pages of classify runs' },
+  backend: { type: 'string', help: 'accepted for uniformity; only --ablate-text runs tfjs' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
 const SUMMARY =
   'Writes one self-contained HTML dashboard (inline SVG charts and tables, no network requests) for any\n' +
-  'mix of run directories: toy, toy-sweep, harvest, probe, classify.\n\n' +
+  'mix of run directories: toy, toy-sweep, harvest, probe, classify. A classify run gets a page per neuron of\n' +
+  'interest (its 1-sparse and best k-sparse probes\' neurons, a few mono and poly ones), read from its store.\n\n' +
   'example: lab report runs/toy runs/probe --out report.html';
 
 export async function reportCommand(argv: string[]): Promise<number> {
@@ -31,8 +35,18 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (!out.toLowerCase().endsWith('.html') && !out.toLowerCase().endsWith('.htm')) {
     throw new UsageError(`--out should name an .html file, got '${out}'`, 'out');
   }
+  let ablation: { text: string } | undefined;
+  if (flags['ablate-text']) {
+    const file = flags['ablate-text'] as string;
+    try {
+      ablation = { text: readFileSync(file, 'utf8') };
+    } catch (err) {
+      throw new InputError(`--ablate-text ${file}: ${(err as Error).message}`, file);
+    }
+  }
   const { writeReport } = await import('../../results/index.ts');
   const bytes = await writeReport(positionals, out, {
+    neuronPages: flags['no-neuron-pages'] ? false : { ablation },
     title: flags.title as string | undefined,
     maxTableRows: flags['max-rows'] as number,
     allowPartial: Boolean(flags['allow-partial']),

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { harvestModel, harvestToy } from '../../activations/index.ts';
-import { makeDataset, type DatasetName } from '../../activations/index.ts';
+import { makeDataset, type DatasetName, type Tokenizer } from '../../activations/index.ts';
 import { loadModel } from '../../activations/index.ts';
 import { classifyProbeRun, type ClassifyResult } from '../../probes/index.ts';
 import { writeClassifyRun } from '../../probes/index.ts';
@@ -65,6 +65,10 @@ export interface DemoSummary {
 export const DEMO_KS = STANDARD_KS.filter((k) => k <= 64);
 /** F1 gain from k = 1 to k* below which a feature is not listed as needing many neurons. */
 export const MIN_SPREAD_GAIN = 0.05;
+/** Neuron pages per classify run in the demo's report (lab report defaults to 40). */
+export const DEMO_NEURON_PAGES = 12;
+/** Bytes of text each demo neuron page's ablation is measured on. */
+export const DEMO_ABLATION_BYTES = 1000;
 /** Random rotations for the privileged-basis test (lab classify defaults to 5). */
 export const DEMO_ROTATIONS = 2;
 
@@ -96,7 +100,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const summaries: DatasetSummary[] = [];
 
   const model = await stage('load model', () => loadModel(opts.model));
+  let ablationText = '';
   try {
+    ablationText = demoAblationText(model.tokenizer, opts.seed, Math.min(128, model.config.contextLength));
     for (const ds of DATASETS) {
       const harvestDir = join(out, `harvest-${ds.name}`);
       await stage(`harvest ${ds.name}`, () =>
@@ -138,8 +144,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // Headline first: classifications, then the probe curves, the toys, and the harvests they came from.
   const order = (dir: string) => ['classify', 'probe', 'toy', 'harvest'].findIndex((k) => basename(dir).startsWith(k));
   runs.sort((a, b) => order(a) - order(b));
-  await stage('report', () => writeReport(runs, report, { progress: !opts.quiet, title: `neuronlab demo: ${opts.model}` }));
+  await stage('report', () => writeReport(runs, report, {
+    progress: !opts.quiet, title: `neuronlab demo: ${opts.model}`,
+    // Neuron pages for every classify run; each page's zero-ablation is measured on ~1 KB of brown-pos text.
+    neuronPages: { max: DEMO_NEURON_PAGES, ablation: ablationText ? { text: ablationText } : undefined },
+  }));
   return { out, report, model: resolve(opts.model), datasets: summaries, toy: { balanced_accuracy: toyBalanced, runs: toyRuns }, seconds };
+}
+
+/** About DEMO_ABLATION_BYTES of brown-pos text (its first sequences, decoded), for the pages' ablations. */
+function demoAblationText(tokenizer: Tokenizer, seed: number, context: number): string {
+  const parts: string[] = [];
+  let bytes = 0;
+  for (const s of makeDataset('brown-pos', tokenizer, { context, seed }).sequences()) {
+    const ids = tokenizer.bosId !== undefined && s.ids[0] === tokenizer.bosId ? s.ids.slice(1) : s.ids;
+    const t = tokenizer.decode(ids);
+    parts.push(t);
+    bytes += Buffer.byteLength(t);
+    if (bytes >= DEMO_ABLATION_BYTES) break;
+  }
+  return parts.join('\n');
 }
 
 async function probeAndClassify(harvestDir: string, probeDir: string, classifyDir: string, opts: DemoOptions, engine: ReturnType<typeof labEngine>): Promise<ClassifyResult> {
