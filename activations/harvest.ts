@@ -5,17 +5,18 @@
  * (labels = which features are active; every instance kept apart). Memory stays at one chunk plus
  * one batch; a rerun resumes after the last whole chunk or refuses a different config.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { activeBackend, tf } from '../lab/core/backend.ts';
 import { UsageError } from '../lab/core/index.ts';
 import { Progress } from '../lab/core/index.ts';
 import { Rng } from '../lab/core/index.ts';
-import { RunDir } from '../lab/core/index.ts';
+import { RunDir, lockRunDir, prepareRunDir, readManifest, unlockRunDir } from '../lab/core/index.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
 import { globToRegExp } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
 import type { TextDataset } from './datasets/index.ts';
-import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
+import { STORE_MANIFEST, StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
 import type { FeatureDataset, HookName, LanguageModel } from './types.ts';
 
@@ -76,20 +77,43 @@ function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number
   return Math.max(minRows, Math.floor((chunkMb * 1024 * 1024) / Math.max(1, perRow)));
 }
 
+/**
+ * Opens the store under the run directory's lock. A complete store whose run manifest is not complete
+ * (killed between the two writes) gets its manifest finished here, so the run reads and reruns cleanly.
+ */
 function begin(out: string, init: StoreInit, rows: number, opts: HarvestOptions): { writer: StoreWriter; run?: RunDir } {
-  const writer = StoreWriter.open(out, init, { chunkRows: rows, overwrite: opts.overwrite });
-  if (writer.complete) return { writer };
-  const run = RunDir.begin(out, { kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend() });
-  return { writer, run };
+  lockRunDir(out, opts.command);
+  try {
+    // A store.json is checked by the writer (same config resumes, another is refused); without one the
+    // folder must be empty, a harvest, or replaced with --overwrite.
+    if (!existsSync(join(out, STORE_MANIFEST))) prepareRunDir(out, { kind: 'harvest', config: init.config, overwrite: opts.overwrite });
+    const writer = StoreWriter.open(out, init, { chunkRows: rows, overwrite: opts.overwrite });
+    const runOpts = { kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend(), prepared: true };
+    if (writer.complete) {
+      const m = existsSync(join(out, 'manifest.json')) ? readManifest(out, { allowPartial: true }) : undefined;
+      if (m?.status !== 'complete') finishRun(RunDir.begin(out, runOpts), writer.manifest, 0, writer.manifest.chunks.length, 1, { repaired: true });
+      unlockRunDir(out);
+      return { writer };
+    }
+    return { writer, run: RunDir.begin(out, runOpts) };
+  } catch (err) {
+    unlockRunDir(out);
+    throw err;
+  }
+}
+
+function finishRun(run: RunDir, manifest: StoreManifest, seconds: number, resumedFromChunk: number, forwardThreads: number, extra: Record<string, unknown> = {}): void {
+  run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
+  run.timing('harvest_s', seconds);
+  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk, forward_threads: forwardThreads, ...extra });
 }
 
 function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number, forwardThreads = 1): HarvestResult {
   const seconds = (performance.now() - t0) / 1000;
   if (!run) return { dir: writer.dir, manifest: writer.manifest, alreadyComplete: true, resumedFromChunk, seconds, tokensPerSecond: 0 };
   const manifest = writer.finish();
-  run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
-  run.timing('harvest_s', seconds);
-  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk, forward_threads: forwardThreads });
+  finishRun(run, manifest, seconds, resumedFromChunk, forwardThreads);
+  unlockRunDir(writer.dir);
   return { dir: writer.dir, manifest, alreadyComplete: false, resumedFromChunk, seconds, tokensPerSecond: done / Math.max(seconds, 1e-9) };
 }
 

@@ -4,7 +4,6 @@
  * which lists every complete chunk; a chunk's files are written before store.json names them, so a
  * killed run leaves a store whose listed chunks are all whole.
  */
-import { createHash } from 'node:crypto';
 import type { Quantisation, StoreDtype } from './quantize.ts';
 
 export const STORE_FORMAT = 'neuronlab-activation-store';
@@ -73,19 +72,7 @@ export interface StoreManifest {
   toy?: { run_dir: string };
 }
 
-/** JSON with object keys sorted, so equal configs hash equally whatever the key order. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-export function configHash(config: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
-}
+export { canonicalJson, configHash } from '../../lab/core/index.ts';
 
 /** Hook names become folder names as they are (TransformerLens names are dots and word characters). */
 export function chunkFiles(index: number, hooks: StoreHook[], dtype: StoreDtype): ChunkFiles {

@@ -30,6 +30,7 @@ const TRAIN_FLAGS: FlagSpecs = {
   checkpoints: { type: 'numbers', help: 'progress fractions in [0,1) at which to save checkpoints/step-N', default: [0, 0.125, 0.25, 0.5, 0.75], min: 0, max: 1 },
   dtype: { type: 'string', help: 'saved weight dtype', choices: ['f32', 'f16'], default: 'f32' },
   threads: { type: 'int', help: 'threads computing gradients (2: a worker thread takes half of each batch; --minutes is then per thread)', default: 2, min: 1, max: 2 },
+  overwrite: { type: 'boolean', help: 'replace a model or run of another kind or config in --out (the old one stays whole until the new one is complete)' },
   json: { type: 'boolean', help: 'print the manifest summary as JSON on stdout' },
   backend: { type: 'string', help: 'force a tfjs backend (node-gpu|node|wasm|cpu)' },
   help: { type: 'boolean', help: 'show this help' },
@@ -73,6 +74,7 @@ async function train(argv: string[]): Promise<number> {
   const opts: LmRunOptions = {
     out: flags.out as string,
     minCount: flags['min-count'] as number,
+    overwrite: Boolean(flags.overwrite),
     command: ['lab', 'lm', 'train', ...argv].join(' '),
     backend: backend.active,
     startedAt: started,

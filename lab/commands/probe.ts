@@ -31,6 +31,7 @@ const PROBE: FlagSpecs = {
   threads: { type: 'int', min: 1, max: 64, help: 'worker threads running (feature, hook, method) units at once (default: 2 with 2+ cores, else 1)' },
   out: { type: 'string', help: 'run directory to write (required); an interrupted run there is resumed' },
   restart: { type: 'boolean', help: 'discard a probe run in --out whose config differs' },
+  overwrite: { type: 'boolean', help: 'the same as --restart (the flag every command takes to replace a run in --out)' },
   json: { type: 'boolean', help: 'print a summary as JSON on stdout' },
   quiet: { type: 'boolean', help: 'no progress on stderr' },
   backend: { type: 'string', help: 'force a tfjs backend: node-gpu, node, wasm or cpu' },
@@ -74,7 +75,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
   await prepareRanking(config.methods);
   const res = await runSweep(config, {
     outDir: out, source, engine: labEngine({ timeLimitS: f['time-limit'] as number | undefined }),
-    restart: Boolean(f.restart), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
+    restart: Boolean(f.restart || f.overwrite), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
     threads: (f.threads as number | undefined) ?? Math.min(2, availableParallelism()),
   });
   const ok = res.rows.filter((r) => r.status === 'ok');
@@ -95,6 +96,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
 const CLASSIFY: FlagSpecs = {
   probes: { type: 'string', help: 'a probe run directory (from lab probe) (required)' },
   out: { type: 'string', help: 'write features.csv, neurons.csv and classify.json to this run directory' },
+  overwrite: { type: 'boolean', help: 'replace a run of another kind or config in --out' },
   json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   method: { type: 'string', default: 'best', help: "F1 curve per k: 'best' over the sweep's methods, or one method" },
   'dedicated-f1': { type: 'number', min: 0, max: 1, default: DEDICATED_F1, help: '1-sparse test F1 that makes a neuron dedicated' },
@@ -138,7 +140,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     source, engine: labEngine(), truth: toyTruthLoader(),
     onHook: (hook, i, n) => { if (!f.quiet) process.stderr.write(`classify: hook ${i + 1}/${n} ${hook}\n`); },
   }, options);
-  if (f.out) writeClassifyRun(f.out as string, res, { seed: options.seed, config: { probes: resolve(probes), ...options }, command: ['lab', 'classify', ...argv].join(' ') });
+  if (f.out) writeClassifyRun(f.out as string, res, { seed: options.seed, config: { probes: resolve(probes), ...options }, command: ['lab', 'classify', ...argv].join(' '), overwrite: Boolean(f.overwrite) });
   if (f.json) process.stdout.write(JSON.stringify(res) + '\n');
   else process.stdout.write(readable(res));
   return 0;
