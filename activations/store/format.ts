@@ -7,7 +7,8 @@
 import type { Quantisation, StoreDtype } from './quantize.ts';
 
 export const STORE_FORMAT = 'neuronlab-activation-store';
-export const STORE_FORMAT_VERSION = 1;
+/** 2: each chunk lists the sha256 of its files (version 1 stores read without that check). */
+export const STORE_FORMAT_VERSION = 2;
 export const STORE_MANIFEST = 'store.json';
 
 export type Aggregation = 'none' | 'mean' | 'max';
@@ -40,6 +41,8 @@ export interface StoreChunk {
   /** Model tokens read to make the chunk (BOS excluded). */
   tokens: number;
   files: ChunkFiles;
+  /** Format 2: sha256 (hex) of each of the chunk's files, by relative path; checked whenever one is read. */
+  sha256?: Record<string, string>;
 }
 
 export interface StoreManifest {
@@ -68,6 +71,8 @@ export interface StoreManifest {
   total_tokens: number;
   complete: boolean;
   versions: Record<string, string>;
+  /** Format 2: sha256 of the canonical JSON of every other field, so an edit or a flip in store.json is caught. */
+  digest?: string;
   /** For toy sources: the toy run directory, for ground-truth validation. */
   toy?: { run_dir: string };
 }

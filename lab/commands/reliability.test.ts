@@ -111,3 +111,22 @@ describe('probe flags that used to pass or dump a stack (cases 15, 20)', () => {
     }
   });
 });
+
+describe('lab store verify (case 6)', () => {
+  it('passes a whole store and names the chunk file a flipped label breaks', async () => {
+    const ok = await runLab('store', 'verify', acts);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/ok: 1 chunks, 3 files, \d+ bytes, every sha256 matches/);
+    const d = join(tmp, 'flipped');
+    expect((await runLab('harvest', '--model', `toy:${toy}`, '--max-tokens', '300', '--out', d, '--quiet')).code).toBe(0);
+    const p = join(d, 'labels', '00000.u8');
+    const x = readFileSync(p);
+    x[x.indexOf(0)] = 1;
+    writeFileSync(p, x);
+    const bad = await runLab('store', 'verify', d);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${p} does not match its sha256`);
+    const probe = await runLab('probe', '--activations', d, '--out', join(tmp, 'probe-flipped'), '--quiet', '--threads', '1');
+    expect(probe.code).toBe(1);
+  });
+});
