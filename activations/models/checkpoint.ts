@@ -7,6 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../lab/core/index.ts';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/core/index.ts';
+import { checkUnusedTensors } from './config-checks.ts';
 import { SafetensorsFile, encodeSafetensors, sha256, type TensorInfo, type TensorToWrite } from './safetensors.ts';
 
 export type { TensorToWrite } from './safetensors.ts';
@@ -25,6 +26,8 @@ export class CheckpointReader {
   private readonly files: SafetensorsFile[];
   private readonly index = new Map<string, Located>();
   private readonly hash = sha256();
+  /** Names handed out by read(), so a loader can tell which tensors its config never used. */
+  readonly readNames = new Set<string>();
 
   constructor(readonly dir: string) {
     const single = join(dir, 'model.safetensors');
@@ -77,7 +80,13 @@ export class CheckpointReader {
     if (dtype !== undefined && info.dtype !== dtype) {
       throw new InputError(`${file.path}: tensor '${name}' is ${info.dtype} but config.json says torch_dtype ${dtypeName(dtype)}`, file.path);
     }
+    this.readNames.add(name);
     return file.readF32(name, this.hash);
+  }
+
+  /** Refuses tensors that no read() asked for (checkUnusedTensors); call after loading every weight. */
+  checkAllUsed(tiedHead: boolean): void {
+    checkUnusedTensors(this.names(), this.readNames, this.describe(), tiedHead);
   }
 
   /** sha256 over the headers and every tensor read so far, in read order. */

@@ -4,6 +4,7 @@
  * GPT-NeoX (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size,
  * max_position_embeddings, rotary_pct, rotary_emb_base, use_parallel_residual, hidden_act).
  */
+import { checkConfigValues } from './config-checks.ts';
 import { InputError } from '../../lab/core/index.ts';
 import type { ModelConfig } from '../types.ts';
 
@@ -115,6 +116,7 @@ export function parseHfConfig(hf: Record<string, unknown>, path: string): Transf
   if (!Number.isInteger(cfg.dHead)) {
     throw new InputError(`${path}: d_model ${cfg.dModel} is not divisible by ${cfg.nHeads} heads`, path);
   }
+  checkConfigValues(cfg, path);
   return cfg;
 }
 

@@ -65,6 +65,7 @@ export async function loadModel(dir: string): Promise<LanguageModel> {
           const stored = prefixed || name === 'lm_head.weight' ? name : name.replace(/^transformer\./, '');
           weights.set(name, tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape));
         }
+        reader.checkAllUsed(cfg.tiedEmbeddings);
         const model = createGpt2(cfg, weights, { trainable: false });
         const unembedT = tf.transpose(model.params.unembed);
         const release = () => {
@@ -78,6 +79,7 @@ export async function loadModel(dir: string): Promise<LanguageModel> {
     }
     const shapes = neoxTensorShapes(cfg);
     const params = neoxParams(cfg, (name) => reader.read(name, shapes.get(name)!, cfg.weightDtype));
+    reader.checkAllUsed(cfg.tiedEmbeddings);
     params.unembedT = tf.transpose(params.unembed);
     const all = [params.embed, params.unembed, params.unembedT, params.lnfg, params.lnfb, ...params.layers.flatMap((l) => Object.values(l) as tf.Tensor[])];
     return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, params, () => tf.dispose([...new Set(all)]));

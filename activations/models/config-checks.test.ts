@@ -1,0 +1,36 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModel } from './load.ts';
+import { writeRandomCheckpoint } from './random-checkpoint.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'config-checks-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function edit(dir: string, f: (c: Record<string, unknown>) => void): void {
+  const p = join(dir, 'config.json');
+  const c = JSON.parse(readFileSync(p, 'utf8'));
+  f(c);
+  writeFileSync(p, JSON.stringify(c));
+}
+
+describe('config values that make no sense (issue 19 case 9)', () => {
+  for (const architecture of ['gpt2', 'gpt-neox'] as const) {
+    it(`${architecture}: a negative epsilon and fewer layers than the checkpoint holds are named errors`, async () => {
+      const dir = join(tmp, architecture);
+      writeRandomCheckpoint(dir, { architecture, nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 300, contextLength: 16, seed: 1 });
+      const m = await loadModel(dir);
+      m.dispose();
+      const eps = architecture === 'gpt2' ? 'layer_norm_epsilon' : 'layer_norm_eps';
+      const layers = architecture === 'gpt2' ? 'n_layer' : 'num_hidden_layers';
+      edit(dir, (c) => (c[eps] = -1));
+      await expect(loadModel(dir)).rejects.toThrow(/config\.json: the layer-norm epsilon must be in \(0, 1\), got -1/);
+      edit(dir, (c) => {
+        c[eps] = 1e-5;
+        c[layers] = 1;
+      });
+      await expect(loadModel(dir)).rejects.toThrow(/tensor\(s\) config\.json does not use .*of layer\(s\) 1 past its layer count/);
+    });
+  }
+});
