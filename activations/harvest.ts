@@ -177,13 +177,19 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     const startTokens = tokens;
     const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
     const it = dataset.sequences()[Symbol.iterator]();
-    for (let s = 0; s < writer.resumedSequences; s++) if (it.next().done) break;
     const batchSize = opts.batch ?? 8;
+    // Batches are fixed groups of --batch sequences counted from the start, whatever a kill interrupted:
+    // a resume inside a group forwards the group's stored sequences again (and drops their rows), so every
+    // batch has the same members and padded length, and so the same floats, as in an uninterrupted run.
+    const resumed = writer.resumedSequences;
+    const groupStart = resumed - (resumed % batchSize);
+    for (let s = 0; s < groupStart; s++) if (it.next().done) break;
+    let replay = resumed - groupStart;
     const F = features.length;
     let exhausted = false;
-    while (tokens < opts.maxTokens && !exhausted) {
-      const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value'] }[] = [];
-      while (batch.length < batchSize && tokens < opts.maxTokens) {
+    while ((tokens < opts.maxTokens || replay > 0) && !exhausted) {
+      const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value']; replay: boolean }[] = [];
+      while (batch.length < batchSize && (tokens < opts.maxTokens || replay > 0)) {
         const n = it.next();
         if (n.done) {
           exhausted = true;
@@ -191,13 +197,15 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
         }
         const seq = n.value;
         const first = bos && seq.ids[0] === bosId ? 1 : 0;
-        const keep = Math.min(seq.ids.length - first, opts.maxTokens - tokens);
+        const again = replay > 0;
+        const keep = again ? seq.ids.length - first : Math.min(seq.ids.length - first, opts.maxTokens - tokens);
+        if (again) replay--;
         if (keep <= 0) continue;
         if (seq.ids.length > model.config.contextLength) {
           throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${model.config.contextLength}: lower --context`, 'context');
         }
-        batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq });
-        tokens += keep;
+        batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq, replay: again });
+        if (!again) tokens += keep;
       }
       if (batch.length === 0) break;
       const T = Math.max(...batch.map((b) => b.ids.length));
@@ -206,6 +214,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
       const arrays = await forwardHooks(model, pool, flat, batch.length, T, names);
       for (let bi = 0; bi < batch.length; bi++) {
         const b = batch[bi]!;
+        if (b.replay) continue;
         const n = b.ids.length - b.first;
         const values = hooks.map((h, k) => {
           const d = h.n_neurons;
