@@ -60,6 +60,9 @@ const ROW_HOOKS_ONLY = /(hook_pattern|hook_attn_scores)$/;
 /** Expands hook patterns against the names a source offers; unknown ones list the valid names. */
 export function matchHooks(patterns: string[], available: HookName[], flag = 'hooks'): HookName[] {
   const out: HookName[] = [];
+  if (patterns.length === 0 || patterns.some((p) => p.trim() === '')) {
+    throw new UsageError(`--${flag} needs at least one hook name or glob (got '${patterns.join(',')}')`, flag);
+  }
   for (const p of patterns) {
     const re = globToRegExp(p);
     const hits = available.filter((n) => re.test(n));
@@ -307,7 +310,7 @@ export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOpti
   const n = toy.config.features;
   const probeHook = toyHidden(toy, 0, new Float32Array(n), 1);
   const all = (opts.instance !== undefined ? [opts.instance] : [...Array(nInst).keys()]).map((i) => `instance.${i}.${probeHook.hook}`);
-  const names = opts.hooks?.length ? matchHooks(opts.hooks, all) : all;
+  const names = opts.hooks !== undefined ? matchHooks(opts.hooks, all) : all;
   const instances = names.map((h) => Number(h.split('.')[1]));
   const features = Array.from({ length: n }, (_, j) => `feature_${j}`);
   const hooks: StoreHook[] = instances.map((i, k) => ({

@@ -38,6 +38,12 @@ export class CheckpointReader {
         throw new InputError(`${indexPath} has no "weight_map"`, indexPath);
       }
       const shards = [...new Set(Object.values(idx.weight_map))].sort();
+      // A shard is a file of this folder: a path (../../etc/passwd) could read anything.
+      for (const s of shards) {
+        if (typeof s !== 'string' || !/^[^/\\]+$/.test(s) || s === '.' || s === '..') {
+          throw new InputError(`${indexPath}: shard ${JSON.stringify(s)} is not a file name in ${dir} (weight_map entries must name files of the model folder)`, indexPath);
+        }
+      }
       this.files = shards.map((s) => SafetensorsFile.open(join(dir, s)));
       for (const [name, shard] of Object.entries(idx.weight_map)) {
         const file = this.files[shards.indexOf(shard)]!;

@@ -34,3 +34,14 @@ describe('config values that make no sense (issue 19 case 9)', () => {
     });
   }
 });
+
+describe('a model folder cannot read outside itself (issue 19 case 19)', () => {
+  it('a weight_map shard with a path is a named error that echoes nothing of the target', async () => {
+    const dir = join(tmp, 'shards');
+    writeRandomCheckpoint(dir, { architecture: 'gpt2', nLayers: 1, dModel: 8, nHeads: 2, vocabSize: 300, contextLength: 8, seed: 1 });
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'wte.weight': '../../../../etc/passwd' } }));
+    const err = await loadModel(dir).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/shard "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a file name in/);
+    expect(err?.message).not.toMatch(/root:/);
+  });
+});

@@ -130,3 +130,15 @@ describe('lab store verify (case 6)', () => {
     expect(probe.code).toBe(1);
   });
 });
+
+describe('harvest flags and paths that used to pass or dump a stack (cases 15, 17)', () => {
+  it("--hooks '' is a usage error; --out naming a file is a named error", async () => {
+    const r = await runLab('harvest', '--model', `toy:${toy}`, '--max-tokens', '100', '--out', join(tmp, 'nohooks'), '--hooks', '', '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--hooks needs at least one hook name or glob/);
+    writeFileSync(join(tmp, 'a-file'), 'x');
+    const f = await runLab('harvest', '--model', `toy:${toy}`, '--max-tokens', '100', '--out', join(tmp, 'a-file'), '--quiet');
+    expect(f.code).toBe(1);
+    expect(f.err).toMatch(/a-file exists and is not a directory/);
+  });
+});

@@ -102,7 +102,9 @@ export function readJson<T = unknown>(path: string, maxBytes = MAX_JSON_BYTES): 
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new InputError(`${path} is not valid JSON: ${(err as Error).message}`, path);
+    // V8 quotes the start of the text in its message: not echoed, in case the path led somewhere private.
+    const why = (err as Error).message.replace(/,?\s*"(?:[^"\\]|\\.)*"(?:\.\.\.)? is not valid JSON/, '');
+    throw new InputError(`${path} is not valid JSON: ${why}`, path);
   }
 }
 
