@@ -29,7 +29,7 @@ const TRAIN_FLAGS: FlagSpecs = {
   'eval-windows': { type: 'int', help: 'windows in that evaluation subset', default: 16, min: 1 },
   checkpoints: { type: 'numbers', help: 'progress fractions in [0,1) at which to save checkpoints/step-N', default: [0, 0.125, 0.25, 0.5, 0.75], min: 0, max: 1 },
   dtype: { type: 'string', help: 'saved weight dtype', choices: ['f32', 'f16'], default: 'f32' },
-  threads: { type: 'int', help: 'threads computing gradients (2: a worker thread takes half of each batch; --minutes is then per thread)', default: 2, min: 1, max: 2 },
+  threads: { type: 'int', help: 'threads computing gradients (2: a worker thread takes half of each batch; --minutes is then per thread). Only --threads 1 is reproducible bit for bit: with 2 the weights differ run to run by float rounding (~1e-6)', default: 2, min: 1, max: 2 },
   overwrite: { type: 'boolean', help: 'replace a model or run of another kind or config in --out (the old one stays whole until the new one is complete)' },
   json: { type: 'boolean', help: 'print the manifest summary as JSON on stdout' },
   backend: { type: 'string', help: 'force a tfjs backend (node-gpu|node|wasm|cpu)' },
