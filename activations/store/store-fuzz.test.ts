@@ -223,5 +223,5 @@ describe('store fuzz', () => {
     expect(counts.named_error! + counts.exact!).toBe(CASES);
     expect(counts.named_error).toBeGreaterThan(CASES / 2);
     expect(existsSync(join(tmp, 'fuzz'))).toBe(true);
-  });
+  }, Math.max(120_000, CASES * 400));
 });
