@@ -3,6 +3,7 @@
  * model.safetensors.index.json), tokenizer.json. Reading goes tensor by tensor; writing goes through
  * lab/run-dir.ts so a killed save leaves the old files or the new ones.
  */
+import { totalmem } from 'node:os';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../lab/core/index.ts';
@@ -17,6 +18,9 @@ interface Located {
   file: SafetensorsFile;
   info: TensorInfo;
 }
+
+/** The share of the machine's memory a checkpoint's float32 weights may take. */
+const MEMORY_SHARE = 0.75;
 
 /**
  * Opened safetensors of one checkpoint folder. `read` hands out tensors one at a time as f32 and
@@ -58,6 +62,14 @@ export class CheckpointReader {
       throw new InputError(`${dir} holds no weights: expected ${single} or ${indexPath}`, single);
     }
     for (const f of this.files) this.hash.update(f.headerBytes);
+    // Before any tensor is allocated: a (sparse) file claiming more float32 weights than this machine
+    // holds would otherwise end in an abort or a raw RangeError deep in the backend.
+    let f32Bytes = 0;
+    for (const { info } of this.index.values()) f32Bytes += info.shape.reduce((a, d) => a * d, 1) * 4;
+    const limit = Math.floor(totalmem() * MEMORY_SHARE);
+    if (f32Bytes > limit) {
+      throw new InputError(`${this.describe()} holds ${(f32Bytes / 2 ** 30).toFixed(1)} GiB of weights as float32, more than the ${(limit / 2 ** 30).toFixed(1)} GiB (${MEMORY_SHARE * 100}% of this machine's memory) the lab will load`, this.files[0]?.path);
+    }
   }
 
   names(): string[] {

@@ -45,3 +45,22 @@ describe('a model folder cannot read outside itself (issue 19 case 19)', () => {
     expect(err?.message).not.toMatch(/root:/);
   });
 });
+
+describe('a checkpoint larger than the machine (issue 19 case 13)', () => {
+  it('is a named error before any tensor is allocated, even as a sparse file', async () => {
+    const dir = join(tmp, 'huge');
+    writeRandomCheckpoint(dir, { architecture: 'gpt2', nLayers: 1, dModel: 8, nHeads: 2, vocabSize: 300, contextLength: 8, seed: 1 });
+    // One tensor claiming more than the machine's memory, the file extended sparsely to match.
+    const { totalmem } = await import('node:os');
+    const n = Math.ceil(totalmem() / 4) + 1024;
+    const header = Buffer.from(JSON.stringify({ 'wte.weight': { dtype: 'F32', shape: [n], data_offsets: [0, n * 4] } }));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    const p = join(dir, 'model.safetensors');
+    writeFileSync(p, Buffer.concat([len, header]));
+    const { truncateSync } = await import('node:fs');
+    truncateSync(p, 8 + header.length + n * 4);
+    await expect(loadModel(dir)).rejects.toThrow(/GiB of weights as float32, more than the .* GiB \(75% of this machine's memory\)/);
+    rmSync(p);
+  });
+});
