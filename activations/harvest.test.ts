@@ -33,7 +33,8 @@ class FakeLM implements LanguageModel {
   readonly tokenizer = gpt2Tokenizer();
   readonly source = { dir: '/fake/model', checksum: 'fake-1' };
   forwards = 0;
-  constructor(private readonly opts: { failAfter?: number; nan?: boolean } = {}) {}
+  /** batchNoise: adds 1e-6 x (the batch's first token ids summed), a stand-in for a real kernel whose floats depend on the batch it runs in. */
+  constructor(private readonly opts: { failAfter?: number; nan?: boolean; batchNoise?: boolean } = {}) {}
   hookNames(): HookName[] {
     return ['hook_embed', 'blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post', 'blocks.0.attn.hook_pattern'];
   }
@@ -50,7 +51,8 @@ class FakeLM implements LanguageModel {
       const cum = tf.cumsum(emb, 1);
       const cache = new Map<HookName, tf.Tensor>();
       const put = (n: string, v: tf.Tensor) => want.has(n) && cache.set(n, tf.keep(v));
-      put('hook_embed', emb);
+      const noise = this.opts.batchNoise ? 1e-6 * ids.arraySync().reduce((a, r) => a + r[0]!, 0) : 0;
+      put('hook_embed', tf.add(emb, noise));
       put('blocks.0.mlp.hook_post', this.opts.nan ? tf.mul(tf.div(cum, 0), 0) : cum);
       put('blocks.1.mlp.hook_post', tf.mul(cum, 2));
       put('blocks.0.attn.hook_pattern', tf.ones([b, 1, t, t]));
@@ -151,6 +153,26 @@ describe('harvestModel', () => {
     const over = await harvestModel(new FakeLM(), mk(), ['hook_embed'], { ...base, out, maxTokens: 400, dtype: 'u8', overwrite: true });
     expect(over.manifest.dtype).toBe('u8');
     expect(over.resumedFromChunk).toBe(0);
+  });
+
+  it('a resume inside a batch group is byte-identical to an uninterrupted run (issue 19 case 10)', async () => {
+    const mk = () => makeDataset('text-props', gpt2Tokenizer(), { context: 20, seed: 0 });
+    const o = { ...base, batch: 4, chunkMb: 0.0002, maxTokens: 300 };
+    const ref = join(tmp, 'group-ref');
+    await harvestModel(new FakeLM({ batchNoise: true }), mk(), ['hook_embed'], { ...o, out: ref });
+    let resumedMidGroup = 0;
+    for (const failAfter of [1, 2, 3, 5]) {
+      const out = join(tmp, `group-${failAfter}`);
+      await expect(harvestModel(new FakeLM({ batchNoise: true, failAfter }), mk(), ['hook_embed'], { ...o, out })).rejects.toThrow('killed');
+      const seqs = openActivationStore(out, { allowPartial: true }).manifest.total_sequences;
+      if (seqs % 4 !== 0) resumedMidGroup++;
+      await harvestModel(new FakeLM({ batchNoise: true }), mk(), ['hook_embed'], { ...o, out });
+      const a = openActivationStore(out).readProbeData('hook_embed');
+      const b = openActivationStore(ref).readProbeData('hook_embed');
+      expect(Buffer.from(a.X.buffer).equals(Buffer.from(b.X.buffer)), `killed after ${failAfter} forwards (${seqs} sequences stored)`).toBe(true);
+      expect(a.seqIds).toEqual(b.seqIds);
+    }
+    expect(resumedMidGroup).toBeGreaterThan(0);
   });
 
   it('rejects bad hooks, bad flags and non-finite activations with clear errors', async () => {

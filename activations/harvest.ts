@@ -5,17 +5,18 @@
  * (labels = which features are active; every instance kept apart). Memory stays at one chunk plus
  * one batch; a rerun resumes after the last whole chunk or refuses a different config.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { activeBackend, tf } from '../lab/core/backend.ts';
 import { UsageError } from '../lab/core/index.ts';
 import { Progress } from '../lab/core/index.ts';
 import { Rng } from '../lab/core/index.ts';
-import { RunDir } from '../lab/core/index.ts';
+import { RunDir, lockRunDir, prepareRunDir, readManifest, unlockRunDir } from '../lab/core/index.ts';
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
 import { expandHookGlobs } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
 import { sequenceLevelDatasets, type TextDataset } from './datasets/index.ts';
-import { StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
+import { STORE_MANIFEST, StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
 import type { FeatureDataset, HookName, LanguageModel } from './types.ts';
 
@@ -58,6 +59,9 @@ const ROW_HOOKS_ONLY = /(hook_pattern|hook_attn_scores)$/;
 
 /** Expands hook patterns against the names a source offers; unknown ones list the valid names. */
 export function matchHooks(patterns: string[], available: HookName[], flag = 'hooks'): HookName[] {
+  if (patterns.length === 0 || patterns.some((p) => p.trim() === '')) {
+    throw new UsageError(`--${flag} needs at least one hook name or glob (got '${patterns.join(',')}')`, flag);
+  }
   return expandHookGlobs(patterns, available, (p) => {
     const shapes = [...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))];
     return new UsageError(`--${flag} '${p}' matches no hook; valid: ${shapes.join(', ')} (* matches anything)`, flag);
@@ -69,20 +73,43 @@ function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number
   return Math.max(minRows, Math.floor((chunkMb * 1024 * 1024) / Math.max(1, perRow)));
 }
 
+/**
+ * Opens the store under the run directory's lock. A complete store whose run manifest is not complete
+ * (killed between the two writes) gets its manifest finished here, so the run reads and reruns cleanly.
+ */
 function begin(out: string, init: StoreInit, rows: number, opts: HarvestOptions): { writer: StoreWriter; run?: RunDir } {
-  const writer = StoreWriter.open(out, init, { chunkRows: rows, overwrite: opts.overwrite });
-  if (writer.complete) return { writer };
-  const run = RunDir.begin(out, { kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend() });
-  return { writer, run };
+  lockRunDir(out, opts.command);
+  try {
+    // A store.json is checked by the writer (same config resumes, another is refused); without one the
+    // folder must be empty, a harvest, or replaced with --overwrite.
+    if (!existsSync(join(out, STORE_MANIFEST))) prepareRunDir(out, { kind: 'harvest', config: init.config, overwrite: opts.overwrite });
+    const writer = StoreWriter.open(out, init, { chunkRows: rows, overwrite: opts.overwrite });
+    const runOpts = { kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend(), prepared: true };
+    if (writer.complete) {
+      const m = existsSync(join(out, 'manifest.json')) ? readManifest(out, { allowPartial: true }) : undefined;
+      if (m?.status !== 'complete') finishRun(RunDir.begin(out, runOpts), writer.manifest, 0, writer.manifest.chunks.length, 1, { repaired: true });
+      unlockRunDir(out);
+      return { writer };
+    }
+    return { writer, run: RunDir.begin(out, runOpts) };
+  } catch (err) {
+    unlockRunDir(out);
+    throw err;
+  }
+}
+
+function finishRun(run: RunDir, manifest: StoreManifest, seconds: number, resumedFromChunk: number, forwardThreads: number, extra: Record<string, unknown> = {}): void {
+  run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
+  run.timing('harvest_s', seconds);
+  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk, forward_threads: forwardThreads, ...extra });
 }
 
 function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number, forwardThreads = 1): HarvestResult {
   const seconds = (performance.now() - t0) / 1000;
   if (!run) return { dir: writer.dir, manifest: writer.manifest, alreadyComplete: true, resumedFromChunk, seconds, tokensPerSecond: 0 };
   const manifest = writer.finish();
-  run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
-  run.timing('harvest_s', seconds);
-  run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk, forward_threads: forwardThreads });
+  finishRun(run, manifest, seconds, resumedFromChunk, forwardThreads);
+  unlockRunDir(writer.dir);
   return { dir: writer.dir, manifest, alreadyComplete: false, resumedFromChunk, seconds, tokensPerSecond: done / Math.max(seconds, 1e-9) };
 }
 
@@ -146,13 +173,19 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     const startTokens = tokens;
     const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
     const it = dataset.sequences()[Symbol.iterator]();
-    for (let s = 0; s < writer.resumedSequences; s++) if (it.next().done) break;
     const batchSize = opts.batch ?? 8;
+    // Batches are fixed groups of --batch sequences counted from the start, whatever a kill interrupted:
+    // a resume inside a group forwards the group's stored sequences again (and drops their rows), so every
+    // batch has the same members and padded length, and so the same floats, as in an uninterrupted run.
+    const resumed = writer.resumedSequences;
+    const groupStart = resumed - (resumed % batchSize);
+    for (let s = 0; s < groupStart; s++) if (it.next().done) break;
+    let replay = resumed - groupStart;
     const F = features.length;
     let exhausted = false;
-    while (tokens < opts.maxTokens && !exhausted) {
-      const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value'] }[] = [];
-      while (batch.length < batchSize && tokens < opts.maxTokens) {
+    while ((tokens < opts.maxTokens || replay > 0) && !exhausted) {
+      const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value']; replay: boolean }[] = [];
+      while (batch.length < batchSize && (tokens < opts.maxTokens || replay > 0)) {
         const n = it.next();
         if (n.done) {
           exhausted = true;
@@ -160,13 +193,15 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
         }
         const seq = n.value;
         const first = bos && seq.ids[0] === bosId ? 1 : 0;
-        const keep = Math.min(seq.ids.length - first, opts.maxTokens - tokens);
+        const again = replay > 0;
+        const keep = again ? seq.ids.length - first : Math.min(seq.ids.length - first, opts.maxTokens - tokens);
+        if (again) replay--;
         if (keep <= 0) continue;
         if (seq.ids.length > model.config.contextLength) {
           throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${model.config.contextLength}: lower --context`, 'context');
         }
-        batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq });
-        tokens += keep;
+        batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq, replay: again });
+        if (!again) tokens += keep;
       }
       if (batch.length === 0) break;
       const T = Math.max(...batch.map((b) => b.ids.length));
@@ -175,6 +210,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
       const arrays = await forwardHooks(model, pool, flat, batch.length, T, names);
       for (let bi = 0; bi < batch.length; bi++) {
         const b = batch[bi]!;
+        if (b.replay) continue;
         const n = b.ids.length - b.first;
         const values = hooks.map((h, k) => {
           const d = h.n_neurons;
@@ -267,7 +303,7 @@ export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOpti
   const n = toy.config.features;
   const probeHook = toyHidden(toy, 0, new Float32Array(n), 1);
   const all = (opts.instance !== undefined ? [opts.instance] : [...Array(nInst).keys()]).map((i) => `instance.${i}.${probeHook.hook}`);
-  const names = opts.hooks?.length ? matchHooks(opts.hooks, all) : all;
+  const names = opts.hooks !== undefined ? matchHooks(opts.hooks, all) : all;
   const instances = names.map((h) => Number(h.split('.')[1]));
   const features = Array.from({ length: n }, (_, j) => `feature_${j}`);
   const hooks: StoreHook[] = instances.map((i, k) => ({

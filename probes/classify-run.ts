@@ -14,12 +14,14 @@ export interface ClassifyRunMeta {
   seed: number;
   config: Record<string, unknown>;
   command?: string;
+  /** Replace a run of another kind or config in `dir` (lab classify --overwrite). */
+  overwrite?: boolean;
 }
 
 /** Writes a classify run (atomically, file by file) and marks it complete. */
 export function writeClassifyRun(dir: string, res: ClassifyResult, meta: ClassifyRunMeta): void {
   const tables = classifyTables(res);
-  const run = RunDir.begin(dir, { kind: 'classify', seed: meta.seed, config: meta.config, command: meta.command });
+  const run = RunDir.begin(dir, { kind: 'classify', seed: meta.seed, config: meta.config, command: meta.command, overwrite: meta.overwrite });
   run.write('features.csv', tables.features);
   run.write('neurons.csv', tables.neurons);
   run.write('selectivity.csv', tables.selectivity);

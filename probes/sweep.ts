@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as aq from 'arquero';
 import { InputError, UsageError } from '../lab/core/index.ts';
 import { Progress } from '../lab/core/index.ts';
-import { RunDir, readJson, readManifest, writeJsonAtomic, type Manifest } from '../lab/core/index.ts';
+import { LOCK_FILE, RunDir, configHash, lockRunDir, readJson, readManifest, unlockRunDir, writeJsonAtomic, type Manifest } from '../lab/core/index.ts';
 import { hookGlobMatcher, type ProbeData } from '../activations/index.ts';
 import type { FitOptions, Matrix } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
@@ -144,7 +144,7 @@ function configDiff(a: Record<string, unknown>, b: Record<string, unknown>): str
 
 /** Prepares outDir: refuses to mix configs, clears it on restart, returns the units already done. */
 function prepareOutDir(
-  outDir: string, config: SweepConfig, restart: boolean,
+  outDir: string, config: SweepConfig, restart: boolean, hash: string,
 ): { units: Map<string, SweepRow[]>; hooks: Record<string, HookInfo> } {
   const unitsDir = join(outDir, 'units');
   const done = new Map<string, SweepRow[]>();
@@ -164,13 +164,19 @@ function prepareOutDir(
     }
     if (restart) rmSync(unitsDir, { recursive: true, force: true });
     else hooks = (old.hooks as Record<string, HookInfo> | undefined) ?? {};
-  } else if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+  } else if (existsSync(outDir) && readdirSync(outDir).some((n) => n !== LOCK_FILE && !n.includes('.tmp-'))) {
     throw new UsageError(`--out ${outDir} exists, is not empty and is not a run directory: choose another --out`, 'out');
   }
   mkdirSync(unitsDir, { recursive: true });
   for (const f of readdirSync(unitsDir)) {
     if (!f.endsWith('.json')) continue; // leftover temp files of a killed write
-    const u = readJson<{ key: string; rows: SweepRow[] }>(join(unitsDir, f));
+    const u = readJson<{ key: string; config_hash?: string; rows: SweepRow[] }>(join(unitsDir, f));
+    // A unit of another config (a sweep that ran beside this one, or one from before unit files carried
+    // the hash) is not this sweep's result: it is removed and computed again.
+    if (u.config_hash !== hash || typeof u.key !== 'string' || !Array.isArray(u.rows) || unitFile(u.key) !== f) {
+      rmSync(join(unitsDir, f), { force: true });
+      continue;
+    }
     done.set(u.key, u.rows);
   }
   return { units: done, hooks };
@@ -262,6 +268,13 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
   if (hooks.length === 0) {
     throw new UsageError(`--hooks '${config.hooks}' matches none of the hooks in ${source.dir}: ${source.hooks().join(', ')}`, 'hooks');
   }
+  if (config.features !== 'all') {
+    if (config.features.length === 0 || config.features.some((f) => f === '')) {
+      throw new UsageError(`--features needs at least one feature name (or 'all'); got '${config.features.join(',')}'`, 'features');
+    }
+    const twice = config.features.filter((f, i) => config.features.indexOf(f) !== i);
+    if (twice.length) throw new UsageError(`--features lists ${[...new Set(twice)].map((f) => `'${f}'`).join(', ')} more than once`, 'features');
+  }
   // Everything that can be checked without reading activations is checked before any work starts.
   const info = new Map<string, HookInfo>();
   for (const hook of hooks) {
@@ -275,9 +288,18 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
     const width = source.width(hook);
     info.set(hook, { width, features, ks: ksFor(config, hook, width) });
   }
-  const previous = prepareOutDir(outDir, config, Boolean(opts.restart));
+  // The lock comes before anything in outDir is read or removed: a second sweep (or a --restart) into
+  // the same folder is refused instead of mixing its units with this one's.
+  lockRunDir(outDir, opts.command);
+  let previous: ReturnType<typeof prepareOutDir>, run: RunDir;
+  const hash = configHash(config as unknown as Record<string, unknown>);
+  try {
+    previous = prepareOutDir(outDir, config, Boolean(opts.restart), hash);
+    run = RunDir.begin(outDir, { kind: 'probe', seed: config.seed, config: config as unknown as Record<string, unknown>, command: opts.command, prepared: true });
+  } finally {
+    unlockRunDir(outDir); // RunDir.begin holds its own count until finish()
+  }
   const done = previous.units;
-  const run = RunDir.begin(outDir, { kind: 'probe', seed: config.seed, config: config as unknown as Record<string, unknown>, command: opts.command });
   const resumed = done.size;
 
   const todo = new Map<string, Array<[string, RankMethod]>>();
@@ -300,7 +322,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
   poolStart?.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   const persist = (hook: string, feature: string, method: RankMethod, rows: SweepRow[]) => {
     const key = unitKey(hook, feature, method);
-    writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, rows });
+    writeJsonAtomic(join(outDir, 'units', unitFile(key)), { key, config_hash: hash, rows });
     done.set(key, rows);
     computed++;
     progress.tick(1, `${hook} ${feature} ${method}`);

@@ -94,8 +94,9 @@ describe('bad run directories give an InputError naming the file', () => {
   });
   it('a truncated CSV', () => {
     const d = join(root, 'trunc');
-    RunDir.begin(d, { kind: 'toy-sweep', seed: 0, config: {} }).finish();
-    writeFileSync(join(d, 'phase.csv'), 'sparsity,relative_importance,phase\n0,1,ignored\n0.5,1');
+    const run = RunDir.begin(d, { kind: 'toy-sweep', seed: 0, config: {} });
+    run.write('phase.csv', 'sparsity,relative_importance,phase\n0,1,ignored\n0.5,1');
+    run.finish();
     expect(() => loadRun(d)).toThrow(new RegExp(`${join(d, 'phase.csv')} looks truncated`));
   });
   it('a malformed instances.json', () => {

@@ -70,7 +70,7 @@ export function loadRun(dir: string, opts: { allowPartial?: boolean } = {}): Loa
   return run;
 }
 
-/** Loads every .csv/.arrow the manifest lists (Arrow wins when both exist), failing on a listed file that is gone. */
+/** Loads every .csv/.arrow the manifest lists (Arrow wins when both exist), failing on a listed file that is gone; unlisted ones only when the manifest has no file list. */
 function loadListedTables(run: LoadedRun): void {
   const listed = Array.isArray(run.manifest.files) ? run.manifest.files : [];
   const names = new Map<string, string>();
@@ -84,7 +84,12 @@ function loadListedTables(run: LoadedRun): void {
     const stem = file.slice(0, -ext.length).replace(/[\/\\]/g, '_');
     if (!names.has(stem) || ext === '.arrow') names.set(stem, path);
   }
-  // Tables written by hand or by a tool that does not list its files are still found.
+  // Tables written by hand or by a tool that does not list its files are still found; a manifest that
+  // lists its files is believed, so stale tables of an older run in the same folder are not shown.
+  if (Array.isArray(run.manifest.files)) {
+    for (const [stem, path] of names) run.tables[stem] = readTable(path);
+    return;
+  }
   for (const file of safeReaddir(run.dir)) {
     const ext = extname(file).toLowerCase();
     const stem = file.slice(0, -ext.length);

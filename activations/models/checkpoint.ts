@@ -3,10 +3,12 @@
  * model.safetensors.index.json), tokenizer.json. Reading goes tensor by tensor; writing goes through
  * lab/core/run-dir.ts so a killed save leaves the old files or the new ones.
  */
+import { totalmem } from 'node:os';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../lab/core/index.ts';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/core/index.ts';
+import { checkUnusedTensors } from './config-checks.ts';
 import { SafetensorsFile, encodeSafetensors, sha256, type TensorInfo, type TensorToWrite } from './safetensors.ts';
 
 export type { TensorToWrite } from './safetensors.ts';
@@ -17,6 +19,9 @@ interface Located {
   info: TensorInfo;
 }
 
+/** The share of the machine's memory a checkpoint's float32 weights may take. */
+const MEMORY_SHARE = 0.75;
+
 /**
  * Opened safetensors of one checkpoint folder. `read` hands out tensors one at a time as f32 and
  * folds their bytes into a running sha256, the weights' checksum.
@@ -25,6 +30,8 @@ export class CheckpointReader {
   private readonly files: SafetensorsFile[];
   private readonly index = new Map<string, Located>();
   private readonly hash = sha256();
+  /** Names handed out by read(), so a loader can tell which tensors its config never used. */
+  readonly readNames = new Set<string>();
 
   constructor(readonly dir: string) {
     const single = join(dir, 'model.safetensors');
@@ -35,6 +42,12 @@ export class CheckpointReader {
         throw new InputError(`${indexPath} has no "weight_map"`, indexPath);
       }
       const shards = [...new Set(Object.values(idx.weight_map))].sort();
+      // A shard is a file of this folder: a path (../../etc/passwd) could read anything.
+      for (const s of shards) {
+        if (typeof s !== 'string' || !/^[^/\\]+$/.test(s) || s === '.' || s === '..') {
+          throw new InputError(`${indexPath}: shard ${JSON.stringify(s)} is not a file name in ${dir} (weight_map entries must name files of the model folder)`, indexPath);
+        }
+      }
       this.files = shards.map((s) => SafetensorsFile.open(join(dir, s)));
       for (const [name, shard] of Object.entries(idx.weight_map)) {
         const file = this.files[shards.indexOf(shard)]!;
@@ -49,6 +62,14 @@ export class CheckpointReader {
       throw new InputError(`${dir} holds no weights: expected ${single} or ${indexPath}`, single);
     }
     for (const f of this.files) this.hash.update(f.headerBytes);
+    // Before any tensor is allocated: a (sparse) file claiming more float32 weights than this machine
+    // holds would otherwise end in an abort or a raw RangeError deep in the backend.
+    let f32Bytes = 0;
+    for (const { info } of this.index.values()) f32Bytes += info.shape.reduce((a, d) => a * d, 1) * 4;
+    const limit = Math.floor(totalmem() * MEMORY_SHARE);
+    if (f32Bytes > limit) {
+      throw new InputError(`${this.describe()} holds ${(f32Bytes / 2 ** 30).toFixed(1)} GiB of weights as float32, more than the ${(limit / 2 ** 30).toFixed(1)} GiB (${MEMORY_SHARE * 100}% of this machine's memory) the lab will load`, this.files[0]?.path);
+    }
   }
 
   names(): string[] {
@@ -77,7 +98,13 @@ export class CheckpointReader {
     if (dtype !== undefined && info.dtype !== dtype) {
       throw new InputError(`${file.path}: tensor '${name}' is ${info.dtype} but config.json says torch_dtype ${dtypeName(dtype)}`, file.path);
     }
+    this.readNames.add(name);
     return file.readF32(name, this.hash);
+  }
+
+  /** Refuses tensors that no read() asked for (checkUnusedTensors); call after loading every weight. */
+  checkAllUsed(tiedHead: boolean): void {
+    checkUnusedTensors(this.names(), this.readNames, this.describe(), tiedHead);
   }
 
   /** sha256 over the headers and every tensor read so far, in read order. */

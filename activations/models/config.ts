@@ -4,6 +4,7 @@
  * calls its fields lives with that architecture (gpt2.ts, neox.ts); the dispatch by model_type is in
  * architecture.ts.
  */
+import { checkConfigValues } from './config-checks.ts';
 import { InputError } from '../../lab/core/index.ts';
 import type { ModelConfig } from '../types.ts';
 
@@ -83,5 +84,6 @@ export function checkTransformerConfig(cfg: TransformerConfig, path: string): Tr
   if (!Number.isInteger(cfg.dHead)) {
     throw new InputError(`${path}: d_model ${cfg.dModel} is not divisible by ${cfg.nHeads} heads`, path);
   }
+  checkConfigValues(cfg, path);
   return cfg;
 }

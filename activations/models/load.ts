@@ -67,6 +67,13 @@ export async function loadModel(dir: string): Promise<LanguageModel> {
   const reader = new CheckpointReader(dir);
   try {
     const { params, dispose } = architecture(cfg.architecture).loadParams(cfg, reader);
+    try {
+      // A tensor the config does not use means the config and the checkpoint disagree (fewer layers, say).
+      reader.checkAllUsed(cfg.tiedEmbeddings);
+    } catch (err) {
+      dispose();
+      throw err;
+    }
     const unembedT = tf.transpose(params.unembed);
     const release = () => {
       unembedT.dispose();

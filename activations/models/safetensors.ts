@@ -51,7 +51,9 @@ export class SafetensorsFile {
       throw new InputError(`cannot open ${path}: ${(err as Error).message}`, path);
     }
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new InputError(`${path} is not a regular file (a ${st.isDirectory() ? 'directory' : 'device, FIFO or socket'}): expected a safetensors checkpoint`, path);
+      const size = st.size;
       if (size < 8) throw new InputError(`${path} is truncated: ${size} bytes, too short for a safetensors header`, path);
       const lenBuf = Buffer.alloc(8);
       readFully(fd, lenBuf, 0, path);
@@ -76,11 +78,15 @@ export class SafetensorsFile {
       let meta: Record<string, string> = {};
       for (const [name, raw] of Object.entries(json)) {
         if (name === '__metadata__') {
+          if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string'))) {
+            throw new InputError(`${path}: safetensors __metadata__ must map names to strings`, path);
+          }
           meta = (raw ?? {}) as Record<string, string>;
           continue;
         }
         tensors.set(name, parseEntry(path, name, raw, dataStart, dataLen));
       }
+      checkTiling(path, [...tensors.values()], dataStart, dataLen, header);
       return new SafetensorsFile(path, fd, header, tensors, meta);
     } catch (err) {
       closeSync(fd);
@@ -125,6 +131,60 @@ export class SafetensorsFile {
 function readFully(fd: number, buf: Buffer, position: number, path: string): void {
   const got = readSync(fd, buf, 0, buf.length, position);
   if (got !== buf.length) throw new InputError(`${path} is truncated at byte ${position + got}`, path);
+}
+
+/**
+ * The tensors must tile the data region exactly, as the reference implementation checks
+ * (huggingface/safetensors, Metadata::validate: sorted by offset, each begins where the previous ended,
+ * the last ends at the end of the buffer). A header length that is off, a gap of junk, overlapping
+ * offsets or a duplicated name (JSON keeps the last, leaving the first one's bytes a gap) all fail here
+ * instead of reading shifted or garbled tensors.
+ */
+function checkTiling(path: string, list: TensorInfo[], dataStart: number, dataLen: number, header: Buffer): void {
+  const sorted = list.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = dataStart;
+  for (const t of sorted) {
+    if (t.begin < at) {
+      const other = sorted.find((o) => o !== t && o.begin < t.end && t.begin < o.end);
+      throw new InputError(`${path} is corrupt: tensor '${t.name}' (data bytes ${t.begin - dataStart}..${t.end - dataStart}) overlaps '${other?.name ?? '?'}'`, path);
+    }
+    if (t.begin > at) {
+      throw new InputError(`${path} is corrupt: ${t.begin - at} data bytes before tensor '${t.name}' belong to no tensor (a gap, a duplicated name, or a wrong header length)`, path);
+    }
+    at = t.end;
+  }
+  if (at !== dataStart + dataLen) {
+    throw new InputError(`${path} is corrupt or has a wrong header length: the tensors end at data byte ${at - dataStart} but the file holds ${dataLen} data bytes`, path);
+  }
+  // The reference also refuses a header that does not start as a JSON object.
+  if (header[0] !== 0x7b) throw new InputError(`${path}: the safetensors header does not start with '{'`, path);
+  const names = countKeys(header.toString('utf8'));
+  if (names !== undefined && names !== list.length + (/"__metadata__"\s*:/.test(header.toString('utf8')) ? 1 : 0)) {
+    throw new InputError(`${path} is corrupt: its header names a tensor twice`, path);
+  }
+}
+
+/** Top-level keys in a JSON object's text (duplicates counted), or undefined when it is not simple to tell. */
+function countKeys(text: string): number | undefined {
+  let depth = 0, keys = 0, inStr = false, expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inStr) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inStr = false;
+      continue;
+    }
+    if (ch === '"') {
+      if (depth === 1 && expectKey) keys++;
+      expectKey = false;
+      inStr = true;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (ch === '}' || ch === ']') depth--;
+    else if (ch === ',' && depth === 1) expectKey = true;
+  }
+  return depth === 0 ? keys : undefined;
 }
 
 function parseEntry(path: string, name: string, raw: unknown, dataStart: number, dataLen: number): TensorInfo {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { checkTokenizerRegexes } from './regex-safety.ts';
 import { InputError } from '../../lab/core/index.ts';
 import { readJson } from '../../lab/core/index.ts';
 import type { Tokenizer } from '../types.ts';
@@ -49,6 +50,7 @@ export function tokenizerFromJson(json: unknown, config: Record<string, unknown>
   if (typeof json !== 'object' || json === null || !('model' in json)) {
     throw new InputError(`${path} is not a tokenizer.json (no "model")`, path);
   }
+  checkTokenizerRegexes(json, path);
   try {
     return new HfTokenizerWrapper(new HfTokenizer(json, config), config);
   } catch (err) {

@@ -4,11 +4,11 @@
  * which lists every complete chunk; a chunk's files are written before store.json names them, so a
  * killed run leaves a store whose listed chunks are all whole.
  */
-import { createHash } from 'node:crypto';
 import type { Quantisation, StoreDtype } from './quantize.ts';
 
 export const STORE_FORMAT = 'neuronlab-activation-store';
-export const STORE_FORMAT_VERSION = 1;
+/** 2: each chunk lists the sha256 of its files (version 1 stores read without that check). */
+export const STORE_FORMAT_VERSION = 2;
 export const STORE_MANIFEST = 'store.json';
 
 export type Aggregation = 'none' | 'mean' | 'max';
@@ -41,6 +41,8 @@ export interface StoreChunk {
   /** Model tokens read to make the chunk (BOS excluded). */
   tokens: number;
   files: ChunkFiles;
+  /** Format 2: sha256 (hex) of each of the chunk's files, by relative path; checked whenever one is read. */
+  sha256?: Record<string, string>;
 }
 
 export interface StoreManifest {
@@ -69,23 +71,13 @@ export interface StoreManifest {
   total_tokens: number;
   complete: boolean;
   versions: Record<string, string>;
+  /** Format 2: sha256 of the canonical JSON of every other field, so an edit or a flip in store.json is caught. */
+  digest?: string;
   /** For toy sources: the toy run directory, for ground-truth validation. */
   toy?: { run_dir: string };
 }
 
-/** JSON with object keys sorted, so equal configs hash equally whatever the key order. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-export function configHash(config: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
-}
+export { canonicalJson, configHash } from '../../lab/core/index.ts';
 
 /** Hook names become folder names as they are (TransformerLens names are dots and word characters). */
 export function chunkFiles(index: number, hooks: StoreHook[], dtype: StoreDtype): ChunkFiles {

@@ -2,13 +2,14 @@
  * Reads an activation store back: one hook's rows as a dequantised matrix for probing (ProbeData),
  * chunk by chunk for streaming, and the labels as an arquero table.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import { InputError, UsageError } from '../../lab/core/index.ts';
 import { readJson, readManifest, type Manifest } from '../../lab/core/index.ts';
 import type { ProbeData } from '../types.ts';
-import { STORE_FORMAT, STORE_MANIFEST, type StoreHook, type StoreManifest } from './format.ts';
+import { STORE_MANIFEST, type StoreChunk, type StoreHook, type StoreManifest } from './format.ts';
+import { checkedBytes, checkStoreManifest, chunkFileSizes } from './validate.ts';
 import { DTYPE_BYTES, decodeChunk } from './quantize.ts';
 
 export interface ChunkData {
@@ -31,6 +32,10 @@ export interface ActivationStore {
   run: Manifest;
   hooks: string[];
   features: string[];
+  /** What the user should know about this store (an old format read without checksums). */
+  notes: string[];
+  /** Reads every chunk file, checking lengths and checksums; throws an InputError at the first bad one. */
+  verify(): { chunks: number; files: number; bytes: number; checksummed: boolean };
   readProbeData(hook: string, opts?: { features?: string[] }): ProbeData;
   chunks(hook: string): IterableIterator<ChunkData>;
   /** seq_id, position, token_id and one 0/1 column per label column. */
@@ -47,7 +52,7 @@ export function openActivationStore(dir: string, opts: OpenOptions = {}): Activa
   const path = join(dir, STORE_MANIFEST);
   if (!existsSync(path)) throw new InputError(`${dir} has no ${STORE_MANIFEST}: not an activation store`, path);
   const manifest = readJson<StoreManifest>(path);
-  if (manifest.format !== STORE_FORMAT) throw new InputError(`${path} is not a ${STORE_FORMAT} manifest`, path);
+  const notes = checkStoreManifest(manifest, path, dir);
   if (!manifest.complete && !opts.allowPartial) {
     throw new InputError(`${dir} holds a partial harvest (store.json not complete): rerun the harvest to resume it`, path);
   }
@@ -59,28 +64,19 @@ export function openActivationStore(dir: string, opts: OpenOptions = {}): Activa
     if (!h) throw new UsageError(`hook '${name}' is not in the store ${dir}; it holds: ${hooks.join(', ')}`, 'hook');
     return h;
   };
-  const readBytes = (rel: string, expect: number): Uint8Array => {
-    const p = join(dir, rel);
-    let b: Buffer;
-    try {
-      b = readFileSync(p);
-    } catch (err) {
-      throw new InputError(`cannot read ${p}: ${(err as Error).message}`, p);
-    }
-    if (b.length !== expect) throw new InputError(`${p} has ${b.length} bytes, expected ${expect}: the store is corrupt`, p);
-    return new Uint8Array(b.buffer, b.byteOffset, b.length);
-  };
-  const readRows = (c: StoreManifest['chunks'][number]): Int32Array => {
-    const b = readBytes(c.files.rows, c.rows * 12);
+  // Every chunk file is checked against its length and (format 2) its sha256 as it is read.
+  const readBytes = (c: StoreChunk, rel: string, expect: number): Uint8Array => checkedBytes(dir, rel, expect, c.sha256?.[rel]);
+  const readRows = (c: StoreChunk): Int32Array => {
+    const b = readBytes(c, c.files.rows, c.rows * 12);
     return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
   };
   const readValues = (h: StoreHook, c: StoreManifest['chunks'][number], out: Float32Array, at: number): void => {
     const f = c.files.hooks[h.name]!;
-    const bytes = readBytes(f.data, c.rows * h.n_neurons * DTYPE_BYTES[manifest.dtype]);
+    const bytes = readBytes(c, f.data, c.rows * h.n_neurons * DTYPE_BYTES[manifest.dtype]);
     let qp: Float32Array | undefined;
     if (manifest.dtype === 'u8') {
       const groups = manifest.quantisation === 'per_tensor' ? 1 : h.n_neurons;
-      const qb = readBytes(f.qparams!, groups * 2 * 4);
+      const qb = readBytes(c, f.qparams!, groups * 2 * 4);
       qp = new Float32Array(qb.buffer.slice(qb.byteOffset, qb.byteOffset + qb.length));
     }
     decodeChunk(bytes, c.rows, h.n_neurons, manifest.dtype, qp, out, at);
@@ -104,6 +100,18 @@ export function openActivationStore(dir: string, opts: OpenOptions = {}): Activa
     dir,
     manifest,
     run,
+    notes,
+
+    verify() {
+      let bytes = 0;
+      for (const c of manifest.chunks) {
+        for (const [rel, size] of chunkFileSizes(manifest, c)) {
+          readBytes(c, rel, size);
+          bytes += size;
+        }
+      }
+      return { chunks: manifest.chunks.length, files: manifest.chunks.reduce((a, c) => a + chunkFileSizes(manifest, c).length, 0), bytes, checksummed: manifest.format_version >= 2 };
+    },
     hooks,
     features: manifest.dataset.features,
 
@@ -121,7 +129,7 @@ export function openActivationStore(dir: string, opts: OpenOptions = {}): Activa
         const s = split(readRows(c), c.rows);
         seqIds.set(s.seqIds, at);
         positions.set(s.positions, at);
-        const lb = readBytes(c.files.labels, c.rows * nCols);
+        const lb = readBytes(c, c.files.labels, c.rows * nCols);
         feats.forEach((f, k) => {
           const dst = labels[f]!, j = cols[k]!;
           for (let r = 0; r < c.rows; r++) dst[at + r] = lb[r * nCols + j]!;
@@ -154,7 +162,7 @@ export function openActivationStore(dir: string, opts: OpenOptions = {}): Activa
         cols.seq_id!.set(s.seqIds, at);
         cols.position!.set(s.positions, at);
         cols.token_id!.set(s.tokenIds, at);
-        const lb = readBytes(c.files.labels, c.rows * nCols);
+        const lb = readBytes(c, c.files.labels, c.rows * nCols);
         manifest.dataset.label_columns.forEach((name, j) => {
           const dst = cols[name]!;
           for (let r = 0; r < c.rows; r++) dst[at + r] = lb[r * nCols + j]!;

@@ -8,12 +8,13 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NumericError, UsageError } from '../../lab/core/index.ts';
-import { packageVersions, readJson, writeFileAtomic, writeJsonAtomic } from '../../lab/core/index.ts';
+import { describeConfigDiff, packageVersions, readJson, writeFileAtomic } from '../../lab/core/index.ts';
 import {
   STORE_FORMAT, STORE_FORMAT_VERSION, STORE_MANIFEST, chunkFiles, configHash,
   type Aggregation, type StoreHook, type StoreManifest,
 } from './format.ts';
 import { encodeChunk, type Quantisation, type StoreDtype } from './quantize.ts';
+import { checkStoreManifest, sha256Hex, writeStoreManifest } from './validate.ts';
 
 export interface StoreInit {
   /** Everything that fixes the store's content; hashed to decide between resuming and refusing. */
@@ -70,13 +71,17 @@ export class StoreWriter {
     const path = join(dir, STORE_MANIFEST);
     if (existsSync(path)) {
       const old = readJson<StoreManifest>(path);
-      if (old.format === STORE_FORMAT && old.config_hash === hash) {
+      if (old.format === STORE_FORMAT && old.config_hash === hash && (old.format_version === STORE_FORMAT_VERSION || !opts.overwrite)) {
+        if (old.format_version !== STORE_FORMAT_VERSION) {
+          throw new UsageError(`--out ${dir} holds a store of format ${old.format_version}; a resume would mix it with format ${STORE_FORMAT_VERSION} chunks: pass --overwrite to harvest it again`, 'out');
+        }
+        checkStoreManifest(old, path, dir);
         cleanUnlisted(dir, old);
         return new StoreWriter(dir, old, opts);
       }
       if (!opts.overwrite) {
         throw new UsageError(
-          `--out ${dir} already holds a harvest with a different config (${describeDiff(old.config, init.config)}): ` +
+          `--out ${dir} already holds a harvest with a different config (${describeConfigDiff(old.config, init.config)}): ` +
             'pass --overwrite to replace it, or choose another --out',
           'out',
         );
@@ -110,7 +115,7 @@ export class StoreWriter {
       versions: packageVersions(),
       ...(init.toy ? { toy: init.toy } : {}),
     };
-    writeJsonAtomic(path, manifest);
+    writeStoreManifest(dir, manifest);
     return new StoreWriter(dir, manifest, opts);
   }
 
@@ -162,18 +167,24 @@ export class StoreWriter {
     const m = this.manifest;
     const index = m.chunks.length;
     const files = chunkFiles(index, m.hooks, m.dtype);
+    const sha256: Record<string, string> = {};
+    // The checksum is of the bytes handed to the write, so a flip on disk (or in a copy) is caught on read.
+    const put = (rel: string, bytes: Uint8Array) => {
+      sha256[rel] = sha256Hex(bytes);
+      writeFileAtomic(join(this.dir, rel), bytes);
+    };
     m.hooks.forEach((h, i) => {
       const enc = encodeChunk(this.values[i]!, this.rows, h.n_neurons, m.dtype, m.quantisation, `hook ${h.name}`);
-      writeFileAtomic(join(this.dir, files.hooks[h.name]!.data), enc.data);
-      if (enc.qparams) writeFileAtomic(join(this.dir, files.hooks[h.name]!.qparams!), new Uint8Array(enc.qparams.buffer));
+      put(files.hooks[h.name]!.data, enc.data);
+      if (enc.qparams) put(files.hooks[h.name]!.qparams!, new Uint8Array(enc.qparams.buffer));
     });
-    writeFileAtomic(join(this.dir, files.rows), new Uint8Array(this.index.buffer, 0, this.rows * 3 * 4));
-    writeFileAtomic(join(this.dir, files.labels), this.labels.subarray(0, this.rows * this.nLabels));
-    m.chunks.push({ index, rows: this.rows, sequences: this.seqs, tokens: this.tokens, files });
+    put(files.rows, new Uint8Array(this.index.buffer, 0, this.rows * 3 * 4));
+    put(files.labels, this.labels.subarray(0, this.rows * this.nLabels));
+    m.chunks.push({ index, rows: this.rows, sequences: this.seqs, tokens: this.tokens, files, sha256 });
     m.total_rows += this.rows;
     m.total_sequences += this.seqs;
     m.total_tokens += this.tokens;
-    writeJsonAtomic(join(this.dir, STORE_MANIFEST), m);
+    writeStoreManifest(this.dir, m);
     this.rows = this.seqs = this.tokens = 0;
   }
 
@@ -181,7 +192,7 @@ export class StoreWriter {
   finish(extra: Record<string, unknown> = {}): StoreManifest {
     this.flush();
     Object.assign(this.manifest, extra, { complete: true });
-    writeJsonAtomic(join(this.dir, STORE_MANIFEST), this.manifest);
+    writeStoreManifest(this.dir, this.manifest);
     return this.manifest;
   }
 
@@ -223,12 +234,4 @@ function cleanUnlisted(dir: string, m: StoreManifest): void {
     }
   };
   for (const d of STORE_DIRS) walk(d);
-}
-
-function describeDiff(a: Record<string, unknown>, b: Record<string, unknown>): string {
-  const keys = [...new Set([...Object.keys(a ?? {}), ...Object.keys(b)])].sort();
-  const diff = keys.filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b[k]));
-  return diff.length
-    ? diff.slice(0, 4).map((k) => `${k}: ${JSON.stringify(a?.[k])} -> ${JSON.stringify(b[k])}`).join(', ')
-    : 'config hash differs';
 }

@@ -52,8 +52,8 @@ function num(v: number): string {
 }
 
 /** Writes a complete run directory; files appear one by one, each atomically, the manifest last. */
-export function writeToyRun(dir: string, r: ToyResult, command?: string): void {
-  const run = RunDir.begin(dir, { kind: 'toy', seed: r.config.seed, config: { ...r.config }, backend: r.backend ?? 'js', command });
+export function writeToyRun(dir: string, r: ToyResult, command?: string, opts: { overwrite?: boolean } = {}): void {
+  const run = RunDir.begin(dir, { kind: 'toy', seed: r.config.seed, config: { ...r.config }, backend: r.backend ?? 'js', command, overwrite: opts.overwrite });
   run.writeJson('instances.json', r.instances);
   run.write('instances.csv', instancesCsv(r));
   if (hasNeurons(r.config.model)) run.write('neurons.csv', neuronsCsv(r));

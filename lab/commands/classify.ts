@@ -10,6 +10,7 @@ import type { ClassifyResult } from '../../probes/index.ts';
 const CLASSIFY: FlagSpecs = {
   probes: { type: 'string', help: 'a probe run directory (from lab probe) (required)' },
   out: { type: 'string', help: 'write features.csv, neurons.csv and classify.json to this run directory' },
+  overwrite: { type: 'boolean', help: 'replace a run of another kind or config in --out' },
   json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   method: { type: 'string', default: 'best', help: `F1 curve per k: 'best' over the sweep's methods, or one of ${rankMethodNames().join(',')}` },
   'dedicated-f1': { type: 'number', min: 0, max: 1, default: DEDICATED_F1, help: '1-sparse test F1 that makes a neuron dedicated' },
@@ -55,7 +56,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     source, engine: labEngine(), truth: toyTruthLoader(),
     onHook: (hook, i, n) => { if (!f.quiet) process.stderr.write(`classify: hook ${i + 1}/${n} ${hook}\n`); },
   }, options);
-  if (f.out) writeClassifyRun(f.out as string, res, { seed: options.seed, config: { probes: resolve(probes), ...options }, command: ['lab', 'classify', ...argv].join(' ') });
+  if (f.out) writeClassifyRun(f.out as string, res, { seed: options.seed, config: { probes: resolve(probes), ...options }, command: ['lab', 'classify', ...argv].join(' '), overwrite: Boolean(f.overwrite) });
   if (f.json) process.stdout.write(JSON.stringify(res) + '\n');
   else process.stdout.write(readable(res));
   return 0;

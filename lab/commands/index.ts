@@ -24,6 +24,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'run a model over labelled text (or a toy over its data) and store hook activations with labels',
     load: async () => (await import('./harvest.ts')).harvestCommand,
   },
+  store: {
+    summary: 'check an activation store: every chunk file against its length and sha256 (verify)',
+    load: async () => (await import('./store.ts')).storeCommand,
+  },
   inspect: {
     summary: 'run one text through a model: one hook\'s values and the top-5 logits per position (--json)',
     load: async () => (await import('./inspect.ts')).inspectCommand,

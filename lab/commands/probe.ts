@@ -30,6 +30,7 @@ const PROBE: FlagSpecs = {
   'max-stalled': { type: 'int', min: 0, default: 1, help: 'with --queue: stalls a job survives (a killed worker\'s job goes to another) before it fails' },
   out: { type: 'string', help: 'run directory to write (required); an interrupted run there is resumed' },
   restart: { type: 'boolean', help: 'discard a probe run in --out whose config differs' },
+  overwrite: { type: 'boolean', help: 'the same as --restart (the flag every command takes to replace a run in --out)' },
   json: { type: 'boolean', help: 'print a summary as JSON on stdout' },
   quiet: { type: 'boolean', help: 'no progress on stderr' },
   backend: { type: 'string', help: 'force a tfjs backend: node-gpu, node, wasm or cpu' },
@@ -74,7 +75,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
   };
   const common = {
     outDir: out, source, engine: labEngine({ timeLimitS: f['time-limit'] as number | undefined }),
-    restart: Boolean(f.restart), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
+    restart: Boolean(f.restart || f.overwrite), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
   };
   let res;
   if (f.queue !== undefined) {

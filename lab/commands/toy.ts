@@ -24,6 +24,7 @@ const COMMON: FlagSpecs = {
   workers: { type: 'int', help: 'JS engine threads (0 = auto)', min: 0, default: 0 },
   backend: { type: 'string', help: 'force a tfjs backend: node-gpu, node, wasm or cpu' },
   out: { type: 'string', help: 'write the run directory here' },
+  overwrite: { type: 'boolean', help: 'replace a run of another kind or config in --out' },
   json: { type: 'boolean', help: 'print one JSON object on stdout' },
   quiet: { type: 'boolean', help: 'no progress on stderr' },
   help: { type: 'boolean', help: 'show this help' },
@@ -90,7 +91,7 @@ async function trainCommand(argv: string[]): Promise<number> {
     onProgress: (step, steps, loss) => (step < steps ? progress.update(step, `loss ${loss.toPrecision(4)}`) : progress.finish(`loss ${loss.toPrecision(4)}`)),
   });
   if (partial.steps === 0) progress.finish();
-  if (f.out) writeToyRun(f.out as string, result, ['lab', 'toy', 'train', ...argv].join(' '));
+  if (f.out) writeToyRun(f.out as string, result, ['lab', 'toy', 'train', ...argv].join(' '), { overwrite: Boolean(f.overwrite) });
   process.stdout.write(f.json ? JSON.stringify(toyJson(result)) + '\n' : table(result) + '\n');
   return 0;
 }
@@ -160,7 +161,7 @@ async function sweepCommand(argv: string[]): Promise<number> {
   const rows = await sweepToy(sc, (d, total) => (d < total ? progress.update(d) : undefined));
   progress.finish();
   if (f.out) {
-    const run = RunDir.begin(f.out as string, { kind: 'toy-sweep', seed: base.seed, config: { ...sc }, backend: 'js', command: ['lab', 'toy', 'sweep', ...argv].join(' ') });
+    const run = RunDir.begin(f.out as string, { kind: 'toy-sweep', seed: base.seed, config: { ...sc }, backend: 'js', command: ['lab', 'toy', 'sweep', ...argv].join(' '), overwrite: Boolean(f.overwrite) });
     run.write('phase.csv', phaseCsv(rows));
     run.timing('train_s', (performance.now() - t0) / 1000);
     run.finish();

@@ -140,6 +140,11 @@ describe('compress / decompress', () => {
       }
       if (out) expect(Buffer.from(out).equals(Buffer.from(data)), `forged flip at ${pos}`).toBe(true);
     }
+    // A forged header with a window the model cannot run names the file and the field, not a flag
+    // decompress does not have (issue 19 case 16).
+    for (const h of [{ ...header, context: 9999 }, { ...header, overlap: 0 }, { ...header, totalBits: 3 }]) {
+      expect(() => decompress(model, writeContainer(h, payload), { engine: ENGINE, name: 'x.lmz' })).toThrow(/^x\.lmz: its header's (context|overlap|total-bits) must be .*: the file is corrupt/);
+    }
     const extra = new Uint8Array(file.length + 1);
     extra.set(file);
     expect(() => decompress(model, extra, { engine: ENGINE })).toThrow(/trailing/);

@@ -185,7 +185,14 @@ export function decompress(model: LanguageModel, file: Uint8Array, opts: CodecOp
   const name = opts.name ?? 'input';
   const { header, payload } = readContainer(file, name);
   checkCompatible(header, model, opts.engine ?? defaultEngine(), name);
-  const s = settings(model, { totalBits: header.totalBits, context: header.context, overlap: header.overlap });
+  let s: ReturnType<typeof settings>;
+  try {
+    s = settings(model, { totalBits: header.totalBits, context: header.context, overlap: header.overlap });
+  } catch (err) {
+    // The values come from the file's header, not from flags: name the file, not a flag decompress lacks.
+    if (!(err instanceof UsageError)) throw err;
+    throw new InputError(`${name}: its header's ${err.message.replace(/^--([a-z-]+)/, '$1')}: the file is corrupt or was written for another model`, name);
+  }
   const stats = newStats();
   stats.items = header.itemCount;
   const dec = new RangeDecoder(payload, name);

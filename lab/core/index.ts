@@ -9,9 +9,12 @@
 export { LabError, UsageError, InputError, NumericError } from './errors.ts';
 export { Rng } from './rng.ts';
 export {
-  RunDir, readManifest, readJson, writeFileAtomic, writeJsonAtomic, packageVersions, MANIFEST_VERSION,
+  RunDir, readManifest, prepareRunDir, writeJsonAtomic, packageVersions, MANIFEST_VERSION,
   type Manifest, type RunDirOptions,
 } from './run-dir.ts';
+export { readJson, readFileChecked, writeFileAtomic, writeTarget, cleanTempFiles, MAX_JSON_BYTES } from './safe-fs.ts';
+export { lockRunDir, unlockRunDir, holdsRunDir, LOCK_FILE } from './run-lock.ts';
+export { canonicalJson, configHash, describeConfigDiff } from './canonical.ts';
 export { Progress, formatSeconds, type ProgressOptions } from './progress.ts';
 export { uleb, sleb, localGet, localSet, i32Const, section, str, simd, WasmArena } from './wasm-emit.ts';
 export { packageRoot, packagePath } from './paths.ts';

@@ -3,12 +3,16 @@
  * timings) plus its tables. Every file goes through a temp file and a rename, so a run killed midway
  * leaves either the old file or the new one, never half of one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { InputError } from './errors.ts';
+import { InputError, UsageError } from './errors.ts';
 import { packagePath } from './paths.ts';
+import { cleanTempFiles, readJson, TMP_MARK, writeFileAtomic } from './safe-fs.ts';
+import { LOCK_FILE, lockRunDir, unlockRunDir } from './run-lock.ts';
+import { canonicalJson, describeConfigDiff } from './canonical.ts';
+
+export { readJson, writeFileAtomic };
 
 export const MANIFEST_VERSION = 1;
 
@@ -28,45 +32,6 @@ export interface Manifest {
   /** 'complete' once every file is written; a run directory without it is partial. */
   status: 'running' | 'complete';
   [extra: string]: unknown;
-}
-
-let tmpCounter = 0;
-
-/** Writes bytes or text to `path` atomically: a temp file beside it, fsync, then rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
-}
-
-export function readJson<T = unknown>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read ${path}: ${(err as Error).message}`, path);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new InputError(`${path} is not valid JSON: ${(err as Error).message}`, path);
-  }
 }
 
 const require = createRequire(import.meta.url);
@@ -94,6 +59,61 @@ export interface RunDirOptions {
   backend?: string;
   command?: string;
   extraVersions?: string[];
+  /** Replace a run of another kind or config in `dir` instead of refusing (the commands' --overwrite). */
+  overwrite?: boolean;
+  /** The caller already ran prepareRunDir under the lock (the harvest, whose store.json comes first). */
+  prepared?: boolean;
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Entries a run directory may hold that are not the run's: its lock and temp files of a killed write. */
+function incidental(name: string): boolean {
+  return name === LOCK_FILE || name.includes(TMP_MARK);
+}
+
+/**
+ * Checks that `dir` may receive a run of this kind and config: absent, empty, or holding a run of the
+ * same kind and config (a rerun, which resumes or rewrites the same files). Another kind or config, or
+ * a folder of other files, is a UsageError unless `overwrite`, which removes the old run's listed files
+ * and manifest first (never files the old run did not list). A path that is not a folder is an InputError.
+ */
+export function prepareRunDir(dir: string, opts: { kind: string; config: Record<string, unknown>; overwrite?: boolean }): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) throw new InputError(`--out ${dir} exists and is not a directory: choose another --out`, dir);
+  const mpath = join(dir, 'manifest.json');
+  if (!existsSync(mpath)) {
+    const others = readdirSync(dir).filter((n) => !incidental(n));
+    if (others.length && !opts.overwrite) {
+      throw new UsageError(
+        `--out ${dir} exists, is not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''}) and is not a run directory: choose another --out`,
+        'out',
+      );
+    }
+    return;
+  }
+  const old = readManifest(dir, { allowPartial: true });
+  const sameKind = old.kind === opts.kind;
+  const sameConfig = sameKind && canonicalJson(old.config) === canonicalJson(opts.config);
+  if (sameConfig) return;
+  if (!opts.overwrite) {
+    const what = sameKind
+      ? `a '${old.kind}' run with a different config (${describeConfigDiff(old.config, opts.config)})`
+      : `a '${old.kind}' run, not a '${opts.kind}' one`;
+    throw new UsageError(`--out ${dir} holds ${what}: pass --overwrite to replace it, or choose another --out`, 'out');
+  }
+  for (const f of old.files ?? []) {
+    if (typeof f !== 'string' || f.split(/[\\/]/).includes('..')) continue;
+    rmSync(join(dir, f), { recursive: true, force: true });
+  }
+  rmSync(mpath, { force: true });
 }
 
 /**
@@ -120,11 +140,23 @@ export class RunDir {
     };
   }
 
+  /**
+   * Takes the directory's lock (lab/core/run-lock.ts: a second process is refused), checks it may hold
+   * this run (prepareRunDir), removes temp files a killed run left, and writes the 'running' manifest.
+   */
   static begin(dir: string, opts: RunDirOptions): RunDir {
-    const run = new RunDir(dir, opts);
-    mkdirSync(dir, { recursive: true });
-    writeJsonAtomic(join(dir, 'manifest.json'), run.manifest);
-    return run;
+    lockRunDir(dir, opts.command);
+    try {
+      if (!opts.prepared) prepareRunDir(dir, opts);
+      const run = new RunDir(dir, opts);
+      mkdirSync(dir, { recursive: true });
+      cleanTempFiles(dir);
+      writeJsonAtomic(join(dir, 'manifest.json'), run.manifest);
+      return run;
+    } catch (err) {
+      unlockRunDir(dir);
+      throw err;
+    }
   }
 
   path(name: string): string {
@@ -150,6 +182,7 @@ export class RunDir {
     this.manifest.timings!.total_s = (performance.now() - this.started) / 1000;
     this.manifest.status = 'complete';
     writeJsonAtomic(this.path('manifest.json'), this.manifest);
+    unlockRunDir(this.dir);
     return this.manifest;
   }
 }

