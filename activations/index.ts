@@ -18,3 +18,4 @@ export {
 export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
 export { byteLevelTokenizerJson } from './models/tokenizer.ts';
 export { transformerForward } from './models/transformer.ts';
+export * from './sae/index.ts';
