@@ -40,6 +40,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'classify features (dedicated neuron, k*, capacity) and neurons (mono/poly/dead) from a probe run',
     load: async () => (await import('./probe.ts')).classifyCommand,
   },
+  sae: {
+    summary: 'sparse autoencoders on a store\'s hook: train (topk, relu-l1, jumprelu), eval (toy truth: MMCS), load (SAELens layout)',
+    load: async () => (await import('./sae.ts')).saeCommand,
+  },
   report: {
     summary: 'write one self-contained HTML dashboard for any mix of run directories',
     load: async () => (await import('./report.ts')).reportCommand,
