@@ -3,7 +3,7 @@
  * streaming trainer, SAELens's folder layout, and evaluation (reconstruction, sparsity, toy ground truth).
  */
 export { SAE_ARCHS, DEFAULT_COEFFICIENTS, encodeDecode, lossAndGrad, zeroGrads, type Sae, type SaeArch, type LossCoefficients, type SaeGrads } from './model.ts';
-export { readSae, writeSae, encodeSae, saeCfgJson, SAE_CFG, SAE_WEIGHTS, type LoadedSae, type SaeMeta } from './layout.ts';
+export { readSae, writeSae, encodeSae, saeCfgJson, hookLayer, SAE_CFG, SAE_WEIGHTS, type LoadedSae, type SaeMeta } from './layout.ts';
 export { trainSae, defaultSaeConfig, initSae, SaeStopped, SAE_RUN_KIND, type SaeTrainConfig, type SaeTrainOptions, type SaeTrainResult } from './train.ts';
 export { ReconAccumulator, truthMetrics, type ReconMetrics, type TruthMetrics, type TruthFeature } from './eval.ts';
 export { evaluateSae, checkSaeForStore, toyTruth, type SaeEvalResult } from './evaluate.ts';

@@ -229,7 +229,7 @@ export async function trainSae(store: ActivationStore, config: SaeTrainConfig, o
   let prior: Manifest | undefined;
   if (existsSync(mPath)) {
     prior = readJson<Manifest>(mPath);
-    if (prior.kind !== SAE_RUN_KIND || (prior as unknown as { config_hash?: string }).config_hash !== hash) {
+    if (prior.kind !== SAE_RUN_KIND || configHash(prior.config) !== hash) {
       throw new UsageError(`--out ${opts.out} holds a different run (${prior.kind}, other settings); choose another --out or delete it`, 'out');
     }
     if (prior.status === 'complete') {
@@ -240,7 +240,6 @@ export async function trainSae(store: ActivationStore, config: SaeTrainConfig, o
     }
   }
   const run = RunDir.begin(opts.out, { kind: SAE_RUN_KIND, seed: config.seed, config: runConfig, command: opts.command });
-  Object.assign(run.manifest, { config_hash: hash });
 
   let sae = initSae(config, dIn);
   let opt: Adam = { m: zeroGrads(sae), v: zeroGrads(sae) };
@@ -268,7 +267,6 @@ export async function trainSae(store: ActivationStore, config: SaeTrainConfig, o
   const stream = batchStream(store, config.hook, config.batch, config.seed, step);
   const g = zeroGrads(sae);
   const dead = new Uint8Array(config.latents);
-  const resampleRng = new Rng(config.seed).fork(0x7e5);
   const every = opts.checkpointEvery ?? 500;
   let lastCk = performance.now(), firstLoss = NaN, stats = { mse: NaN, l0: NaN, loss: NaN };
   const tStart = performance.now();
@@ -289,7 +287,7 @@ export async function trainSae(store: ActivationStore, config: SaeTrainConfig, o
     if (config.arch !== 'topk' && step % config.deadWindow === 0) {
       let any = 0;
       for (let j = 0; j < config.latents; j++) any += dead[j]!;
-      if (any) resample(sae, dead, x, s.recon, config.batch, resampleRng, opt);
+      if (any) resample(sae, dead, x, s.recon, config.batch, new Rng(config.seed).fork(0x7e5).fork(step), opt); // seeded by step: resumable
       for (let j = 0; j < config.latents; j++) if (dead[j]) since[j] = 0;
     }
     stats = s;
