@@ -93,6 +93,11 @@ export class ReconAccumulator {
     return { recon, codes };
   }
 
+  /** The inputs' mean per dimension (the mean-ablation value). */
+  inputMean(): Float32Array {
+    return Float32Array.from(this.sx, (v) => v / this.n);
+  }
+
   result(): ReconMetrics {
     const n = this.n;
     let varX = 0, varR = 0;

@@ -17,6 +17,8 @@ export interface SaeEvalResult {
   d_in: number;
   d_sae: number;
   recon: ReconMetrics;
+  /** The hook's mean over the rows evaluated (for mean ablation); not printed. */
+  inputMean: Float32Array;
   truth?: TruthMetrics & { toy_run: string; instance: number };
 }
 
@@ -62,7 +64,7 @@ export function evaluateSae(loaded: LoadedSae, store: ActivationStore, opts: { h
     acc.add(ch.values.subarray(0, rows * ch.nNeurons), rows);
     seen += rows;
   }
-  const out: SaeEvalResult = { sae_dir: loaded.dir, hook, arch: loaded.sae.arch, d_in: loaded.sae.dIn, d_sae: loaded.sae.dSae, recon: acc.result() };
+  const out: SaeEvalResult = { sae_dir: loaded.dir, hook, arch: loaded.sae.arch, d_in: loaded.sae.dIn, d_sae: loaded.sae.dSae, recon: acc.result(), inputMean: acc.inputMean() };
   const truthDir = opts.truth ?? store.manifest.toy?.run_dir;
   if (truthDir !== undefined) {
     const t = toyTruth(truthDir, hook, loaded.sae.dIn);

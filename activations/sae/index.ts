@@ -7,3 +7,5 @@ export { readSae, writeSae, encodeSae, saeCfgJson, hookLayer, SAE_CFG, SAE_WEIGH
 export { trainSae, defaultSaeConfig, initSae, SaeStopped, SAE_RUN_KIND, type SaeTrainConfig, type SaeTrainOptions, type SaeTrainResult } from './train.ts';
 export { ReconAccumulator, truthMetrics, type ReconMetrics, type TruthMetrics, type TruthFeature } from './eval.ts';
 export { evaluateSae, checkSaeForStore, toyTruth, type SaeEvalResult } from './evaluate.ts';
+export { encodeStore, LATENT_HOOK_SUFFIX, type EncodeResult } from './encode.ts';
+export { splicedLoss, type SplicedLoss } from './spliced.ts';

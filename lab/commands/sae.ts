@@ -33,8 +33,19 @@ const EVAL: FlagSpecs = {
   hook: { type: 'string', help: 'the store hook (default: the SAE cfg\'s hook_name; must equal it)' },
   truth: { type: 'string', help: 'toy:RUN_DIR, the toy run whose feature directions are the truth (default: a toy store\'s own run)' },
   'max-rows': { type: 'int', min: 1, help: 'evaluate on the first N rows only' },
+  model: { type: 'string', help: 'model folder: also the next-token loss with the SAE spliced in at its hook (needs --text-file)' },
+  'text-file': { type: 'string', help: 'UTF-8 text for the spliced loss' },
+  'max-tokens': { type: 'int', min: 2, default: 20000, help: 'spliced loss: tokens of the text to score' },
   features: { type: 'boolean', help: 'with a truth: print the per-feature table' },
   json: { type: 'boolean', help: 'print one JSON object on stdout' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const ENCODE: FlagSpecs = {
+  sae: { type: 'string', help: 'SAE folder (required)' },
+  activations: { type: 'string', help: 'activation store holding the SAE\'s hook (required)' },
+  out: { type: 'string', help: 'the latent store to write (a harvest run directory) (required)' },
+  overwrite: { type: 'boolean', help: 'replace a store with other settings in --out' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -43,18 +54,19 @@ const LOAD: FlagSpecs = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
-const SUMMARY = 'usage: lab sae train|eval|load [flags]   (lab sae train --help, ...)\n';
+const SUMMARY = 'usage: lab sae train|eval|encode|load [flags]   (lab sae train --help, ...)\n';
 
 export async function saeCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'train') return train(rest);
   if (sub === 'eval') return evaluate(rest);
   if (sub === 'load') return load(rest);
+  if (sub === 'encode') return encode(rest);
   if (sub === undefined || sub === '--help' || sub === 'help' || sub === '-h') {
     process.stdout.write(SUMMARY);
     return sub === undefined ? 2 : 0;
   }
-  throw new UsageError(`unknown sae subcommand '${sub}' (train, eval, load)`);
+  throw new UsageError(`unknown sae subcommand '${sub}' (train, eval, encode, load)`);
 }
 
 const need = (v: unknown, flag: string): void => {
@@ -100,13 +112,28 @@ async function evaluate(argv: string[]): Promise<number> {
     if (!(f.truth as string).startsWith('toy:')) throw new UsageError(`--truth takes toy:RUN_DIR, got '${f.truth as string}'`, 'truth');
     truth = (f.truth as string).slice(4);
   }
-  const { openActivationStore, readSae, evaluateSae } = await import('../../activations/index.ts');
+  if ((f.model === undefined) !== (f['text-file'] === undefined)) throw new UsageError('--model and --text-file go together', f.model === undefined ? 'model' : 'text-file');
+  const { openActivationStore, readSae, evaluateSae, loadModel, splicedLoss } = await import('../../activations/index.ts');
   const loaded = readSae(f.sae as string);
   const store = openActivationStore(f.activations as string);
-  const r = evaluateSae(loaded, store, { hook: f.hook as string | undefined, truth, maxRows: f['max-rows'] as number | undefined });
+  const { inputMean, ...r } = evaluateSae(loaded, store, { hook: f.hook as string | undefined, truth, maxRows: f['max-rows'] as number | undefined });
+  let spliced: import('../../activations/index.ts').SplicedLoss | undefined;
+  if (f.model !== undefined) {
+    const { readFileSync } = await import('node:fs');
+    const { InputError } = await import('../core/index.ts');
+    let text: string;
+    try {
+      text = readFileSync(f['text-file'] as string, 'utf8');
+    } catch (err) {
+      throw new InputError(`cannot read --text-file ${f['text-file'] as string}: ${(err as Error).message}`, f['text-file'] as string);
+    }
+    const { initBackend } = await import('../core/backend.ts');
+    await initBackend();
+    const model = await loadModel(f.model as string);
+    spliced = splicedLoss(model, loaded.sae, r.hook, text, inputMean, { maxTokens: f['max-tokens'] as number });
+  }
   if (f.json) {
-    const { density: _d, ...recon } = r.recon;
-    process.stdout.write(JSON.stringify({ ...r, recon: { ...recon, density: r.recon.density } }) + '\n');
+    process.stdout.write(JSON.stringify({ ...r, ...(spliced ? { spliced } : {}) }) + '\n');
     return 0;
   }
   const m = r.recon;
@@ -124,7 +151,26 @@ async function evaluate(argv: string[]): Promise<number> {
       for (const p of t.per_feature) lines.push([p.feature, p.importance, p.norm, p.max_cos, p.best_latent, p.matched_latent, p.matched_cos].map((v) => +Number(v).toPrecision(5)).join(','));
     }
   }
+  if (spliced) {
+    const p = spliced, b = p.bits_per_byte;
+    lines.push(`next-token loss over ${p.targets} tokens (nats/token; bits/byte): clean ${p.clean.toFixed(4)} (${b.clean.toFixed(4)})  sae ${p.sae.toFixed(4)} (${b.sae.toFixed(4)})` +
+      `  zero-ablated ${p.zero_ablation.toFixed(4)} (${b.zero_ablation.toFixed(4)})  mean-ablated ${p.mean_ablation.toFixed(4)} (${b.mean_ablation.toFixed(4)})`);
+    lines.push(`loss recovered: ${(100 * p.loss_recovered_zero).toFixed(2)}% vs zero ablation, ${(100 * p.loss_recovered_mean).toFixed(2)}% vs mean ablation`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+async function encode(argv: string[]): Promise<number> {
+  const { flags: f } = parseFlags(argv, ENCODE);
+  if (f.help) {
+    process.stdout.write(usage('sae encode', 'Writes an SAE\'s latent activations over a store as a new store (hook <hook>.hook_sae_acts_post, same rows and labels), for lab probe / classify.', ENCODE) + '\n');
+    return 0;
+  }
+  for (const k of ['sae', 'activations', 'out']) need(f[k], k);
+  const { openActivationStore, readSae, encodeStore } = await import('../../activations/index.ts');
+  const r = encodeStore(readSae(f.sae as string), openActivationStore(f.activations as string), f.out as string, { command: `lab sae encode ${argv.join(' ')}`, overwrite: Boolean(f.overwrite) });
+  process.stdout.write(`${r.dir}: ${r.alreadyComplete ? 'already complete' : 'wrote'} ${r.rows} rows of ${r.hook}\n`);
   return 0;
 }
 
