@@ -148,14 +148,14 @@ function checkFinite(store: ActivationStore, hook: string, index: number, v: Flo
   }
 }
 
-interface Adam {
+export interface Adam {
   m: SaeGrads;
   v: SaeGrads;
 }
 
 const PARAMS = ['W_enc', 'b_enc', 'W_dec', 'b_dec', 'threshold'] as const;
 
-function adamStep(sae: Sae, g: SaeGrads, opt: Adam, lr: number, t: number, logTh: Float32Array | undefined): void {
+export function adamStep(sae: Sae, g: SaeGrads, opt: Adam, lr: number, t: number, logTh: Float32Array | undefined): void {
   const b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
   const { dSae, dIn, W_dec } = sae;
