@@ -12,6 +12,7 @@ import { parseFlags } from '../lab/commands/args.ts';
 import { Rng } from '../lab/core/index.ts';
 import { DEFAULT_COEFFICIENTS, lossAndGrad, zeroGrads } from '../activations/sae/model.ts';
 import { adamStep, defaultSaeConfig, initSae } from '../activations/sae/train.ts';
+import { useTfMatMul } from '../activations/sae/tf-matmul.ts';
 import { runPeer } from './peer.ts';
 import { median, row, type Benchmark, type BenchRow } from './run.ts';
 
@@ -45,7 +46,7 @@ function labRate(c: Case, steps: number): number {
 }
 
 const bench: Benchmark = {
-  description: 'TopK SAE training steps/s (AuxK on, Adam, unit-norm decoder), lab JS (1 thread) vs PyTorch 1.13 (2 threads)',
+  description: 'TopK SAE training steps/s (AuxK on, Adam, unit-norm decoder), lab JS + tfjs-wasm matMul for big encoders (1 thread) vs PyTorch 1.13 (2 threads)',
   peer: 'bench/peers/sae_torch.py (PyTorch 1.13 CPU, torch.set_num_threads(2), autograd, torch.optim.Adam)',
   async run(args) {
     const { flags } = parseFlags(args, {
@@ -53,6 +54,8 @@ const bench: Benchmark = {
       repeats: { type: 'int', default: 3, min: 1, help: 'timed repeats per side' },
       cases: { type: 'numbers', help: 'run only these cases (1-based)' },
     });
+    // As the commands do: the encoder product goes to tfjs (XNNPACK) from DENSE_MATMUL_MIN multiply-adds.
+    const backend = await useTfMatMul();
     const rows: BenchRow[] = [];
     for (const [i, c] of CASES.entries()) {
       if (flags.cases && !(flags.cases as number[]).includes(i + 1)) continue;
@@ -67,7 +70,7 @@ const bench: Benchmark = {
       process.stderr.write(`${name}: peer ${peer.steps_per_s.toFixed(1)}, lab ${lab.toFixed(1)} steps/s\n`);
       rows.push(row({
         case: name, metric: 'training steps/s', unit: 'steps/s', lab, peer: peer.steps_per_s, higherIsBetter: true,
-        notes: `${steps} steps x ${flags.repeats} repeats; lab rates ${rates.map((x) => x.toFixed(1)).join(', ')}; peer rates ${peer.rates.map((x) => x.toFixed(1)).join(', ')}`,
+        notes: `lab encoder product on tfjs ${backend} when >= 4M multiply-adds; ${steps} steps x ${flags.repeats} repeats; lab rates ${rates.map((x) => x.toFixed(1)).join(', ')}; peer rates ${peer.rates.map((x) => x.toFixed(1)).join(', ')}`,
       }));
     }
     return rows;

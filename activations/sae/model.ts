@@ -77,9 +77,28 @@ export function zeroGrads(sae: Sae): SaeGrads {
   };
 }
 
+/** C [m x n] = A [m x k] B [k x n], row-major. */
+export type DenseMatMul = (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array;
+
+let denseMatMul: DenseMatMul | undefined;
+/** Products of at least this many multiply-adds go to the registered matMul (tfjs: XNNPACK on wasm). */
+export const DENSE_MATMUL_MIN = 1 << 22;
+
+/** Registers (or clears) a faster dense product for the encoder; see tf-matmul.ts. */
+export function setDenseMatMul(f: DenseMatMul | undefined): void {
+  denseMatMul = f;
+}
+
 /** pre [rows x d_sae] = (x - b_dec) W_enc + b_enc: the one dense product, rows x d_in x d_sae. */
 export function preActivations(sae: Sae, x: Float32Array, rows: number, pre = new Float32Array(rows * sae.dSae)): Float32Array {
   const { dIn, dSae, W_enc, b_enc, b_dec } = sae;
+  if (denseMatMul && rows * dIn * dSae >= DENSE_MATMUL_MIN) {
+    const xc = new Float32Array(rows * dIn);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < dIn; i++) xc[r * dIn + i] = x[r * dIn + i]! - b_dec[i]!;
+    const p = denseMatMul(xc, W_enc, rows, dIn, dSae);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < dSae; j++) pre[r * dSae + j] = p[r * dSae + j]! + b_enc[j]!;
+    return pre;
+  }
   for (let r = 0; r < rows; r++) {
     const o = r * dSae;
     for (let j = 0; j < dSae; j++) pre[o + j] = b_enc[j]!;

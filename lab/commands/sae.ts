@@ -80,7 +80,8 @@ async function train(argv: string[]): Promise<number> {
     return 0;
   }
   for (const k of ['activations', 'hook', 'latents', 'out']) need(f[k], k);
-  const { openActivationStore, trainSae, defaultSaeConfig } = await import('../../activations/index.ts');
+  const { openActivationStore, trainSae, defaultSaeConfig, useTfMatMul } = await import('../../activations/index.ts');
+  await useTfMatMul();
   const store = openActivationStore(f.activations as string);
   const config = defaultSaeConfig({
     hook: f.hook as string, arch: f.arch as (typeof ARCHS)[number], latents: f.latents as number, k: f.k as number,
@@ -113,7 +114,8 @@ async function evaluate(argv: string[]): Promise<number> {
     truth = (f.truth as string).slice(4);
   }
   if ((f.model === undefined) !== (f['text-file'] === undefined)) throw new UsageError('--model and --text-file go together', f.model === undefined ? 'model' : 'text-file');
-  const { openActivationStore, readSae, evaluateSae, loadModel, splicedLoss } = await import('../../activations/index.ts');
+  const { openActivationStore, readSae, evaluateSae, loadModel, splicedLoss, useTfMatMul } = await import('../../activations/index.ts');
+  await useTfMatMul();
   const loaded = readSae(f.sae as string);
   const store = openActivationStore(f.activations as string);
   const { inputMean, ...r } = evaluateSae(loaded, store, { hook: f.hook as string | undefined, truth, maxRows: f['max-rows'] as number | undefined });
@@ -127,8 +129,6 @@ async function evaluate(argv: string[]): Promise<number> {
     } catch (err) {
       throw new InputError(`cannot read --text-file ${f['text-file'] as string}: ${(err as Error).message}`, f['text-file'] as string);
     }
-    const { initBackend } = await import('../core/backend.ts');
-    await initBackend();
     const model = await loadModel(f.model as string);
     spliced = splicedLoss(model, loaded.sae, r.hook, text, inputMean, { maxTokens: f['max-tokens'] as number });
   }
@@ -168,7 +168,8 @@ async function encode(argv: string[]): Promise<number> {
     return 0;
   }
   for (const k of ['sae', 'activations', 'out']) need(f[k], k);
-  const { openActivationStore, readSae, encodeStore } = await import('../../activations/index.ts');
+  const { openActivationStore, readSae, encodeStore, useTfMatMul } = await import('../../activations/index.ts');
+  await useTfMatMul();
   const r = encodeStore(readSae(f.sae as string), openActivationStore(f.activations as string), f.out as string, { command: `lab sae encode ${argv.join(' ')}`, overwrite: Boolean(f.overwrite) });
   process.stdout.write(`${r.dir}: ${r.alreadyComplete ? 'already complete' : 'wrote'} ${r.rows} rows of ${r.hook}\n`);
   return 0;
