@@ -152,6 +152,21 @@ export function topkInto(pre: Float32Array, off: number, len: number, k: number,
   return n;
 }
 
+/**
+ * The k largest pre-activations among the dead latents of one row. k_aux = d_in / 2 is large (256 for a
+ * 512-wide hook), so this sorts the dead candidates instead of keeping an insertion-sorted list; ties go
+ * to the lower index, as topkInto.
+ */
+export function auxTopk(pre: Float32Array, off: number, len: number, k: number, dead: Uint8Array, idx: Int32Array, val: Float32Array): number {
+  if (k <= 16) return topkInto(pre, off, len, k, idx, val, dead);
+  const cand: number[] = [];
+  for (let j = 0; j < len; j++) if (dead[j]) cand.push(j);
+  cand.sort((a, b) => pre[off + b]! - pre[off + a]! || a - b);
+  const n = Math.min(k, cand.length);
+  for (let t = 0; t < n; t++) { idx[t] = cand[t]!; val[t] = pre[off + cand[t]!]!; }
+  return n;
+}
+
 /** x_hat for rows given their sparse codes (CSR: start[r]..start[r+1] into idx/val). */
 export function decodeSparse(sae: Sae, rows: number, start: Int32Array, idx: Int32Array, val: Float32Array, out: Float32Array): void {
   const { dIn, W_dec, b_dec } = sae;
@@ -268,23 +283,28 @@ export function lossAndGrad(
       }
     }
     if (useAux) {
-      const n = topkInto(pre, po, dSae, auxIdx.length, auxIdx, auxVal, dead);
+      const n = auxTopk(pre, po, dSae, auxIdx.length, dead!, auxIdx, auxVal);
+      // e = (aux acts) W_dec + b_dec - residual, accumulated latent by latent (rows of W_dec are contiguous).
+      const e = dAux!;
+      for (let i = 0; i < dIn; i++) e[i] = sae.b_dec[i]! - (x[xo + i]! - recon[xo + i]!);
+      for (let t = 0; t < n; t++) {
+        const a = auxVal[t]!, w = auxIdx[t]! * dIn;
+        for (let i = 0; i < dIn; i++) e[i] += a * W_dec[w + i]!;
+      }
       let sq = 0;
       for (let i = 0; i < dIn; i++) {
-        let e = sae.b_dec[i]! - (x[xo + i]! - recon[xo + i]!);
-        for (let t = 0; t < n; t++) e += auxVal[t]! * W_dec[auxIdx[t]! * dIn + i]!;
-        sq += e * e;
-        dAux![i] = 2 * auxScale * e * inv;
+        sq += e[i]! * e[i]!;
+        e[i] = 2 * auxScale * e[i]! * inv;
       }
       aux += sq;
       if (g) {
-        for (let i = 0; i < dIn; i++) g.b_dec[i] += dAux![i]!;
+        for (let i = 0; i < dIn; i++) g.b_dec[i] += e[i]!;
         for (let t = 0; t < n; t++) {
           const j = auxIdx[t]!, a = auxVal[t]!, w = j * dIn;
           let df = 0;
           for (let i = 0; i < dIn; i++) {
-            df += dAux![i]! * W_dec[w + i]!;
-            g.W_dec[w + i] += a * dAux![i]!;
+            df += e[i]! * W_dec[w + i]!;
+            g.W_dec[w + i] += a * e[i]!;
           }
           addEncoderGrad(sae, g, x, xo, j, df);
         }
