@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../lab/core/index.ts';
-import { DEFAULT_COEFFICIENTS, encodeDecode, lossAndGrad, zeroGrads, type Sae, type SaeArch } from './model.ts';
+import { auxTopk, DEFAULT_COEFFICIENTS, encodeDecode, lossAndGrad, topkInto, zeroGrads, type Sae, type SaeArch } from './model.ts';
 
 function randomSae(arch: SaeArch, dIn: number, dSae: number, k: number, seed: number): Sae {
   const rng = new Rng(seed);
@@ -91,6 +91,22 @@ describe('sae gradients against central differences', () => {
     expect(s.mse).toBeCloseTo(0.52 ** 2, 5);
     expect(s.penalty).toBeCloseTo(0.3, 6);
     expect(g.threshold[0]!).toBeCloseTo(-(0.5 / 0.1) * 2.08 - 0.3 / 0.1, 4);
+  });
+});
+
+describe('AuxK selection', () => {
+  it('the sorting path (k > 16) picks what the insertion path picks, ties to the lower index', () => {
+    const rng = new Rng(9);
+    const len = 300;
+    const pre = Float32Array.from({ length: len }, () => Math.round(rng.normal() * 4) / 4); // many ties
+    const dead = Uint8Array.from({ length: len }, () => (rng.next() < 0.6 ? 1 : 0));
+    for (const k of [17, 40, 200, 300]) {
+      const a = [new Int32Array(k), new Float32Array(k)] as const, b = [new Int32Array(k), new Float32Array(k)] as const;
+      const na = auxTopk(pre, 0, len, k, dead, a[0], a[1]);
+      const nb = topkInto(pre, 0, len, k, b[0], b[1], dead);
+      expect(na).toBe(nb);
+      expect([...a[0].subarray(0, na)]).toEqual([...b[0].subarray(0, nb)]);
+    }
   });
 });
 
