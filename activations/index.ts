@@ -22,3 +22,4 @@ export { transformerForward } from './models/transformer.ts';
 export { inspectText, type InspectResult } from './inspect.ts';
 export { neuronLogitEffects, neuronLogitVectors, mlpPostLayer, modelVocabSize, type LogitEffect, type NeuronLogits } from './neuron-effects.ts';
 export { ablateNeurons, ablationWindows, type AblateOptions, type AblateResult, type AblationMode } from './ablate.ts';
+export * from './sae/index.ts';

@@ -56,6 +56,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'mean next-token loss over a text with and without some neurons (zero or mean ablation), in nats and bits/byte',
     load: async () => (await import('./ablate.ts')).ablateCommand,
   },
+  sae: {
+    summary: 'sparse autoencoders on a store\'s hook: train (topk, relu-l1, jumprelu), eval (toy truth: MMCS), load (SAELens layout)',
+    load: async () => (await import('./sae.ts')).saeCommand,
+  },
   report: {
     summary: 'write one self-contained HTML dashboard for any mix of run directories',
     load: async () => (await import('./report.ts')).reportCommand,
