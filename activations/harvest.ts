@@ -77,7 +77,13 @@ function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number
  * Opens the store under the run directory's lock. A complete store whose run manifest is not complete
  * (killed between the two writes) gets its manifest finished here, so the run reads and reruns cleanly.
  */
-function begin(out: string, init: StoreInit, rows: number, opts: HarvestOptions): { writer: StoreWriter; run?: RunDir } {
+/**
+ * Opens a store run in `out` the way every store writer must (the harvester, and activations/sae's latent
+ * encoder): lock the folder, refuse a folder of another kind or config unless asked, resume or refuse the
+ * store, repair a complete store whose manifest a kill left running. No `run` means the store is complete
+ * (and unlocked); otherwise the caller writes, then finishes the run and unlocks `out`.
+ */
+export function beginStoreRun(out: string, init: StoreInit, rows: number, opts: Pick<HarvestOptions, 'seed' | 'command' | 'overwrite'>): { writer: StoreWriter; run?: RunDir } {
   lockRunDir(out, opts.command);
   try {
     // A store.json is checked by the writer (same config resumes, another is refused); without one the
@@ -162,7 +168,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     dataset: { name: dataset.name, level, features, label_columns: features },
     seed: opts.seed, aggregation, dtype, quantisation, hooks,
   };
-  const { writer, run } = begin(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, 1), opts);
+  const { writer, run } = beginStoreRun(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, 1), opts);
   const resumedFromChunk = writer.manifest.chunks.length;
   if (!run) return end(writer, run, t0, 0, resumedFromChunk);
 
@@ -321,7 +327,7 @@ export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOpti
     dataset: { name: 'toy', level: 'token', features, label_columns: labelColumns },
     seed: opts.seed, aggregation: 'none', dtype, quantisation, hooks, toy: { run_dir: runDir },
   };
-  const { writer, run } = begin(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, batch), opts);
+  const { writer, run } = beginStoreRun(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, batch), opts);
   const resumedFromChunk = writer.manifest.chunks.length;
   if (!run) return end(writer, run, t0, 0, resumedFromChunk);
 

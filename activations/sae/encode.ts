@@ -6,8 +6,9 @@
  * whole chunk (the StoreWriter's contract).
  */
 import { resolve } from 'node:path';
-import { RunDir } from '../../lab/core/index.ts';
-import { openActivationStore, StoreWriter, type ActivationStore, type StoreHook } from '../store/index.ts';
+import { unlockRunDir } from '../../lab/core/index.ts';
+import { beginStoreRun } from '../harvest.ts';
+import { openActivationStore, type ActivationStore, type StoreHook } from '../store/index.ts';
 import { checkSaeForStore } from './evaluate.ts';
 import type { LoadedSae } from './layout.ts';
 import { encodeDecode } from './model.ts';
@@ -29,13 +30,12 @@ export function encodeStore(loaded: LoadedSae, store: ActivationStore, out: stri
   const hooks: StoreHook[] = [{ name: latentHook, n_neurons: loaded.sae.dSae, row_shape: [loaded.sae.dSae], ...(h.instance !== undefined ? { instance: h.instance, label_prefix: h.label_prefix } : {}) }];
   const config = { source: 'sae', sae_dir: resolve(loaded.dir), sae_hook: hook, store: resolve(store.dir), store_config_hash: src.config_hash };
   const maxRows = Math.max(...src.chunks.map((c) => c.rows), 1);
-  const writer = StoreWriter.open(out, {
+  const { writer, run } = beginStoreRun(out, {
     config, model: { ...src.model, sae: { dir: resolve(loaded.dir), arch: loaded.sae.arch, d_in: loaded.sae.dIn, d_sae: loaded.sae.dSae, hook } },
     dataset: src.dataset, seed: src.seed, aggregation: src.aggregation, dtype: 'f32', quantisation: 'none', hooks,
     ...(src.toy ? { toy: src.toy } : {}),
-  }, { chunkRows: maxRows, overwrite: opts.overwrite });
-  if (writer.complete) return { dir: out, hook: latentHook, rows: writer.manifest.total_rows, alreadyComplete: true };
-  const run = RunDir.begin(out, { kind: 'harvest', seed: src.seed, config, command: opts.command });
+  }, maxRows, { seed: src.seed, command: opts.command, overwrite: opts.overwrite });
+  if (!run) return { dir: out, hook: latentHook, rows: writer.manifest.total_rows, alreadyComplete: true };
   const labels = store.labelsTable();
   const cols = src.dataset.label_columns.map((c) => labels.array(c) as Uint8Array);
   const C = cols.length;
@@ -62,6 +62,7 @@ export function encodeStore(loaded: LoadedSae, store: ActivationStore, out: stri
   const m = writer.finish();
   run.manifest.files = ['store.json', 'acts/', 'rows/', 'labels/'];
   run.finish({ rows: m.total_rows, sae_dir: resolve(loaded.dir) });
+  unlockRunDir(out);
   openActivationStore(out); // the result must open as a store
   return { dir: out, hook: latentHook, rows: m.total_rows, alreadyComplete: false };
 }

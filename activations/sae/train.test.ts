@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainToy, writeToyRun } from '../toy/index.ts';
 import { harvestToy } from '../harvest.ts';
 import { openActivationStore, type ActivationStore } from '../store/index.ts';
+import type { StoreManifest } from '../store/format.ts';
+import { sha256Hex, writeStoreManifest } from '../store/validate.ts';
 import { defaultSaeConfig, SaeStopped, trainSae } from './train.ts';
 import { readSae, writeSae } from './layout.ts';
 import { encodeDecode } from './model.ts';
@@ -82,7 +84,12 @@ describe('trainSae', () => {
     const b = readFileSync(file);
     b.writeFloatLE(NaN, 4 * 7);
     writeFileSync(file, b);
-    await expect(trainSae(nan, cfg(), { out: join(tmp, 'nan-out'), silent: true })).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: row 1 holds a non-finite`));
+    // Re-sign the chunk, as a store written by another tool would be: its checksums match, its values hold a NaN.
+    const m = JSON.parse(readFileSync(join(dir, 'store.json'), 'utf8')) as StoreManifest;
+    m.chunks[0]!.sha256![nan.manifest.chunks[0]!.files.hooks[hook]!.data] = sha256Hex(b);
+    writeStoreManifest(dir, m);
+    const resigned = openActivationStore(dir);
+    await expect(trainSae(resigned, cfg(), { out: join(tmp, 'nan-out'), silent: true })).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: row 1 holds a non-finite`));
     expect(existsSync(join(tmp, 'nan-out', 'cfg.json'))).toBe(false);
   });
 
