@@ -156,6 +156,15 @@ async function runSection(run: LoadedRun, index: number, charts: NamedChart[], m
   return parts.join('\n');
 }
 
+/**
+ * When the newest of the runs was made (its manifest's `created`). The page states this rather than the
+ * time it was written, so the same runs give the same bytes (determinism: same inputs, same report).
+ */
+function newestRun(runs: readonly LoadedRun[]): string {
+  const times = runs.map((r) => String(r.manifest.created ?? '')).filter((t) => t.length > 0).sort();
+  return times.length > 0 ? times[times.length - 1]! : 'unknown';
+}
+
 /** Builds the dashboard for loaded runs (or run directories) and returns the HTML. */
 export async function buildReport(runsOrDirs: (LoadedRun | string)[], opts: ReportOptions = {}): Promise<string> {
   const runs = runsOrDirs.map((r) => (typeof r === 'string' ? loadRun(r, { allowPartial: opts.allowPartial }) : r));
@@ -177,7 +186,7 @@ export async function buildReport(runsOrDirs: (LoadedRun | string)[], opts: Repo
     '<link rel="icon" href="data:,">',
     `<title>${escapeHtml(title)}</title>`,
     `<style>${CSS}</style></head><body>`,
-    `<header><h1>${escapeHtml(title)}</h1><p>${runs.length} run${runs.length === 1 ? '' : 's'}, ${total} chart${total === 1 ? '' : 's'}; generated ${escapeHtml(new Date().toISOString())} by lab report</p></header>`,
+    `<header><h1>${escapeHtml(title)}</h1><p>${runs.length} run${runs.length === 1 ? '' : 's'}, ${total} chart${total === 1 ? '' : 's'}; newest run ${escapeHtml(newestRun(runs))}; written by lab report</p></header>`,
     `<nav>${nav}</nav>`,
     ...sections,
     '</body></html>',

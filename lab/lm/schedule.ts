@@ -15,3 +15,14 @@ export function lrAt(s: Schedule, step: number, progress: number): number {
   const warm = s.warmup > 0 ? Math.min(1, (step + 1) / s.warmup) : 1;
   return cosine * warm;
 }
+
+/**
+ * The run's progress for the schedule and the checkpoints: the step fraction, unless the budget's time
+ * fraction is ahead of it by at least one step. Taking the larger of the two outright let timing noise in:
+ * at step 0 the time fraction is always a hair above 0, so the first learning rate, and with it the weights,
+ * differed by float rounding from run to run even when the budget never bound. Now a run whose budget does
+ * not bind is the same run every time; one whose budget binds still ends its decay within the budget.
+ */
+export function scheduleProgress(stepFraction: number, timeFraction: number, oneStep: number): number {
+  return timeFraction >= stepFraction + oneStep ? timeFraction : stepFraction;
+}

@@ -13,7 +13,7 @@ import { AdamW } from './adamw.ts';
 import { evaluateGpt2, lossReport, type LossReport } from './evaluate.ts';
 import { GradWorker } from './grad-pool.ts';
 import { batchGrads } from './grads.ts';
-import { lrAt } from './schedule.ts';
+import { lrAt, scheduleProgress } from './schedule.ts';
 import { installPlainTransposedMatMul } from './wasm-matmul.ts';
 import { flatten, gatherWindows, randomWindows, tilingWindows, type FlatStream } from './windows.ts';
 
@@ -199,7 +199,7 @@ export async function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: strin
         log(`stopping at step ${step} of ${cfg.steps}: the time budget is spent (the decay has finished)`);
         break;
       }
-      const lr = lrAt(schedule, step, Math.max(step / cfg.steps, timeFraction));
+      const lr = lrAt(schedule, step, scheduleProgress(step / cfg.steps, timeFraction, 1 / cfg.steps));
       const { inputs, targets } = gatherWindows(train, randomWindows(train.ids.length, cfg.context, cfg.batch, rng));
       const { loss, grads } = await stepGrads(model, helper, inputs, targets, cfg.batch, cfg.context);
       if (!Number.isFinite(loss)) {
@@ -213,7 +213,7 @@ export async function trainLm(data: TrainData, cfg: LmTrainConfig, outDir: strin
       smooth = Number.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
 
       let heldLoss: number | null = null;
-      const after = Math.max(stepsDone / cfg.steps, budgetFraction());
+      const after = scheduleProgress(stepsDone / cfg.steps, budgetFraction(), 1 / cfg.steps);
       const atCheckpoint = pending.length > 0 && after >= pending[0]! && after < 1;
       while (pending.length > 0 && after >= pending[0]!) pending.shift();
       if ((cfg.evalEvery > 0 && stepsDone % cfg.evalEvery === 0) || atCheckpoint) {
