@@ -1,7 +1,8 @@
 /**
  * The probe engine's public face for the sweep and classification layer: ranking, fitting, scoring,
- * metrics. Types live in probes/types.ts. rankNeurons('osp') needs `await prepareRanking(['osp'])`
- * once first (HiGHS is a wasm module that loads asynchronously).
+ * metrics. Types live in probes/types.ts (RankMethod in probes/rank/methods.ts, derived from the
+ * built-in list). rankNeurons('osp') needs `await prepareRanking(['osp'])` once first (HiGHS is a wasm
+ * module that loads asynchronously).
  */
 export {
   rankNeurons, prepareRanking, checkRankMethods, registerRankMethod, defineRankMethod, rankMethod, rankMethodNames, rankMethodSpecs,
