@@ -7,9 +7,9 @@ import { UsageError } from '../core/index.ts';
 import type { LmRunOptions } from '../lm/index.ts';
 
 const TRAIN_FLAGS: FlagSpecs = {
-  corpus: { type: 'string', help: 'training corpus: the Brown corpus, or the biographies of --kb', choices: ['brown', 'facts'], default: 'brown' },
-  kb: { type: 'string', help: '--corpus facts: a kb.jsonl from `lab facts make`' },
-  copies: { type: 'int', help: '--corpus facts: biographies per subject', default: 40, min: 1 },
+  corpus: { type: 'string', help: 'training corpus: the Brown corpus, the biographies of --kb, or both (held out on Brown)', choices: ['brown', 'facts', 'brown+facts'], default: 'brown' },
+  kb: { type: 'string', help: '--corpus facts or brown+facts: a kb.jsonl from `lab facts make`' },
+  copies: { type: 'int', help: '--corpus facts or brown+facts: biographies per subject', default: 40, min: 1 },
   out: { type: 'string', help: 'output folder: the checkpoint (config.json, model.safetensors, tokenizer.json), manifest.json, checkpoints/step-N' },
   layers: { type: 'int', help: 'transformer blocks', default: 2, min: 1, max: 48 },
   'd-model': { type: 'int', help: 'residual width', default: 128, min: 8 },
@@ -70,8 +70,9 @@ async function train(argv: string[]): Promise<number> {
   const dModel = flags['d-model'] as number;
   const heads = flags.heads as number;
   if (dModel % heads !== 0) throw new UsageError(`--heads ${heads} must divide --d-model ${dModel}`, 'heads');
-  if (flags.corpus === 'facts' && flags.kb === undefined) throw new UsageError('--corpus facts needs --kb FILE.jsonl (write one with `lab facts make`)', 'kb');
-  if (flags.corpus !== 'facts' && flags.kb !== undefined) throw new UsageError('--kb goes with --corpus facts', 'kb');
+  const withFacts = flags.corpus === 'facts' || flags.corpus === 'brown+facts';
+  if (withFacts && flags.kb === undefined) throw new UsageError(`--corpus ${flags.corpus} needs --kb FILE.jsonl (write one with \`lab facts make\`)`, 'kb');
+  if (!withFacts && flags.kb !== undefined) throw new UsageError('--kb goes with --corpus facts or brown+facts', 'kb');
   const started = performance.now();
   const { initBackend } = await import('../core/backend.ts');
   const { runLmTraining } = await import('../lm/index.ts');
@@ -79,7 +80,7 @@ async function train(argv: string[]): Promise<number> {
   const opts: LmRunOptions = {
     out: flags.out as string,
     minCount: flags['min-count'] as number,
-    corpus: flags.corpus as 'brown' | 'facts',
+    corpus: flags.corpus as 'brown' | 'facts' | 'brown+facts',
     kb: flags.kb as string | undefined,
     copies: flags.copies as number,
     overwrite: Boolean(flags.overwrite),

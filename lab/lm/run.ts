@@ -9,7 +9,7 @@ import { tf } from '../core/backend.ts';
 import { InputError } from '../core/index.ts';
 import { LOCK_FILE, lockRunDir, prepareRunDir, readJson, RunDir, unlockRunDir } from '../core/index.ts';
 import { readBrown, type BrownDocument } from '../../activations/index.ts';
-import { buildBrownCorpus, buildFactsCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
+import { buildBrownCorpus, buildBrownFactsCorpus, buildFactsCorpus, encodeStreams, HELD_OUT_FRACTION } from './corpus.ts';
 import { FACT_COPIES, factsAccuracy, type FactsAccuracy } from './facts-eval.ts';
 import { readKb } from './facts.ts';
 import { evaluateLanguageModel, lossReport, type LossReport } from './evaluate.ts';
@@ -34,8 +34,11 @@ export interface LmRunOptions {
   overwrite?: boolean;
   /** For tests: train on these documents instead of the whole corpus. */
   docs?: BrownDocument[];
-  /** 'facts': biographies of a knowledge base (`kb`, a kb.jsonl from `lab facts make`) instead of Brown. */
-  corpus?: 'brown' | 'facts';
+  /**
+   * 'facts': biographies of a knowledge base (`kb`, a kb.jsonl from `lab facts make`) instead of Brown;
+   * 'brown+facts': Brown's training documents and the biographies, held out on Brown.
+   */
+  corpus?: 'brown' | 'facts' | 'brown+facts';
   kb?: string;
   /** Biographies per subject in the facts corpus. */
   copies?: number;
@@ -66,7 +69,9 @@ export async function runLmTraining(opts: LmRunOptions): Promise<LmRunSummary> {
   const cfg = opts.train;
   const config = opts.corpus === 'facts'
     ? { corpus: 'facts', kb: opts.kb, copies: opts.copies ?? FACT_COPIES, min_count: opts.minCount, ...cfg }
-    : { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg };
+    : opts.corpus === 'brown+facts'
+      ? { corpus: 'brown+facts', kb: opts.kb, copies: opts.copies ?? FACT_COPIES, held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg }
+      : { corpus: 'brown', held_out_fraction: HELD_OUT_FRACTION, min_count: opts.minCount, ...cfg };
   const target = opts.out.replace(/\/+$/, '') || opts.out;
   prepareRunDirCheckOnly(target, config, opts.overwrite);
   const staging = `${target}.partial`;
@@ -128,10 +133,16 @@ async function trainInto(dir: string, opts: LmRunOptions, config: Record<string,
     prepared: true,
   });
   let t0 = performance.now();
-  const facts = opts.corpus === 'facts' ? buildFactsCorpus(readKb(opts.kb ?? ''), { seed: cfg.seed, copies: opts.copies ?? FACT_COPIES, minCount: opts.minCount }) : undefined;
+  const copies = opts.copies ?? FACT_COPIES;
+  const facts = opts.corpus === 'facts'
+    ? buildFactsCorpus(readKb(opts.kb ?? ''), { seed: cfg.seed, copies, minCount: opts.minCount })
+    : opts.corpus === 'brown+facts'
+      ? buildBrownFactsCorpus(readKb(opts.kb ?? ''), { seed: cfg.seed, copies, minCount: opts.minCount, onStage: log, docs: opts.docs })
+      : undefined;
   const corpus = facts ?? buildBrownCorpus({ seed: cfg.seed, minCount: opts.minCount, onStage: log, docs: opts.docs });
   run.timing('corpus_s', (performance.now() - t0) / 1000);
-  if (!facts) run.writeJson('held-out-documents.json', { seed: cfg.seed, fraction: HELD_OUT_FRACTION, documents: corpus.heldOut.map((d) => d.id) });
+  // The Brown split is recorded wherever Brown is held out (lab lm eval and lab compress --report read it).
+  if (opts.corpus !== 'facts') run.writeJson('held-out-documents.json', { seed: cfg.seed, fraction: HELD_OUT_FRACTION, documents: corpus.heldOut.map((d) => d.id) });
 
   t0 = performance.now();
   const uni = new UnigramModel(corpus.vocabSize, corpus.trainStreams, UNIGRAM_K);

@@ -6,7 +6,8 @@ import { loadModel } from '../../activations/index.ts';
 import { initBackend, tf } from '../core/backend.ts';
 import { readManifest } from '../core/index.ts';
 import { readBrown } from '../../activations/index.ts';
-import { buildBrownCorpus } from './corpus.ts';
+import { buildBrownCorpus, buildBrownFactsCorpus } from './corpus.ts';
+import { kbQueries, makeKnowledgeBase, writeKb } from './facts.ts';
 import { evaluateGpt2, evaluateLanguageModel } from './evaluate.ts';
 import { finalHidden } from './hidden.ts';
 import { headLogits } from './head.ts';
@@ -124,6 +125,30 @@ describe('lab lm training', () => {
     expect(Math.abs(a.nats - b.nats) / a.targets).toBeLessThan(1e-4);
     loaded.dispose();
     r.model.dispose();
+  });
+
+  it('brown+facts trains on Brown and the biographies, and is held out on Brown alone', async () => {
+    const kb = makeKnowledgeBase({ subjects: 5, relations: 2, seed: 2 });
+    const mixed = buildBrownFactsCorpus(kb, { seed: 0, minCount: 2, copies: 3, docs });
+    const { train, heldOut } = splitDocuments(docs, 0.05, 0);
+    expect(mixed.train.map((d) => d.id)).toEqual([...train.map((d) => d.id), ...Array.from({ length: 15 }, (_, i) => `bio-${i}`)]);
+    // The same held-out documents and bytes as a Brown-only run, so bits per byte compare.
+    expect(mixed.heldOut.map((d) => d.id)).toEqual(heldOut.map((d) => d.id));
+    expect(mixed.heldOutBytes).toBe(corpus.heldOutBytes);
+    expect(mixed.queries).toEqual(kbQueries(kb));
+    for (const [i, d] of mixed.train.entries()) expect(mixed.tokenizer.decode(mixed.trainStreams[i]!.slice(1))).toBe(d.text);
+    const kbFile = join(tmp, 'kb.jsonl');
+    writeKb(kbFile, kb);
+    const out = join(tmp, 'mixed');
+    const s = await runLmTraining({ out, minCount: 2, corpus: 'brown+facts', kb: kbFile, copies: 3, train: { ...cfg, steps: 4, evalEvery: 0, checkpointAt: [] }, silent: true, docs });
+    const m = readManifest(out, { kind: 'lm' });
+    expect(m.config).toMatchObject({ corpus: 'brown+facts', kb: kbFile, copies: 3 });
+    // The run splits with its own seed (cfg.seed).
+    const runHeldOut = splitDocuments(docs, 0.05, cfg.seed).heldOut.map((d) => d.id);
+    expect(m.held_out_documents).toEqual(runHeldOut);
+    expect(JSON.parse(readFileSync(join(out, 'held-out-documents.json'), 'utf8')).documents).toEqual(runHeldOut);
+    expect(s.facts_recall!.queries).toBe(kbQueries(kb).length);
+    expect(s.held_out.model.bits_per_byte).toBeGreaterThan(0);
   });
 
   it('a whole run writes the checkpoint, the intermediate ones and a complete manifest with all three losses', async () => {
