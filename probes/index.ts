@@ -25,7 +25,6 @@ export { storeSource, toyTruthLoader } from './source.ts';
 export { plantedData, type PlantedSpec, type PlantedNeuron, type Planted } from './planted.ts';
 export { validateOnToy, sparseLimitLabels, SMALL as VALIDATION_SMALL, LARGE as VALIDATION_LARGE, type ValidationSpec, type ValidationReport } from './validate.ts';
 export { writeClassifyRun } from './classify-run.ts';
-export { prepareRanking } from './engine.ts';
 export {
   neuronEvidence, topRows, quantileGroups, histogram, EVIDENCE_DEFAULTS,
   type NeuronEvidence, type EvidenceOptions, type RowSample, type ContextToken, type QuantileGroup, type NeuronHistogram, type CorrelatedNeuron,
