@@ -13,7 +13,7 @@ if (!out) {
   process.stderr.write('usage: npx tsx bench/neurons-store.ts OUT_DIR\n');
   process.exit(2);
 }
-const ROWS = 100_000, N = 3072, SEQ = 128, FEATS = ['a', 'b', 'c'];
+const ROWS = Number(process.env.ROWS ?? 100_000), N = 3072, SEQ = 128, FEATS = ['a', 'b', 'c'];
 const run = RunDir.begin(out, { kind: 'harvest', seed: 0, config: { bench: 'neurons', rows: ROWS, neurons: N } });
 const w = StoreWriter.open(out, {
   config: { bench: 'neurons', rows: ROWS, neurons: N }, model: { source: 'bench' },

@@ -15,8 +15,9 @@
  *  - context: up to `before` rows before and `after` rows after the row in the same sequence (a sequence's
  *    rows are contiguous and in position order in the store), each token with this neuron's activation.
  *  - correlated: Pearson correlation over all rows with every other neuron of every hook of the store;
- *    the `correlated` highest. Sums are shifted by the first chunk's means (numerically stable in one pass),
- *    slab sums in float32 (tfjs: a matMul, sums and squares in wasm), accumulated in float64.
+ *    the `correlated` highest. Sums are shifted by the first chunk's means (numerically stable in one pass);
+ *    sums and squares in float64 as each value is decoded, cross products per slab in float32 (a tfjs
+ *    matMul), accumulated in float64.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -137,25 +138,22 @@ function collect(store: ActivationStore, hook: string, neurons: number[], n: num
   const feats = store.features.filter((f) => labelCols.includes(prefix + f));
   const labels = feats.map(() => new Uint8Array(N));
   const half = halfToFloatTable();
-  const bytes = { f32: 4, f16: 2, u8: 1 }[m.dtype];
   let at = 0;
   for (const c of m.chunks) {
     const R = c.rows;
-    const f = c.files.hooks[hook]!;
-    const data = readAll(join(store.dir, f.data), R * n * bytes);
+    const raw = readRawChunk(store, hook, c, n);
     let get: (i: number, j: number) => number;
-    if (m.dtype === 'f32') {
-      const x = view(data, 4, (b, o, l) => new Float32Array(b, o, l));
+    if (raw.dtype === 'f32') {
+      const x = raw.f32!;
       get = (i) => x[i]!;
-    } else if (m.dtype === 'f16') {
-      const x = view(data, 2, (b, o, l) => new Uint16Array(b, o, l));
+    } else if (raw.dtype === 'f16') {
+      const x = raw.f16!;
       get = (i) => half[x[i]!]!;
     } else {
-      const groups = m.quantisation === 'per_tensor' ? 1 : n;
-      const qp = view(readAll(join(store.dir, f.qparams!), groups * 8), 4, (b, o, l) => new Float32Array(b, o, l));
+      const x = raw.u8!, qp = raw.qp!, groups = raw.groups;
       get = (i, j) => {
         const g = groups === 1 ? 0 : j;
-        return Math.fround(qp[groups + g]! + qp[g]! * data[i]!);
+        return Math.fround(qp[groups + g]! + qp[g]! * x[i]!);
       };
     }
     for (let r = 0; r < R; r++) {
@@ -180,11 +178,76 @@ function collect(store: ActivationStore, hook: string, neurons: number[], n: num
   return { N, cols, seqIds, positions, tokenIds, feats, labels };
 }
 
-/** Pearson correlation of each selected column with every neuron of every hook (shifted sums). */
+/** One chunk's raw values of a hook, as stored (f32, f16 bits, or u8 codes with their qparams). */
+interface RawChunk {
+  dtype: 'f32' | 'f16' | 'u8';
+  f32?: Float32Array;
+  f16?: Uint16Array;
+  u8?: Buffer;
+  /** u8: scale per group then offset per group (groups = 1 per tensor, or one per neuron). */
+  qp?: Float32Array;
+  groups: number;
+}
+
+function readRawChunk(store: ActivationStore, hook: string, c: ActivationStore['manifest']['chunks'][number], n: number): RawChunk {
+  const m = store.manifest;
+  const f = c.files.hooks[hook]!;
+  const bytes = { f32: 4, f16: 2, u8: 1 }[m.dtype];
+  const data = readAll(join(store.dir, f.data), c.rows * n * bytes);
+  if (m.dtype === 'f32') return { dtype: 'f32', f32: view(data, 4, (b, o, l) => new Float32Array(b, o, l)), groups: 0 };
+  if (m.dtype === 'f16') return { dtype: 'f16', f16: view(data, 2, (b, o, l) => new Uint16Array(b, o, l)), groups: 0 };
+  const groups = m.quantisation === 'per_tensor' ? 1 : n;
+  const qp = view(readAll(join(store.dir, f.qparams!), groups * 8), 4, (b, o, l) => new Float32Array(b, o, l));
+  return { dtype: 'u8', u8: data, qp, groups };
+}
+
+/**
+ * Decodes rows [r0, r0 + rows) of a raw chunk into `out` (row-major, shifted by `shift`) and adds each
+ * neuron's shifted sum and sum of squares (float64). One pass per value, dtype-specialised loops: this
+ * is the correlation pass's decode, so it must not go through a per-value closure.
+ */
+function decodeShifted(raw: RawChunk, n: number, r0: number, rows: number, shift: Float32Array, half: Float32Array, out: Float32Array, sum: Float64Array, sq: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const src = (r0 + r) * n, dst = r * n;
+    if (raw.dtype === 'f32') {
+      const x = raw.f32!;
+      for (let j = 0; j < n; j++) {
+        const v = Math.fround(x[src + j]! - shift[j]!);
+        out[dst + j] = v;
+        sum[j] += v;
+        sq[j] += v * v;
+      }
+    } else if (raw.dtype === 'f16') {
+      const x = raw.f16!;
+      for (let j = 0; j < n; j++) {
+        const v = Math.fround(half[x[src + j]!]! - shift[j]!);
+        out[dst + j] = v;
+        sum[j] += v;
+        sq[j] += v * v;
+      }
+    } else {
+      const x = raw.u8!, qp = raw.qp!, g1 = raw.groups === 1;
+      for (let j = 0; j < n; j++) {
+        const g = g1 ? 0 : j;
+        const v = Math.fround(Math.fround(qp[raw.groups + g]! + qp[g]! * x[src + j]!) - shift[j]!);
+        out[dst + j] = v;
+        sum[j] += v;
+        sq[j] += v * v;
+      }
+    }
+  }
+}
+
+/**
+ * Pearson correlation of each selected column with every neuron of every hook (shifted sums). The
+ * values are decoded straight from each chunk's file into a slab (no f32 copy of the chunk), the sums
+ * and squares are taken in that same pass, and only the cross products go to tfjs (one matMul per slab).
+ */
 async function correlations(store: ActivationStore, hook: string, neurons: number[], cols: Float32Array[], keep: number): Promise<CorrelatedNeuron[][]> {
   await initBackend();
   const S = neurons.length;
   const N = store.manifest.total_rows;
+  const half = halfToFloatTable();
   // Shift of each selected column: its mean over the first chunk.
   const first = store.manifest.chunks[0]?.rows ?? 0;
   const shiftA = cols.map((c) => (first ? c.subarray(0, first).reduce((a, b) => a + b, 0) / first : 0));
@@ -201,33 +264,32 @@ async function correlations(store: ActivationStore, hook: string, neurons: numbe
     const n = h.n_neurons;
     let shiftB: Float32Array | undefined;
     const sumB = new Float64Array(n), sqB = new Float64Array(n), cross = new Float64Array(S * n);
+    const slab = new Float32Array(SLAB * n);
     let at = 0;
-    for (const c of store.chunks(h.name)) {
+    for (const c of store.manifest.chunks) {
       const R = c.rows;
+      const raw = readRawChunk(store, h.name, c, n);
       if (!shiftB) {
+        // The first chunk's mean per neuron, decoded unshifted (the same float32 values as the store reader's).
         shiftB = new Float32Array(n);
-        for (let r = 0; r < R; r++) for (let j = 0; j < n; j++) shiftB[j] += c.values[r * n + j]!;
-        for (let j = 0; j < n; j++) shiftB[j] /= R;
+        const zero = new Float32Array(n), tmp = new Float32Array(n), s64 = new Float64Array(n), q64 = new Float64Array(n);
+        for (let r = 0; r < R; r++) {
+          decodeShifted(raw, n, r, 1, zero, half, tmp, s64, q64);
+        }
+        for (let j = 0; j < n; j++) shiftB[j] = s64[j]! / R;
       }
-      const shift = tf.tensor1d(shiftB);
       // Slabs of SLAB rows keep the wasm heap (which never shrinks) at a few slab-sized tensors.
       for (let r0 = 0; r0 < R; r0 += SLAB) {
         const rows = Math.min(SLAB, R - r0);
+        const x = slab.subarray(0, rows * n);
+        decodeShifted(raw, n, r0, rows, shiftB, half, x, sumB, sqB);
         const a = new Float32Array(S * rows);
         for (let s = 0; s < S; s++) for (let r = 0; r < rows; r++) a[s * rows + r] = cols[s]![at + r0 + r]! - shiftA[s]!;
-        const [sum, sq, prod] = tf.tidy(() => {
-          const x = tf.sub(tf.tensor2d(c.values.subarray(r0 * n, (r0 + rows) * n), [rows, n]), shift);
-          return [tf.sum(x, 0), tf.sum(tf.square(x), 0), tf.matMul(tf.tensor2d(a, [S, rows]), x)];
-        });
-        const sv = sum.dataSync() as Float32Array, qv = sq.dataSync() as Float32Array, pv = prod.dataSync() as Float32Array;
-        tf.dispose([sum, sq, prod]);
-        for (let j = 0; j < n; j++) {
-          sumB[j] += sv[j]!;
-          sqB[j] += qv[j]!;
-        }
+        const prod = tf.tidy(() => tf.matMul(tf.tensor2d(a, [S, rows]), tf.tensor2d(x, [rows, n])));
+        const pv = prod.dataSync() as Float32Array;
+        prod.dispose();
         for (let i = 0; i < S * n; i++) cross[i] += pv[i]!;
       }
-      shift.dispose();
       at += R;
     }
     for (let s = 0; s < S; s++) {
