@@ -103,7 +103,8 @@ function pick(s: SummaryRow): Record<string, unknown> {
 /** Spearman rho with its bootstrap interval per hook and pooled (LM), per instance and pooled (toy). */
 export function summarise(rows: CapacityRow[], toy: ToyCapacityRow[], seed: number, reps: number): SummaryRow[] {
   const out: SummaryRow[] = [];
-  const scopes = [...new Set(rows.map((r) => r.hook)), 'pooled'];
+  // No LM rows (every feature skipped, or a toy-only summary): no LM correlations rather than NaN rows.
+  const scopes = rows.length ? [...new Set(rows.map((r) => r.hook)), 'pooled'] : [];
   scopes.forEach((scope, si) => {
     const part = scope === 'pooled' ? rows : rows.filter((r) => r.hook === scope);
     for (const [xi, x] of (['capacity', 'mono_share'] as const).entries()) {
