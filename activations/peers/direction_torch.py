@@ -16,6 +16,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from neurons_torch import nll  # noqa: E402
 from parity_torch import Hooks, gpt2_forward, neox_forward, read_safetensors  # noqa: E402
 
 
@@ -34,12 +35,6 @@ class Direction(Hooks):
             return value
         proj = value @ self.u  # [B, S]
         return value - (proj - self.fill).unsqueeze(-1) * self.u
-
-
-def nll(logits, win):
-    lp = torch.log_softmax(logits[0, :-1], dim=-1)
-    t = torch.tensor(win[1:], dtype=torch.long)
-    return -lp[torch.arange(len(win) - 1), t].sum().item(), len(win) - 1
 
 
 def run(fwd, cfg, W, c, u, fill=None):
