@@ -30,6 +30,11 @@ export interface AblateOptions {
    * is skipped (the report ablates many neurons over one text).
    */
   base?: number;
+  /**
+   * mean mode: the hook's mean per neuron over this same text and window (`hookBaseline` in
+   * ablate-direction.ts); with `base` it skips the unablated pass (lab capacity ablates many neuron sets).
+   */
+  hookMean?: ArrayLike<number>;
 }
 
 export interface AblateResult {
@@ -66,7 +71,7 @@ export function ablationWindows(ids: number[], context: number, bosId?: number):
 }
 
 /** Sum of -log p(next token) over the predicted positions of equal-length windows (logits [B, S, V]). */
-function batchNll(logits: tf.Tensor3D, wins: number[][]): number {
+export function batchNll(logits: tf.Tensor3D, wins: number[][]): number {
   const [B, S] = logits.shape;
   const lp = tf.tidy(() => tf.logSoftmax(tf.slice(logits, [0, 0, 0], [B, S - 1, -1])));
   const v = lp.dataSync() as Float32Array;
@@ -80,7 +85,7 @@ function batchNll(logits: tf.Tensor3D, wins: number[][]): number {
 }
 
 /** Runs of consecutive equal-length windows, each at most ~32M logits (B x S x vocab) so memory stays bounded. */
-function batches(windows: number[][], vocab: number): number[][][] {
+export function batches(windows: number[][], vocab: number): number[][][] {
   const out: number[][][] = [];
   for (const w of windows) {
     const last = out[out.length - 1];
@@ -91,23 +96,45 @@ function batches(windows: number[][], vocab: number): number[][][] {
   return out;
 }
 
+/** What every ablation of `text` at one hook shares: the resolved hook, the windows and their batches. */
+export interface AblationText {
+  hook: HookName;
+  ids: number[];
+  windows: number[][];
+  groups: number[][][];
+  hasBos: boolean;
+  predicted: number;
+  bytes: number;
+}
+
+/** Resolves the hook (exactly one per-token hook of the model) and cuts the text into windows. */
+export function ablationText(model: LanguageModel, text: string, hookArg: string, window?: number): AblationText {
+  const names = model.hookNames();
+  const hooks = resolveHooks([hookArg], names, model.config.nLayers, names.includes('hook_pos_embed'));
+  const hook = hooks[0];
+  if (hooks.length !== 1) {
+    throw new UsageError(`--hook '${hookArg}' matches several hooks; give exactly one`, 'hook');
+  }
+  if (NOT_PER_TOKEN.test(hook!)) throw new UsageError(`--hook ${hook} is [batch, head, query, key]; ablate a per-token hook`, 'hook');
+  const ids = model.tokenizer.encode(text);
+  const bos = model.tokenizer.bosId;
+  const context = Math.min(window ?? model.config.contextLength, model.config.contextLength);
+  const windows = ablationWindows(ids, context, bos);
+  if (windows.length === 0) throw new UsageError('--text-file: the text encodes to fewer than two tokens, so nothing is predicted', 'text-file');
+  let predicted = 0;
+  for (const win of windows) predicted += win.length - 1;
+  return {
+    hook: hook!, ids, windows, groups: batches(windows, model.config.vocabSize), hasBos: bos !== undefined, predicted,
+    bytes: Buffer.byteLength(text, 'utf8'),
+  };
+}
+
 /** Base and ablated loss over `text` (see the header). The model stays loaded; the caller disposes it. */
 export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOptions): AblateResult {
   const mode = opts.mode ?? 'zero';
-  const names = model.hookNames();
-  const hooks = resolveHooks([opts.hook], names, model.config.nLayers, names.includes('hook_pos_embed'));
-  const hook = hooks[0];
-  if (hooks.length !== 1) {
-    throw new UsageError(`--hook '${opts.hook}' matches several hooks; give exactly one`, 'hook');
-  }
-  if (NOT_PER_TOKEN.test(hook!)) throw new UsageError(`--hook ${hook} is [batch, head, query, key]; ablate a per-token hook`, 'hook');
+  const at = ablationText(model, text, opts.hook, opts.window);
+  const { hook, ids, windows, groups, hasBos, predicted } = at;
   if (opts.neurons.length === 0) throw new UsageError('--neurons: give at least one neuron', 'neurons');
-  const ids = model.tokenizer.encode(text);
-  const bos = model.tokenizer.bosId;
-  const context = Math.min(opts.window ?? model.config.contextLength, model.config.contextLength);
-  const windows = ablationWindows(ids, context, bos);
-  if (windows.length === 0) throw new UsageError('--text-file: the text encodes to fewer than two tokens, so nothing is predicted', 'text-file');
-  const hasBos = bos !== undefined;
 
   // Unablated pass: losses and the neurons' sums over text positions for mean mode.
   let width = -1;
@@ -118,12 +145,10 @@ export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOp
       if (!Number.isInteger(n) || n < 0 || n >= width) throw new UsageError(`--neurons: neuron ${n} is past ${hook}'s width ${width} (0..${width - 1})`, 'neurons');
     }
   };
-  let baseSum = 0, predicted = 0, textTokens = 0;
-  for (const win of windows) predicted += win.length - 1;
+  let baseSum = 0, textTokens = 0;
   const sums = new Float64Array(opts.neurons.length);
-  const skipBase = opts.base !== undefined && mode === 'zero';
+  const skipBase = opts.base !== undefined && (mode === 'zero' || opts.hookMean !== undefined);
   if (skipBase) baseSum = opts.base! * predicted;
-  const groups = batches(windows, model.config.vocabSize);
   for (const wins of skipBase ? [] : groups) {
     const S = wins[0]!.length;
     const x = tf.tensor2d(wins, [wins.length, S], 'int32');
@@ -143,7 +168,13 @@ export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOp
       tf.dispose([x, logits, ...cache.values()]);
     }
   }
-  const means = mode === 'mean' ? Array.from(sums, (s) => s / textTokens) : undefined;
+  const means = mode !== 'mean' ? undefined
+    : skipBase ? opts.neurons.map((n) => {
+      const m = opts.hookMean![n];
+      if (m === undefined) throw new UsageError(`--neurons: neuron ${n} is past ${hook}'s width ${opts.hookMean!.length} (0..${opts.hookMean!.length - 1})`, 'neurons');
+      return m;
+    })
+    : Array.from(sums, (s) => s / textTokens);
 
   // Ablated pass: keep * v + fill, with keep 0 and fill the replacement value at the ablated neurons.
   let keepArr: Float32Array | undefined, fillArr: Float32Array | undefined;
@@ -173,7 +204,7 @@ export function ablateNeurons(model: LanguageModel, text: string, opts: AblateOp
       tf.dispose([x, logits]);
     }
   }
-  const bytes = Buffer.byteLength(text, 'utf8');
+  const bytes = at.bytes;
   const base = baseSum / predicted;
   const ablated = ablSum / predicted;
   return {

@@ -22,4 +22,5 @@ export { transformerForward } from './models/transformer.ts';
 export { inspectText, type InspectResult } from './inspect.ts';
 export { neuronLogitEffects, neuronLogitVectors, mlpPostLayer, modelVocabSize, type LogitEffect, type NeuronLogits } from './neuron-effects.ts';
 export { ablateNeurons, ablationWindows, type AblateOptions, type AblateResult, type AblationMode } from './ablate.ts';
+export { ablateDirection, hookBaseline, type DirectionOptions, type DirectionResult, type HookBaseline } from './ablate-direction.ts';
 export * from './sae/index.ts';

@@ -31,6 +31,7 @@ const ROOMS: readonly Room[] = [
   { dir: 'probes', floor: 3, faces: ['probes/index.ts', 'probes/kinds.ts'], what: 'ranking, sparse logistic probes, sweeps, mono/poly/dead classification, capacity' },
   { dir: 'results', floor: 4, faces: ['results/index.ts'], what: 'arquero tables, Vega-Lite charts, the HTML report, notebook faces' },
   { dir: 'lab/lm', floor: 5, faces: ['lab/lm/index.ts'], what: "study: the lab's own language model" },
+  { dir: 'lab/capacity', floor: 5, faces: ['lab/capacity/index.ts'], what: 'study: the capacity claim measured: importance by directional ablation against capacity and mono share, toy beside it' },
   { dir: 'lab/compress', floor: 6, faces: ['lab/compress/index.ts'], what: 'study: lossless compression with a language model' },
   { dir: 'lab/queue', floor: 6, faces: ['lab/queue/index.ts'], what: 'study: probe sweeps on many machines, BullMQ jobs on Redis' },
   { dir: 'lab/recall', floor: 6, faces: ['lab/recall/index.ts'], what: 'study: dissecting factual recall (Geva et al. 2023): knockout, enrichment, extraction' },

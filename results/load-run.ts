@@ -8,6 +8,7 @@
  *   classify   classify_features, classify_neurons, classify_selectivity (long), toy_confusion (weights x activations, from classify.json)
  *   recall     knockout (also enrichment, extraction: lab/recall's tables)
  *   harvest    harvest_hooks (one row per hook: rows, neurons, dtype), harvest_features (positives per feature)
+ *   capacity   capacity (one row per feature and hook), summary (Spearman rho), toy (when given a toy run)
  *
  * A missing, malformed or partial run directory is an InputError naming the file at fault.
  */
@@ -21,7 +22,7 @@ import { readTable } from './table-io.ts';
 import { toyTables, type ToyInstance } from './toy-tables.ts';
 import { harvestTables } from './harvest-tables.ts';
 
-export const RUN_KINDS = ['toy', 'toy-sweep', 'harvest', 'probe', 'classify', 'recall'] as const;
+export const RUN_KINDS = ['toy', 'toy-sweep', 'harvest', 'probe', 'classify', 'recall', 'capacity'] as const;
 
 export interface LoadedRun {
   dir: string;
@@ -58,6 +59,10 @@ export function loadRun(dir: string, opts: { allowPartial?: boolean } = {}): Loa
       break;
     case 'recall':
       need(run, 'knockout');
+      break;
+    case 'capacity':
+      need(run, 'capacity');
+      need(run, 'summary');
       break;
     case 'harvest':
       Object.assign(run.tables, harvestTables(dir, run.facts, { allowPartial: opts.allowPartial }));

@@ -52,6 +52,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'the evidence behind neuron labels: top contexts, quantile samples, histograms by feature, logit effects, correlated neurons',
     load: async () => (await import('./neurons.ts')).neuronsCommand,
   },
+  capacity: {
+    summary: 'importance of each feature (loss increase when its probe direction is ablated) against capacity and mono share, toy beside it',
+    load: async () => (await import('./capacity.ts')).capacityCommand,
+  },
   ablate: {
     summary: 'mean next-token loss over a text with and without some neurons (zero or mean ablation), in nats and bits/byte',
     load: async () => (await import('./ablate.ts')).ablateCommand,

@@ -20,7 +20,7 @@ describe('lab demo', () => {
     for (const d of s.datasets) {
       expect(d.hooks).toEqual(['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post']);
       for (const h of d.perHook) expect(h.mono + h.poly + h.dead).toBe(h.width);
-      for (const kind of ['harvest', 'probe', 'classify']) {
+      for (const kind of ['harvest', 'probe', 'classify', 'capacity']) {
         expect(readManifest(join(out, `${kind}-${d.dataset}`)).status).toBe('complete');
       }
     }
@@ -28,7 +28,15 @@ describe('lab demo', () => {
     expect(s.toy.balanced_accuracy).not.toBeNull();
     expect(s.toy.balanced_accuracy!).toBeGreaterThanOrEqual(0);
     expect(s.toy.balanced_accuracy!).toBeLessThanOrEqual(1);
+    // The capacity claim per dataset: one summary row per hook and x, pooled, and the toy beside it.
+    expect(s.capacity.map((c) => c.dataset).sort()).toEqual(['brown-genre', 'brown-pos', 'compound-words', 'text-props']);
+    for (const c of s.capacity) {
+      expect(c.summary.filter((x) => x.source === 'lm').map((x) => x.scope)).toEqual(['blocks.0.mlp.hook_post', 'blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post', 'blocks.1.mlp.hook_post', 'pooled', 'pooled']);
+      expect(c.summary.some((x) => x.source === 'toy' && x.scope === 'pooled')).toBe(true);
+    }
+    expect(formatSummary(s)).toMatch(/capacity claim: Spearman rho/);
     const html = readFileSync(s.report, 'utf8');
+    expect(html).toContain('capacity-brown-pos');
     expect(html).toContain('classify-brown-pos');
     expect(html.indexOf('classify-brown-pos')).toBeLessThan(html.indexOf('harvest-brown-pos'));
     expect(formatSummary(s)).toContain(`dashboard: ${s.report}`);

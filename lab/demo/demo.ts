@@ -2,7 +2,9 @@
  * `lab demo`: the lab's main job end to end on one model. Harvest the MLP neurons of every layer on
  * the Brown part-of-speech, genre, text-property and compound-word features; sweep sparse probes;
  * classify features and neurons; summarise capacity; train toy models beside it (with the toy chain
- * toy -> harvest -> probe -> classify validated against the weights); write one HTML dashboard.
+ * toy -> harvest -> probe -> classify validated against the weights); measure the capacity claim
+ * (lab/capacity: importance by directional ablation against capacity, the toy beside it); write one
+ * HTML dashboard.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -23,6 +25,7 @@ import { InputError } from '../core/index.ts';
 import { formatSeconds } from '../core/index.ts';
 import { RunDir } from '../core/index.ts';
 import { trainToy, writeToyRun } from '../../activations/toy/index.ts';
+import { formatCorrelations, runCapacity, type SummaryRow } from '../capacity/index.ts';
 
 
 export interface DemoOptions {
@@ -55,6 +58,8 @@ export interface DemoSummary {
   model: string;
   datasets: DatasetSummary[];
   toy: { balanced_accuracy: number | null; runs: string[] };
+  /** lab capacity per dataset: Spearman rho of importance with capacity and mono share, the toy beside it. */
+  capacity: Array<{ dataset: string; out: string; features: number; eval_bytes: number; summary: SummaryRow[] }>;
   seconds: Record<string, number>;
 }
 
@@ -71,6 +76,10 @@ export const DEMO_NEURON_PAGES = 12;
 export const DEMO_ABLATION_BYTES = 1000;
 /** Random rotations for the privileged-basis test (lab classify defaults to 5). */
 export const DEMO_ROTATIONS = 2;
+/** Bytes of held-out text each capacity ablation runs over (lab capacity defaults to 4000). */
+export const DEMO_CAPACITY_BYTES = 1000;
+/** Bootstrap resamples for the capacity correlations (lab capacity defaults to 1000). */
+export const DEMO_CAPACITY_REPS = 500;
 
 const DATASETS: Array<{ name: DatasetName; tokens: (base: number) => number }> = [
   { name: 'brown-pos', tokens: (b) => b },
@@ -140,16 +149,34 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   });
   runs.push(...toyRuns);
 
+  // The capacity claim on every dataset's probes, with the superposition toy's C_i beside it.
+  const capacity = await stage('capacity', async () => {
+    const capModel = await loadModel(opts.model);
+    try {
+      return DATASETS.map((ds) => {
+        const dir = join(out, `capacity-${ds.name}`);
+        const r = runCapacity(capModel, {
+          probeDir: join(out, `probe-${ds.name}`), classifyDir: join(out, `classify-${ds.name}`), out: dir, toyDir: join(out, 'toy-superposition'),
+          evalBytes: DEMO_CAPACITY_BYTES, reps: DEMO_CAPACITY_REPS, seed: opts.seed, command: 'lab demo', overwrite: true,
+        });
+        runs.push(dir);
+        return { dataset: ds.name, out: dir, features: r.rows.length, eval_bytes: r.eval.bytes, summary: r.summary };
+      });
+    } finally {
+      capModel.dispose();
+    }
+  });
+
   const report = join(out, 'report.html');
   // Headline first: classifications, then the probe curves, the toys, and the harvests they came from.
-  const order = (dir: string) => ['classify', 'probe', 'toy', 'harvest'].findIndex((k) => basename(dir).startsWith(k));
+  const order = (dir: string) => ['classify', 'capacity', 'probe', 'toy', 'harvest'].findIndex((k) => basename(dir).startsWith(k));
   runs.sort((a, b) => order(a) - order(b));
   await stage('report', () => writeReport(runs, report, {
     progress: !opts.quiet, title: `neuronlab demo: ${opts.model}`,
     // Neuron pages for every classify run; each page's zero-ablation is measured on ~1 KB of brown-pos text.
     neuronPages: { max: DEMO_NEURON_PAGES, ablation: ablationText ? { text: ablationText } : undefined },
   }));
-  return { out, report, model: resolve(opts.model), datasets: summaries, toy: { balanced_accuracy: toyBalanced, runs: toyRuns }, seconds };
+  return { out, report, model: resolve(opts.model), datasets: summaries, toy: { balanced_accuracy: toyBalanced, runs: toyRuns }, capacity, seconds };
 }
 
 /** About DEMO_ABLATION_BYTES of brown-pos text (its first sequences, decoded), for the pages' ablations. */
@@ -216,6 +243,14 @@ export function formatSummary(s: DemoSummary): string {
     }
   }
   lines.push('', `toy relu-hidden chain: activation-based neuron labels vs weight-based truth, balanced accuracy ${s.toy.balanced_accuracy === null ? 'n/a' : s.toy.balanced_accuracy.toFixed(3)}`);
+  if (s.capacity.length) {
+    lines.push('', 'capacity claim: Spearman rho of importance (bits/byte lost when the probe direction is mean-ablated) [95% bootstrap]:');
+    for (const c of s.capacity) {
+      lines.push(`  ${c.dataset} (${c.features} feature x layer pairs, ${c.eval_bytes} bytes of held-out text):`);
+      lines.push(...formatCorrelations(c.summary.filter((x) => x.source === 'lm'), '    '));
+    }
+    lines.push(...formatCorrelations(s.capacity[0]!.summary.filter((x) => x.source === 'toy' && x.scope === 'pooled'), '  '));
+  }
   const total = Object.values(s.seconds).reduce((a, b) => a + b, 0);
   lines.push(`time: ${formatSeconds(total)} (${Object.entries(s.seconds).map(([k, v]) => `${k} ${formatSeconds(v)}`).join(', ')})`);
   lines.push('', `dashboard: ${s.report}`);

@@ -9,13 +9,14 @@ import { phaseChart } from './phase.ts';
 import { enrichmentChart, extractionChart, knockoutChart } from './recall.ts';
 import { capacityAgreementChart, confusionChart, f1VsKChart, labelCountsChart, selectivityHeatmap } from './probes.ts';
 import type { ChartSpec } from './render.ts';
+import { importanceCapacityChart } from './capacity.ts';
 import { capacityChart, dimensionalityChart, normInterferenceChart, toyGeometryChart, totalCapacityChart } from './toy.ts';
 
 /** A classify run over many hooks gets a heatmap for the first few only (all of them are in neurons.csv). */
 export const MAX_HEATMAP_LAYERS = 4;
 
 export interface NamedChart {
-  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, capacity_agreement, confusion, recall_knockout, recall_enrichment, recall_extraction. */
+  /** Stable id: toy_geometry, norm_interference, dimensionality, capacity, total_capacity, phase, f1_vs_k, selectivity, label_counts, capacity_agreement, confusion, recall_knockout, recall_enrichment, recall_extraction, importance_capacity. */
   id: string;
   title: string;
   spec: ChartSpec;
@@ -110,6 +111,7 @@ export function chartsFor(run: LoadedRun): NamedChart[] {
     if (t.enrichment) add('recall_enrichment', 'Attributes rate per position', enrichmentChart(t.enrichment));
     if (t.extraction) add('recall_extraction', 'Extraction rate per sublayer', extractionChart(t.extraction));
   }
+  if (run.kind === 'capacity' && t.capacity) add('importance_capacity', 'Importance against capacity', importanceCapacityChart(t.capacity, t.toy));
   if (t.toy_confusion) add('confusion', 'Labels from activations against labels from weights', confusionChart(t.toy_confusion));
   return out;
 }
