@@ -45,5 +45,5 @@ export function importanceCapacityChart(capacity: ColumnTable, toy?: ColumnTable
     title: 'Importance against capacity',
     hconcat: panels,
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
-  } as ChartSpec;
+  } as unknown as ChartSpec; // panels are built as plain records; vega-lite's types cannot see their shape
 }
