@@ -6,7 +6,7 @@
  * in activations/testdata/README.md).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +63,31 @@ describe('model families: parity with PyTorch', () => {
       model.dispose();
     });
   }
+});
+
+/** Not vacuous: each case's distinguishing config field, undone, moves the logits far past the tolerance. */
+const UNDONE: Array<[string, Record<string, unknown>]> = [
+  ['llama-gqa-llama3', { rope_scaling: null }],
+  ['mistral-window3', { sliding_window: null }],
+  ['qwen2-bias-window', { use_sliding_window: false }],
+  ['gpt-neo-local3', { window_size: 256 }],
+  ['gemma2-softcap-window', { attn_logit_softcapping: null }],
+];
+
+describe('model families: the golden values tell the variants apart', () => {
+  it('undoing sliding windows, rope scaling or soft-capping moves the logits by more than 1e-2', async () => {
+    for (const [name, change] of UNDONE) {
+      const c = FAMILY_CASES.find((x) => x.name === name)!;
+      const dir = join(tmp, `${name}-undone`);
+      writeRandomCheckpoint(dir, c.spec);
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, ...change }));
+      const model = await loadModel(dir);
+      const ids = tf.tensor2d(c.ids, [c.ids.length, c.ids[0]!.length], 'int32');
+      const { logits } = model.forward(ids);
+      expect(maxAbsDiff(logits.dataSync() as Float32Array, golden.cases[name]!.logits.flat(2)), `${name} ${JSON.stringify(change)}`).toBeGreaterThan(1e-2);
+      tf.dispose([ids, logits]);
+      model.dispose();
+    }
+  }, 120_000);
 });
