@@ -91,3 +91,27 @@ describe('model families: the golden values tell the variants apart', () => {
     }
   }, 120_000);
 });
+
+describe('model families: key/value cache', () => {
+  it('token-by-token decoding gives the full pass\'s logits (grouped kv heads, sliding windows, soft caps, interleaved rotary, offset positions)', async () => {
+    for (const name of ['llama-gqa-llama3', 'mistral-window3', 'gemma2-softcap-window', 'gptj-rot4', 'opt']) {
+      const c = FAMILY_CASES.find((x) => x.name === name)!;
+      const dir = join(tmp, `${name}-cache`);
+      writeRandomCheckpoint(dir, c.spec);
+      const model = await loadModel(dir);
+      const row = c.ids[0]!;
+      const cache = model.newKVCache(1);
+      let worst = 0;
+      for (let t = 0; t < row.length; t++) {
+        const ids = tf.tensor2d([[row[t]!]], [1, 1], 'int32');
+        const { logits } = model.forward(ids, { kvCache: cache });
+        const want = golden.cases[name]!.logits[0]![t]!;
+        worst = Math.max(worst, maxAbsDiff(logits.dataSync() as Float32Array, want));
+        tf.dispose([ids, logits]);
+      }
+      expect(worst, name).toBeLessThanOrEqual(1e-4);
+      cache.dispose();
+      model.dispose();
+    }
+  }, 120_000);
+});
