@@ -20,8 +20,8 @@ const shape = { nLayers: 1, dModel: 8, nHeads: 2, vocabSize: 270, contextLength:
 describe('architecture registry', () => {
   it('lists the built-ins, and the unknown-architecture error names every model_type', () => {
     expect(architectureSpecs().slice(0, 2).map((a) => a.name)).toEqual(['gpt2', 'gpt-neox']);
-    expect(SUPPORTED_ARCHITECTURES).toEqual(['gpt2', 'gpt_neox']);
-    expect(() => parseHfConfig({ model_type: 'llama' }, 'x/config.json')).toThrow(/x\/config.json: unknown architecture model_type="llama"; supported: gpt2, gpt_neox/);
+    expect(SUPPORTED_ARCHITECTURES).toEqual(['gpt2', 'gpt_neox', 'llama', 'mistral', 'qwen2', 'gpt_neo', 'gptj', 'opt', 'gemma', 'gemma2']);
+    expect(() => parseHfConfig({ model_type: 'mamba' }, 'x/config.json')).toThrow(/x\/config.json: unknown architecture model_type="mamba"; supported: gpt2, gpt_neox, llama, mistral, qwen2, gpt_neo, gptj, opt, gemma, gemma2$/);
   });
 
   it('takes a new architecture in one call: config parsing, random checkpoints and loadModel dispatch through it', async () => {
@@ -34,7 +34,7 @@ describe('architecture registry', () => {
       loadParams: (cfg, reader) => gpt2Architecture.loadParams({ ...cfg, architecture: 'gpt2' }, reader),
     });
     expect(supportedModelTypes()).toContain('test_gpt2');
-    expect(() => parseHfConfig({ model_type: 'nope' }, 'c.json')).toThrow(/supported: gpt2, gpt_neox, test_gpt2/);
+    expect(() => parseHfConfig({ model_type: 'nope' }, 'c.json')).toThrow(/supported: gpt2, gpt_neox, llama, mistral, qwen2, gpt_neo, gptj, opt, gemma, gemma2, test_gpt2/);
     writeRandomCheckpoint(join(tmp, 'a'), { ...shape, architecture: 'gpt2', seed: 4 });
     writeRandomCheckpoint(join(tmp, 'b'), { ...shape, architecture: 'test-gpt2', seed: 4 });
     const a = await loadModel(join(tmp, 'a'));
@@ -56,6 +56,6 @@ describe('architecture registry', () => {
   it('refuses a name or a model_type registered twice', () => {
     expect(() => registerArchitecture({ ...gpt2Architecture, modelTypes: ['other'] })).toThrow(/architecture 'gpt2' is already registered/);
     expect(() => registerArchitecture({ ...gpt2Architecture, name: 'gpt2-again' })).toThrow(/model_type 'gpt2' is already read by architecture 'gpt2'/);
-    expect(() => architecture('llama')).toThrow(/unknown architecture 'llama'; registered: gpt2, gpt-neox/);
+    expect(() => architecture('mamba')).toThrow(/unknown architecture 'mamba'; registered: gpt2, gpt-neox, llama, mistral, qwen2, gpt-neo, gptj, opt, gemma, gemma2/);
   });
 });

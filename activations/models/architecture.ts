@@ -25,6 +25,12 @@ export interface ArchitectureShape {
   rotaryPct?: number;
   rotaryBase?: number;
   parallelResidual?: boolean;
+  /** Grouped-query attention: key/value heads (Llama family, Gemma). */
+  nKVHeads?: number;
+  /** A head size other than dModel / nHeads (Gemma's head_dim). */
+  dHead?: number;
+  /** config.json keys written over the architecture's hfConfig (variants in tests: sliding_window, rope_scaling, ...). */
+  config?: Record<string, unknown>;
 }
 
 export interface ArchitectureSpec<N extends string = string> {

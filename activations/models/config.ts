@@ -9,7 +9,15 @@ import { InputError } from '../../lab/core/index.ts';
 import type { ModelConfig } from '../types.ts';
 
 /** gelu_tanh: GPT-2's gelu_new (tanh approximation); gelu: the exact erf form. */
-export type Activation = 'gelu_tanh' | 'gelu' | 'relu';
+export type Activation = 'gelu_tanh' | 'gelu' | 'relu' | 'silu';
+
+/**
+ * Rotary frequency scaling (HF rope_scaling / rope_parameters): 'linear' divides positions by factor;
+ * 'llama3' rescales the inverse frequencies by wavelength band (Llama 3.1+).
+ */
+export type RotaryScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
 
 export interface TransformerConfig extends ModelConfig {
   dHead: number;
@@ -23,6 +31,27 @@ export interface TransformerConfig extends ModelConfig {
   parallelResidual: boolean;
   /** The float dtype config.json promises for the weights (safetensors name), if any. */
   weightDtype?: string;
+  // Fields of the Llama / Gemma / GPT-Neo / GPT-J / OPT families; absent means the GPT-2/NeoX behaviour.
+  /** 'rmsnorm': x / rms(x) * g, no centring, no bias (Llama, Gemma). Default 'layernorm'. */
+  norm?: 'layernorm' | 'rmsnorm';
+  /** Key/value heads (grouped-query attention); default nHeads. Query head h reads kv head floor(h / (nHeads / nKVHeads)). */
+  nKVHeads?: number;
+  /** Gated MLP: post = act(x W_gate) * (x W_in) (SwiGLU / GeGLU); Params.win is W_in, LayerParams.wgate W_gate. */
+  gatedMlp?: boolean;
+  /** GPT-J's rotary layout: pairs (2i, 2i+1) rotated together, instead of NeoX's rotate-half. */
+  rotaryInterleaved?: boolean;
+  rotaryScaling?: RotaryScaling;
+  /** The factor on q.k; default 1/sqrt(dHead) (GPT-Neo: 1; Gemma 2: query_pre_attn_scalar^-0.5). */
+  attnScale?: number;
+  /** Per layer: how many keys back a query sees (itself included), 0 = all (Mistral, GPT-Neo local, Gemma 2). */
+  slidingWindows?: number[];
+  /** Gemma 2: scores = cap * tanh(scores / cap) before the mask, logits likewise. */
+  attnSoftcap?: number;
+  finalSoftcap?: number;
+  /** The token embedding is multiplied by this (Gemma: sqrt(d_model)). */
+  embedScale?: number;
+  /** Gemma 2: RMSNorms on the attention and MLP outputs before they join the residual (LayerParams.ln1postg, ln2postg). */
+  postNorms?: boolean;
 }
 
 /** HF activation names -> the forward pass's. */
@@ -32,10 +61,12 @@ export const ACTIVATIONS: Record<string, Activation> = {
   gelu_pytorch_tanh: 'gelu_tanh',
   gelu: 'gelu',
   relu: 'relu',
+  silu: 'silu',
+  swish: 'silu',
 };
 
 /** The forward pass's activation -> the HF name a written config.json uses. */
-export const ACT_HF: Record<Activation, string> = { gelu_tanh: 'gelu_new', gelu: 'gelu', relu: 'relu' };
+export const ACT_HF: Record<Activation, string> = { gelu_tanh: 'gelu_new', gelu: 'gelu', relu: 'relu', silu: 'silu' };
 
 /** Typed reads of one config.json object; every error names the file and the key. */
 export interface HfConfigReader {

@@ -95,8 +95,8 @@ describe('createGpt2', () => {
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, torch_dtype: 'float16' }));
     await expect(loadModel(dir)).rejects.toThrow(/model\.safetensors: tensor 'transformer\.wte\.weight' is F32 but config\.json says torch_dtype float16/);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'llama' }));
-    await expect(loadModel(dir)).rejects.toThrow(/config\.json: unknown architecture model_type="llama"; supported: gpt2, gpt_neox/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'mamba' }));
+    await expect(loadModel(dir)).rejects.toThrow(/config\.json: unknown architecture model_type="mamba"; supported: gpt2, gpt_neox/);
     rmSync(join(dir, 'config.json'));
     await expect(loadModel(dir)).rejects.toThrow(/config\.json is missing/);
   });

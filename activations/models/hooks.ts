@@ -25,9 +25,28 @@ export const BLOCK_HOOKS = [
   'hook_resid_post',
 ] as const;
 
-export function allHookNames(nLayers: number, positional: boolean): HookName[] {
+/** The config fields that add hook points: a gated MLP (mlp.hook_pre_linear), Gemma 2's output norms. */
+export interface HookLayout {
+  gatedMlp?: boolean;
+  postNorms?: boolean;
+}
+
+/** BLOCK_HOOKS plus the points a layout adds, in forward order (as TransformerLens names them). */
+export function blockHooks(layout: HookLayout = {}): string[] {
+  const out: string[] = [];
+  for (const h of BLOCK_HOOKS) {
+    if (h === 'hook_attn_out' && layout.postNorms) out.push('ln1_post.hook_normalized');
+    out.push(h);
+    if (h === 'mlp.hook_pre' && layout.gatedMlp) out.push('mlp.hook_pre_linear');
+    if (h === 'mlp.hook_post' && layout.postNorms) out.push('ln2_post.hook_normalized');
+  }
+  return out;
+}
+
+export function allHookNames(nLayers: number, positional: boolean, layout?: HookLayout): HookName[] {
   const names: HookName[] = positional ? ['hook_embed', 'hook_pos_embed'] : ['hook_embed'];
-  for (let l = 0; l < nLayers; l++) for (const h of BLOCK_HOOKS) names.push(`blocks.${l}.${h}`);
+  const block = blockHooks(layout);
+  for (let l = 0; l < nLayers; l++) for (const h of block) names.push(`blocks.${l}.${h}`);
   names.push('ln_final.hook_normalized');
   return names;
 }

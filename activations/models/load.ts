@@ -14,7 +14,7 @@ import { CheckpointReader, readConfigJson } from './checkpoint.ts';
 import type { TransformerConfig } from './config.ts';
 import { allHookNames } from './hooks.ts';
 import { loadTokenizer } from './tokenizer.ts';
-import { layerNorm, TransformerKVCache, transformerForward, type Params } from './transformer.ts';
+import { normalize, TransformerKVCache, transformerForward, type Params } from './transformer.ts';
 
 export class TransformerModel implements LanguageModel {
   private disposed = false;
@@ -28,7 +28,7 @@ export class TransformerModel implements LanguageModel {
   ) {}
 
   hookNames(): HookName[] {
-    return allHookNames(this.config.nLayers, architecture(this.config.architecture).positional);
+    return allHookNames(this.config.nLayers, architecture(this.config.architecture).positional, this.config);
   }
 
   forward(ids: tf.Tensor2D, opts?: ForwardOptions): ForwardResult {
@@ -42,7 +42,7 @@ export class TransformerModel implements LanguageModel {
    */
   projectToVocab(x: tf.Tensor2D, finalNorm = false): tf.Tensor2D {
     const p = this.params;
-    return tf.tidy(() => tf.matMul(finalNorm ? (layerNorm(x, p.lnfg, p.lnfb, this.config.layerNormEps) as tf.Tensor2D) : x, p.unembedT ?? tf.transpose(p.unembed)));
+    return tf.tidy(() => tf.matMul(finalNorm ? (normalize(this.config, x, p.lnfg, p.lnfb) as tf.Tensor2D) : x, p.unembedT ?? tf.transpose(p.unembed)));
   }
 
   newKVCache(batch: number): KVCache {

@@ -27,7 +27,7 @@ export const TINY_MERGES: [string, string][] = [
 
 export function randomCheckpointTensors(spec: RandomCheckpointSpec): { config: Record<string, unknown>; tensors: Map<string, TensorToWrite> } {
   const arch = architecture(spec.architecture);
-  const config = arch.hfConfig(spec);
+  const config = { ...arch.hfConfig(spec), ...spec.config };
   const cfg = parseWith(arch, config, '<random checkpoint>');
   const shapes = arch.tensorShapes(cfg);
   const rng = new Rng(spec.seed);

@@ -1,7 +1,10 @@
 /**
- * One decoder-only transformer forward pass for GPT-2 and GPT-NeoX, with TransformerLens hook points
- * and a key/value cache. Every linear weight is stored [in, out] and the fused qkv projection with
- * columns laid out q | k | v, each head-major; the loaders convert each checkpoint layout to this.
+ * One decoder-only transformer forward pass for every registered architecture (GPT-2, GPT-NeoX, the
+ * Llama family, Gemma, GPT-Neo, GPT-J, OPT), with TransformerLens hook points and a key/value cache.
+ * Every linear weight is stored [in, out] and the fused qkv projection with columns laid out q | k | v,
+ * each head-major (k and v have nKVHeads heads); the loaders convert each checkpoint layout to this.
+ * What differs between families is a TransformerConfig field read here (norm, gated MLP, grouped
+ * keys, rotary layout, sliding windows, soft-capping), never a branch on the architecture's name.
  * With `differentiable` it uses only ops with gradients on every backend (the embedding has its own
  * gradient), so the same pass trains under tf.variableGrads; without, attention takes a faster path.
  */
@@ -11,16 +14,17 @@ import type { ForwardOptions, ForwardResult, KVCache } from '../types.ts';
 import type { TransformerConfig } from './config.ts';
 import { ensureGradients } from './gradients.ts';
 import { HookRunner } from './hooks.ts';
+import { applyRotary, rotaryTables } from './rotary.ts';
 
 ensureGradients();
 
 export interface LayerParams {
   ln1g: tf.Tensor1D;
   ln1b: tf.Tensor1D;
-  /** [d, 3d]: q | k | v columns, each [head, dHead] */
+  /** [d, (H + 2 Hkv) dHead]: q | k | v columns, each [head, dHead] (3d without grouped keys) */
   wqkv: tf.Tensor2D;
   bqkv: tf.Tensor1D;
-  /** [d, d] */
+  /** [H dHead, d] */
   wo: tf.Tensor2D;
   bo: tf.Tensor1D;
   ln2g: tf.Tensor1D;
@@ -31,6 +35,12 @@ export interface LayerParams {
   /** [dMlp, d] */
   wout: tf.Tensor2D;
   bout: tf.Tensor1D;
+  /** Gated MLPs only (cfg.gatedMlp): [d, dMlp], the projection the activation reads. */
+  wgate?: tf.Tensor2D;
+  bgate?: tf.Tensor1D;
+  /** cfg.postNorms only: RMSNorm gains on the attention and MLP outputs (Gemma 2). */
+  ln1postg?: tf.Tensor1D;
+  ln2postg?: tf.Tensor1D;
 }
 
 export interface Params {
@@ -43,6 +53,8 @@ export interface Params {
   lnfb: tf.Tensor1D;
   /** [vocab, d]; the embedding itself when tied. */
   unembed: tf.Tensor2D;
+  /** [vocab]: GPT-J's lm_head bias; absent elsewhere. */
+  unembedBias?: tf.Tensor1D;
   /** [d, vocab]: unembed transposed once, for inference; absent while training (then transposed per pass). */
   unembedT?: tf.Tensor2D;
 }
@@ -100,6 +112,21 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: num
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), g), b);
 }
 
+/** RMSNorm (Llama's LlamaRMSNorm): x / sqrt(mean(x^2) + eps) * g; Gemma's (1 + w) is folded into g by its loader. */
+export function rmsNorm(x: tf.Tensor, g: tf.Tensor1D, eps: number): tf.Tensor {
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), g);
+}
+
+/** The config's norm: LayerNorm (gain and bias) or RMSNorm (gain only). */
+export function normalize(cfg: TransformerConfig, x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D | undefined): tf.Tensor {
+  return cfg.norm === 'rmsnorm' ? rmsNorm(x, g, cfg.layerNormEps) : layerNorm(x, g, b!, cfg.layerNormEps);
+}
+
+/** cap * tanh(x / cap) (Gemma 2's soft-capping); x itself without a cap. */
+export function softcap(x: tf.Tensor, cap: number | undefined): tf.Tensor {
+  return cap ? tf.mul(tf.tanh(tf.div(x, cap)), cap) : x;
+}
+
 /** x [N, in] @ w [in, out] + b */
 function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
@@ -117,42 +144,9 @@ function activation(x: tf.Tensor, kind: TransformerConfig['activation']): tf.Ten
       const c = 2 * Math.sqrt(2 / Math.PI);
       return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), c * 0.044715), c))));
     }
+    case 'silu':
+      return tf.mul(x, tf.sigmoid(x));
   }
-}
-
-/** cos and sin [seq, rotaryDims] for positions offset.., the NeoX layout (frequencies repeated twice). */
-function rotaryTables(cfg: TransformerConfig, offset: number, seq: number): [tf.Tensor2D, tf.Tensor2D] {
-  const r = cfg.rotaryDims;
-  const half = r / 2;
-  const cos = new Float32Array(seq * r);
-  const sin = new Float32Array(seq * r);
-  for (let p = 0; p < seq; p++) {
-    for (let i = 0; i < half; i++) {
-      const invFreq = Math.fround(1 / Math.fround(cfg.rotaryBase ** ((2 * i) / r)));
-      const a = Math.fround((offset + p) * invFreq);
-      const c = Math.cos(a);
-      const s = Math.sin(a);
-      cos[p * r + i] = c;
-      cos[p * r + i + half] = c;
-      sin[p * r + i] = s;
-      sin[p * r + i + half] = s;
-    }
-  }
-  return [tf.tensor2d(cos, [seq, r]), tf.tensor2d(sin, [seq, r])];
-}
-
-/** x [B, S, H, dh]: rotate the first rotaryDims of each head. */
-function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, r: number): tf.Tensor4D {
-  const [B, S, H, dh] = x.shape;
-  const rot = tf.slice(x, [0, 0, 0, 0], [B, S, H, r]);
-  const x1 = tf.slice(rot, [0, 0, 0, 0], [B, S, H, r / 2]);
-  const x2 = tf.slice(rot, [0, 0, 0, r / 2], [B, S, H, r / 2]);
-  const rotated = tf.concat([tf.neg(x2), x1], 3);
-  const c = tf.reshape(cos, [1, S, 1, r]);
-  const s = tf.reshape(sin, [1, S, 1, r]);
-  const out = tf.add(tf.mul(rot, c), tf.mul(rotated, s));
-  if (r === dh) return out as tf.Tensor4D;
-  return tf.concat([out, tf.slice(x, [0, 0, 0, r], [B, S, H, dh - r])], 3) as tf.Tensor4D;
 }
 
 /**
@@ -189,11 +183,25 @@ function headMix(pattern: tf.Tensor4D, vh: tf.Tensor4D, B: number, H: number, S:
   return tf.reshape(perItemMatMul(p3, v3, differentiable), [B, H, S, dh]) as tf.Tensor4D;
 }
 
-/** Additive causal mask [seq, total] for queries at positions offset.. over keys 0..total-1. */
-function causalMask(offset: number, seq: number, total: number): tf.Tensor2D {
+/**
+ * Additive causal mask [seq, total] for queries at positions offset.. over keys 0..total-1; with a
+ * window w > 0 a query at position i also loses keys j <= i - w (it sees w keys, itself included), as
+ * current transformers' sliding_window_overlay and GPT-Neo's local attention mask do.
+ */
+function causalMask(offset: number, seq: number, total: number, window = 0): tf.Tensor2D {
   const m = new Float32Array(seq * total);
-  for (let i = 0; i < seq; i++) for (let j = offset + i + 1; j < total; j++) m[i * total + j] = MASKED;
+  for (let i = 0; i < seq; i++) {
+    for (let j = offset + i + 1; j < total; j++) m[i * total + j] = MASKED;
+    if (window > 0) for (let j = 0; j <= offset + i - window; j++) m[i * total + j] = MASKED;
+  }
   return tf.tensor2d(m, [seq, total]);
+}
+
+/** Keys/values [B, Hkv, T, dh] -> [B, H, T, dh], each kv head repeated for its H / Hkv query heads (HF repeat_kv). */
+function repeatKV(x: tf.Tensor4D, H: number): tf.Tensor4D {
+  const [B, Hkv, T, dh] = x.shape;
+  if (Hkv === H) return x;
+  return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, T, dh]), [1, 1, H / Hkv, 1, 1]), [B, H, T, dh]) as tf.Tensor4D;
 }
 
 /**
@@ -219,6 +227,7 @@ export function transformerForward(
   }
   const hooks = new HookRunner(opts);
   const { dModel: d, nHeads: H, dHead: dh } = cfg;
+  const Hkv = cfg.nKVHeads ?? H;
   const T = offset + S;
   const newK: tf.Tensor4D[] = [];
   const newV: tf.Tensor4D[] = [];
@@ -227,29 +236,31 @@ export function transformerForward(
   try {
     logits = tf.tidy(() => {
       const flatIds = tf.cast(tf.reshape(ids, [B * S]), 'int32') as tf.Tensor1D;
-      const tok = hooks.point('hook_embed', tf.reshape(embed(p.embed, flatIds), [B, S, d]));
+      const looked = tf.reshape(embed(p.embed, flatIds), [B, S, d]);
+      const tok = hooks.point('hook_embed', cfg.embedScale ? tf.mul(looked, Math.fround(cfg.embedScale)) : looked);
       let resid: tf.Tensor = tok;
       if (p.pos) {
         const pos = hooks.point('hook_pos_embed', tf.reshape(tf.slice(p.pos, [offset, 0], [S, d]), [1, S, d]));
         resid = tf.add(tok, pos);
       }
       const rope = cfg.rotaryDims > 0 ? rotaryTables(cfg, offset, S) : undefined;
-      const mask = tf.reshape(causalMask(offset, S, T), [1, 1, S, T]);
-      const scale = 1 / Math.sqrt(dh);
+      const masks = new Map<number, tf.Tensor>();
+      const maskFor = (w: number) => masks.get(w) ?? masks.set(w, tf.reshape(causalMask(offset, S, T, w), [1, 1, S, T])).get(w)!;
+      const scale = cfg.attnScale ?? 1 / Math.sqrt(dh);
 
       for (let l = 0; l < cfg.nLayers; l++) {
         const L = p.layers[l]!;
         const h = (name: string) => `blocks.${l}.${name}`;
         const residPre = hooks.point(h('hook_resid_pre'), resid);
-        const n1 = hooks.point(h('ln1.hook_normalized'), layerNorm(residPre, L.ln1g, L.ln1b, cfg.layerNormEps));
+        const n1 = hooks.point(h('ln1.hook_normalized'), normalize(cfg, residPre, L.ln1g, L.ln1b));
         const qkv = linear(tf.reshape(n1, [B * S, d]) as tf.Tensor2D, L.wqkv, L.bqkv);
-        const split = tf.split(qkv, 3, 1);
+        const split = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 1);
         let q = hooks.point(h('attn.hook_q'), tf.reshape(split[0]!, [B, S, H, dh]) as tf.Tensor4D);
-        let k = hooks.point(h('attn.hook_k'), tf.reshape(split[1]!, [B, S, H, dh]) as tf.Tensor4D);
-        const v = hooks.point(h('attn.hook_v'), tf.reshape(split[2]!, [B, S, H, dh]) as tf.Tensor4D);
+        let k = hooks.point(h('attn.hook_k'), tf.reshape(split[1]!, [B, S, Hkv, dh]) as tf.Tensor4D);
+        const v = hooks.point(h('attn.hook_v'), tf.reshape(split[2]!, [B, S, Hkv, dh]) as tf.Tensor4D);
         if (rope) {
-          q = applyRotary(q, rope[0], rope[1], cfg.rotaryDims);
-          k = applyRotary(k, rope[0], rope[1], cfg.rotaryDims);
+          q = applyRotary(q, rope[0], rope[1], cfg.rotaryDims, cfg.rotaryInterleaved);
+          k = applyRotary(k, rope[0], rope[1], cfg.rotaryDims, cfg.rotaryInterleaved);
         }
         let kh = tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, dh]
         let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
@@ -263,30 +274,47 @@ export function transformerForward(
           newK.push(tf.keep(kh));
           newV.push(tf.keep(vh));
         }
-        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(tf.mul(headScores(q, kh, B, H, S, T, dh, differentiable), scale), mask));
+        const raw = tf.mul(headScores(q, repeatKV(kh, H), B, H, S, T, dh, differentiable), scale);
+        const mask = maskFor(cfg.slidingWindows?.[l] ?? 0);
+        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(softcap(raw, cfg.attnSoftcap), mask));
         const pattern = hooks.point(h('attn.hook_pattern'), tf.softmax(scores, -1));
-        const zh = headMix(pattern as tf.Tensor4D, vh, B, H, S, T, dh, differentiable);
+        const zh = headMix(pattern as tf.Tensor4D, repeatKV(vh, H), B, H, S, T, dh, differentiable);
         const z = hooks.point(h('attn.hook_z'), tf.transpose(tf.reshape(zh, [B, H, S, dh]), [0, 2, 1, 3]));
-        const attnOut = hooks.point(h('hook_attn_out'), tf.reshape(linear(tf.reshape(z, [B * S, d]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]));
+        let attnOut: tf.Tensor = tf.reshape(linear(tf.reshape(z, [B * S, H * dh]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]);
+        if (cfg.postNorms) attnOut = hooks.point(h('ln1_post.hook_normalized'), rmsNorm(attnOut, L.ln1postg!, cfg.layerNormEps));
+        attnOut = hooks.point(h('hook_attn_out'), attnOut);
         // With a parallel residual (NeoX) the MLP reads resid_pre; resid_mid is still resid_pre + attn_out,
         // so resid_post = resid_mid + mlp_out holds for both layouts.
         const residMid = hooks.point(h('hook_resid_mid'), tf.add(residPre, attnOut));
         const mlpIn = cfg.parallelResidual ? residPre : residMid;
-        const n2 = hooks.point(h('ln2.hook_normalized'), layerNorm(mlpIn, L.ln2g, L.ln2b, cfg.layerNormEps));
-        const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(tf.reshape(n2, [B * S, d]) as tf.Tensor2D, L.win, L.bin), [B, S, cfg.dMlp]));
-        const post = hooks.point(h('mlp.hook_post'), activation(pre, cfg.activation));
-        const mlpOut = hooks.point(h('hook_mlp_out'), tf.reshape(linear(tf.reshape(post, [B * S, cfg.dMlp]) as tf.Tensor2D, L.wout, L.bout), [B, S, d]));
+        const n2 = hooks.point(h('ln2.hook_normalized'), normalize(cfg, mlpIn, L.ln2g, L.ln2b));
+        const n2flat = tf.reshape(n2, [B * S, d]) as tf.Tensor2D;
+        const mlpDims = [B, S, cfg.dMlp];
+        let post: tf.Tensor;
+        if (cfg.gatedMlp) {
+          // TransformerLens' GatedMLP: hook_pre = x W_gate (what the activation reads), hook_pre_linear = x W_in.
+          const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(n2flat, L.wgate!, L.bgate!), mlpDims));
+          const preLinear = hooks.point(h('mlp.hook_pre_linear'), tf.reshape(linear(n2flat, L.win, L.bin), mlpDims));
+          post = hooks.point(h('mlp.hook_post'), tf.mul(activation(pre, cfg.activation), preLinear));
+        } else {
+          const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(n2flat, L.win, L.bin), mlpDims));
+          post = hooks.point(h('mlp.hook_post'), activation(pre, cfg.activation));
+        }
+        let mlpOut: tf.Tensor = tf.reshape(linear(tf.reshape(post, [B * S, cfg.dMlp]) as tf.Tensor2D, L.wout, L.bout), [B, S, d]);
+        if (cfg.postNorms) mlpOut = hooks.point(h('ln2_post.hook_normalized'), rmsNorm(mlpOut, L.ln2postg!, cfg.layerNormEps));
+        mlpOut = hooks.point(h('hook_mlp_out'), mlpOut);
         resid = hooks.point(h('hook_resid_post'), tf.add(residMid, mlpOut));
       }
       if (opts.logits === false) {
         // No unembedding; the final layer norm only when a hook asks for it (training reads it there).
-        if (hooks.wants('ln_final.hook_normalized')) hooks.point('ln_final.hook_normalized', layerNorm(resid, p.lnfg, p.lnfb, cfg.layerNormEps));
+        if (hooks.wants('ln_final.hook_normalized')) hooks.point('ln_final.hook_normalized', normalize(cfg, resid, p.lnfg, p.lnfb));
         return tf.zeros([B, S, 0]) as tf.Tensor3D;
       }
-      const nf = hooks.point('ln_final.hook_normalized', layerNorm(resid, p.lnfg, p.lnfb, cfg.layerNormEps));
+      const nf = hooks.point('ln_final.hook_normalized', normalize(cfg, resid, p.lnfg, p.lnfb));
       // A plain [d, vocab] matMul: with transposeB the wasm kernel runs several times slower.
-      const out = tf.matMul(tf.reshape(nf, [B * S, d]) as tf.Tensor2D, p.unembedT ?? tf.transpose(p.unembed));
-      return tf.reshape(out, [B, S, cfg.vocabSize]) as tf.Tensor3D;
+      let out: tf.Tensor = tf.matMul(tf.reshape(nf, [B * S, d]) as tf.Tensor2D, p.unembedT ?? tf.transpose(p.unembed));
+      if (p.unembedBias) out = tf.add(out, p.unembedBias);
+      return tf.reshape(softcap(out, cfg.finalSoftcap), [B, S, cfg.vocabSize]) as tf.Tensor3D;
     });
   } catch (err) {
     tf.dispose([...newK, ...newV, ...hooks.cache.values()]);
