@@ -39,6 +39,13 @@ describe.skipIf(!hasNumpy)('lab store import (command)', () => {
     const head = csv[0]!.split(',');
     const row = csv[1]!.split(',');
     expect(row[head.indexOf('neurons')]).toBe('2');
+    // lab classify and lab neurons read the imported store like a harvest.
+    const cls = join(tmp, 'e2e-classify');
+    expect((await runLab('classify', '--probes', probe, '--out', cls, '--quiet')).code).toBe(0);
+    expect(readFileSync(join(cls, 'features.csv'), 'utf8')).toMatch(/n2_positive/);
+    const nr = await runLab('neurons', '--activations', store, '--hook', 'blocks.0.mlp.hook_post', '--neurons', '2', '--classify', cls, '--json');
+    expect(nr.code).toBe(0);
+    expect(JSON.parse(nr.out)[0]).toMatchObject({ hook: 'blocks.0.mlp.hook_post', neuron: 2 });
     const again = await runLab('store', 'import', '--activations', a('tokens.npy'), '--hook', 'blocks.0.mlp.hook_post', '--labels', a('labels_tokens.csv'), '--out', store, '--quiet');
     expect(again.out).toMatch(/already complete/);
   });
