@@ -10,6 +10,7 @@ export {
   tagFeatures, textProps, encodeAligned,
   brownDir, brownFiles, readBrown, brownDocumentText, brownFileText, detokenize, BROWN_ID, type BrownDocument,
   type DatasetName, type DatasetOptions, type DatasetSpec, type TextDataset, type TextSource, type EncodedText,
+  readUserTable, userFileDataset, type UserTable, type UserFileOptions,
 } from './datasets/index.ts';
 export {
   openActivationStore, StoreWriter, configHash, halfToFloatTable,
@@ -17,6 +18,8 @@ export {
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';
 export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
+export { importStore, type ImportOptions, type ImportResult } from './import-store.ts';
+export { openNpy, RowReader, type ArraySource } from './import-npy.ts';
 export { byteLevelTokenizerJson } from './models/tokenizer.ts';
 export { transformerForward } from './models/transformer.ts';
 export { inspectText, type InspectResult } from './inspect.ts';

@@ -7,3 +7,4 @@
 export { checkDatasetName, datasetNames, datasetSpecs, registerDataset, defineDataset, type DatasetSpec, type DatasetOptions } from './datasets/registry.ts';
 export { BUILT_IN_DATASETS, type DatasetName } from './datasets/list.ts';
 export { TEXT_SOURCES, type TextSource } from './datasets/text-sources.ts';
+export { tableFormat } from './datasets/table-file.ts';

@@ -12,6 +12,10 @@ export { brownPos, tokenWords, type BrownPosOptions } from './brown-pos.ts';
 export { brownGenre, GENRE_FEATURES, GENRE_GROUPS } from './brown-genre.ts';
 export { textPropsDataset, textProps, TEXT_PROP_FEATURES } from './text-props.ts';
 export { compoundWords, compoundLabels, COMPOUND_FEATURES } from './compound-words.ts';
+export { udhrLang, udhrArticles, htmlText, UDHR_LANGUAGES, UDHR_FEATURES } from './udhr-lang.ts';
+export { tokenPropsDataset, tokenProps, TOKEN_PROP_FEATURES } from './token-props.ts';
+export { affixesDataset, affixFeatures, AFFIX_FEATURES, PREFIXES, SUFFIXES } from './affixes.ts';
+export { compoundBigrams, bigramLabels, BIGRAM_FEATURES, COMPOUND_BIGRAMS } from './compound-bigrams.ts';
 export { POS_FEATURES, tagFeatures, isKnownTag } from './brown-tags.ts';
 export {
   brownDir, brownDocs, brownFiles, parseBrown, parseBrownFile, detokenize, readBrown, brownDocumentText, brownFileText, genreOf,
@@ -19,6 +23,8 @@ export {
 } from './brown.ts';
 export { packedDataset, SEQ_STRIDE, type TextDataset, type SequenceOptions, type SourceDoc } from './sequences.ts';
 export { TEXT_SOURCES, type TextSource } from './text-sources.ts';
+export { readUserTable, userFileDataset, spanTokenLabels, type UserTable, type UserFileOptions } from './user-file.ts';
+export { readTable, tableFormat, binaryValue, type Table, type TableRow, type TableFormat } from './table-file.ts';
 
 export {
   makeDataset, registerDataset, defineDataset, datasetNames, datasetSpecs, checkDatasetName, sequenceLevelDatasets,

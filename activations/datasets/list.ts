@@ -8,9 +8,15 @@ import { brownGenreDataset } from './brown-genre.ts';
 import { brownPosDataset } from './brown-pos.ts';
 import { compoundWordsDataset } from './compound-words.ts';
 import { registerDataset } from './registry.ts';
+import { udhrLangDataset } from './udhr-lang.ts';
+import { tokenPropsSpec } from './token-props.ts';
+import { affixesSpec } from './affixes.ts';
+import { compoundBigramsSpec } from './compound-bigrams.ts';
 import { textPropsSpec } from './text-props.ts';
 
-const BUILT_IN = [brownPosDataset, brownGenreDataset, textPropsSpec, compoundWordsDataset] as const;
+const BUILT_IN = [
+  brownPosDataset, brownGenreDataset, textPropsSpec, compoundWordsDataset, udhrLangDataset, tokenPropsSpec, affixesSpec, compoundBigramsSpec,
+] as const;
 
 export type DatasetName = (typeof BUILT_IN)[number]['name'];
 

@@ -3,9 +3,10 @@ import { BUILT_IN_DATASETS, checkDatasetName, datasetNames, defineDataset, gpt2T
 
 describe('dataset registry', () => {
   it('lists the built-in datasets in their order, with their levels', () => {
-    expect(datasetNames().slice(0, 4)).toEqual(['brown-pos', 'brown-genre', 'text-props', 'compound-words']);
-    expect(BUILT_IN_DATASETS).toEqual(datasetNames().slice(0, 4));
-    expect(sequenceLevelDatasets()).toEqual(['brown-genre']);
+    const builtIn = ['brown-pos', 'brown-genre', 'text-props', 'compound-words', 'udhr-lang', 'token-props', 'affixes', 'compound-bigrams'];
+    expect(datasetNames().slice(0, builtIn.length)).toEqual(builtIn);
+    expect(BUILT_IN_DATASETS).toEqual(builtIn);
+    expect(sequenceLevelDatasets()).toEqual(['brown-genre', 'udhr-lang']);
   });
 
   it('takes a new dataset in one call: makeDataset builds it and validation accepts it', () => {
@@ -23,7 +24,7 @@ describe('dataset registry', () => {
     expect(seqs).toHaveLength(1);
     const labels = seqs[0]!.tokenLabels!.has_x!;
     expect(Array.from(labels).reduce((a: number, b: number) => a + b, 0)).toBe(2); // ' fox' and ' box'
-    expect(() => checkDatasetName('test-y')).toThrow(/--dataset must be one of brown-pos, .*compound-words, test-x; got 'test-y'/);
+    expect(() => checkDatasetName('test-y')).toThrow(/--dataset must be one of brown-pos, .*compound-bigrams, test-x; got 'test-y'/);
   });
 
   it('refuses a name registered twice', () => {

@@ -14,7 +14,7 @@ export interface DatasetOptions {
   context: number;
   seed: number;
   bos?: boolean;
-  /** Text for text-props and compound-words (default brown). */
+  /** Text for text-props, compound-words, token-props, affixes and compound-bigrams (default brown). */
   source?: TextSource;
   /** brown-pos: label every token of a word ('all', default) or only its first. */
   align?: 'all' | 'first';

@@ -55,6 +55,8 @@ export interface PackSpec {
   tokenLabels?: TokenLabeller;
   seqLabels?: SequenceLabeller;
   config: Record<string, unknown>;
+  /** Sequence ids are doc index * seqStride + chunk (default SEQ_STRIDE; a user file with many records uses less, to fit int32). */
+  seqStride?: number;
 }
 
 export function packedDataset(tok: Tokenizer, spec: PackSpec, opts: SequenceOptions): TextDataset {
@@ -77,6 +79,7 @@ function* pack(tok: Tokenizer, spec: PackSpec, context: number, seed: number, bo
   const order = new Rng(seed).shuffle(docs.map((_, i) => i));
   const capacity = context - (bos ? 1 : 0);
   const feats = spec.tokenLabels ? spec.features : [];
+  const stride = spec.seqStride ?? SEQ_STRIDE;
   for (const di of order) {
     const doc = docs[di]!;
     const seqLabels = spec.seqLabels?.(doc);
@@ -85,9 +88,9 @@ function* pack(tok: Tokenizer, spec: PackSpec, context: number, seed: number, bo
     let labels: number[][] = feats.map(() => []);
     const flush = function* (): Generator<LabelledSequence> {
       if (ids.length === 0) return;
-      if (chunk >= SEQ_STRIDE) throw new UsageError(`document ${doc.name} makes more than ${SEQ_STRIDE} sequences: raise --context`, 'context');
+      if (chunk >= stride) throw new UsageError(`document ${doc.name} makes more than ${stride} sequences: raise --context`, 'context');
       const lead = bos ? 1 : 0;
-      const seq: LabelledSequence = { seqId: doc.index * SEQ_STRIDE + chunk, ids: bos ? [tok.bosId!, ...ids] : ids };
+      const seq: LabelledSequence = { seqId: doc.index * stride + chunk, ids: bos ? [tok.bosId!, ...ids] : ids };
       if (feats.length > 0) {
         seq.tokenLabels = {};
         feats.forEach((f, j) => {

@@ -5,13 +5,15 @@ import { availableParallelism, freemem } from 'node:os';
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
 import { InputError, UsageError } from '../core/index.ts';
 import { readJson } from '../core/index.ts';
-import { checkDatasetName, datasetNames, TEXT_SOURCES } from '../../activations/kinds.ts';
+import { checkDatasetName, datasetNames, tableFormat, TEXT_SOURCES } from '../../activations/kinds.ts';
 import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../../activations/index.ts';
 
 /** The flags; `modelTypes` (the architecture registry's, which needs the model code) only for --help. */
 const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), or toy:RUN_DIR for a toy run (required)` },
-  dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')} (not with toy:)` },
+  dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')}, or a file of your own labelled text (.jsonl, .csv, .parquet: see activations/README.md) (not with toy:)` },
+  'text-column': { type: 'string', help: "--dataset FILE: the column (JSON key) holding the text (default 'text')" },
+  'label-column': { type: 'list', help: "--dataset FILE: label column(s): one of class names (one-hot) or of 0/1, or several 0/1 columns (default 'label', else 'labels', else 'spans')" },
   hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
   context: { type: 'int', min: 2, help: "tokens per sequence, BOS included (default 128, or the model's context if shorter)" },
@@ -23,7 +25,7 @@ const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
   batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
   threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 3 copies of the weights fit in half the free memory, else 1; 1 runs in-process)' },
-  source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props and compound-words (default brown)' },
+  source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props, compound-words, token-props, affixes and compound-bigrams (default brown)' },
   align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
   'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
   overwrite: { type: 'boolean', help: 'replace a store in --out that has a different config' },
@@ -57,12 +59,19 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     silent: Boolean(f.quiet),
     command: ['lab', 'harvest', ...argv].join(' '),
   };
+  let datasetFile: string | undefined;
   if (!modelArg.startsWith('toy:')) {
     if (f.instance !== undefined) throw new UsageError('--instance applies only to toy: sources', 'instance');
-    checkDatasetName(required<string>(parsed, 'dataset'), 'dataset');
+    const d = required<string>(parsed, 'dataset');
+    // A value with a table extension or a path separator is a file; anything else a registered name.
+    if (tableFormat(d) !== undefined || d.includes('/')) datasetFile = d;
+    else checkDatasetName(d, 'dataset');
+  }
+  if (!datasetFile && (f['text-column'] !== undefined || f['label-column'] !== undefined)) {
+    throw new UsageError('--text-column and --label-column apply to --dataset FILE (a .jsonl, .csv or .parquet file)', f['text-column'] !== undefined ? 'text-column' : 'label-column');
   }
   const { activeBackend, initBackend } = await import('../core/backend.ts');
-  const { harvestModel, harvestToy, loadModel, makeDataset } = await import('../../activations/index.ts');
+  const { harvestModel, harvestToy, loadModel, makeDataset, readUserTable, userFileDataset } = await import('../../activations/index.ts');
   await initBackend(f.backend as string | undefined);
   let result: HarvestResult;
   if (modelArg.startsWith('toy:')) {
@@ -77,11 +86,16 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;
       if (kind === 'toy') throw new UsageError(`--model ${dir} is a toy run: use --model toy:${dir} (and no --dataset)`, 'model');
     }
+    // A user's file is read and checked whole before the model loads, so a bad line fails fast.
+    const table = datasetFile
+      ? await readUserTable(datasetFile, { textColumn: f['text-column'] as string | undefined, labelColumns: f['label-column'] as string[] | undefined })
+      : undefined;
     const model = await loadModel(dir);
     try {
-      const ds = makeDataset(dataset, model.tokenizer, {
-        context: (f.context as number | undefined) ?? Math.min(128, model.config.contextLength), seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
-      });
+      const context = (f.context as number | undefined) ?? Math.min(128, model.config.contextLength);
+      const ds = table
+        ? userFileDataset(model.tokenizer, table, { context, seed: f.seed as number })
+        : makeDataset(dataset, model.tokenizer, { context, seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first' });
       // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
       // per core (up to 2 by default), each holding its own copy of the weights.
       opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());

@@ -33,11 +33,11 @@ describe('commands read the registries', () => {
 
   it('lab harvest lists a registered dataset and model_type and accepts the dataset', async () => {
     const help = (await runLab('harvest', '--help')).out;
-    expect(help).toMatch(/brown-pos, brown-genre, text-props, compound-words, test-dummy/);
+    expect(help).toMatch(/brown-pos, brown-genre, text-props, compound-words, udhr-lang, token-props, affixes, compound-bigrams, test-dummy/);
     expect(help).toMatch(/model_type gpt2, gpt_neox, llama, mistral, qwen2, gpt_neo, gptj, opt, gemma, gemma2, test_dummy_arch/);
     const bad = await runLab('harvest', '--model', join(tmp, 'm'), '--dataset', 'test-dumy', '--out', join(tmp, 'h'));
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--dataset must be one of brown-pos, brown-genre, text-props, compound-words, test-dummy; got 'test-dumy'/);
+    expect(bad.err).toMatch(/--dataset must be one of brown-pos, brown-genre, text-props, compound-words, udhr-lang, token-props, affixes, compound-bigrams, test-dummy; got 'test-dumy'/);
     const ok = await runLab('harvest', '--model', join(tmp, 'm'), '--dataset', 'test-dummy', '--out', join(tmp, 'h'));
     expect(ok.err).not.toMatch(/--dataset must be/);
     expect(ok.err).toMatch(/does not exist/);
