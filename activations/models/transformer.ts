@@ -128,7 +128,8 @@ function rotaryTables(cfg: TransformerConfig, offset: number, seq: number): [tf.
   const sin = new Float32Array(seq * r);
   for (let p = 0; p < seq; p++) {
     for (let i = 0; i < half; i++) {
-      const invFreq = Math.fround(1 / Math.fround(cfg.rotaryBase ** ((2 * i) / r)));
+      // float32 as HF computes it; linear RoPE scaling divides the frequencies (HF _compute_linear_scaling_rope_parameters).
+      const invFreq = Math.fround(Math.fround(1 / Math.fround(cfg.rotaryBase ** ((2 * i) / r))) / (cfg.rotaryLinearFactor ?? 1));
       const a = Math.fround((offset + p) * invFreq);
       const c = Math.cos(a);
       const s = Math.sin(a);
@@ -235,11 +236,13 @@ export function transformerForward(
       }
       const rope = cfg.rotaryDims > 0 ? rotaryTables(cfg, offset, S) : undefined;
       const mask = tf.reshape(causalMask(offset, S, T), [1, 1, S, T]);
-      const scale = 1 / Math.sqrt(dh);
+      const baseScale = cfg.scaleAttnWeights === false ? 1 : 1 / Math.sqrt(dh);
 
       for (let l = 0; l < cfg.nLayers; l++) {
         const L = p.layers[l]!;
         const h = (name: string) => `blocks.${l}.${name}`;
+        // GPT-2's scale_attn_by_inverse_layer_idx: layer l's scores also divided by l + 1 (TransformerLens folds it into attn_scale too).
+        const scale = cfg.scaleAttnByInverseLayerIdx ? baseScale / (l + 1) : baseScale;
         const residPre = hooks.point(h('hook_resid_pre'), resid);
         const n1 = hooks.point(h('ln1.hook_normalized'), layerNorm(residPre, L.ln1g, L.ln1b, cfg.layerNormEps));
         const qkv = linear(tf.reshape(n1, [B * S, d]) as tf.Tensor2D, L.wqkv, L.bqkv);

@@ -10,7 +10,8 @@ import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../
 
 /** The flags; `modelTypes` (the architecture registry's, which needs the model code) only for --help. */
 const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
-  model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), or toy:RUN_DIR for a toy run (required)` },
+  model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), a Hub repo id in the local Hugging Face cache (org/name), or toy:RUN_DIR for a toy run (required)` },
+  revision: { type: 'string', help: 'with a Hub repo id: the cached branch, tag or commit (default main)' },
   dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')} (not with toy:)` },
   hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
@@ -72,7 +73,8 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
   } else {
     const dataset = f.dataset as string;
-    const dir = checkDir(modelArg);
+    const { resolveModelDir } = await import('../../activations/index.ts');
+    const dir = checkDir(resolveModelDir(modelArg, f.revision as string | undefined));
     if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'manifest.json'))) {
       const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;
       if (kind === 'toy') throw new UsageError(`--model ${dir} is a toy run: use --model toy:${dir} (and no --dataset)`, 'model');
