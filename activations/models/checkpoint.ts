@@ -160,7 +160,7 @@ export class CheckpointReader {
     this.readNames.add(name);
     const data = file.readF32(name, this.hash);
     // A 2-byte dtype config.json does not corroborate: check it is not F16/BF16 swapped (issue 19).
-    if (dtype === undefined) checkHalfPlausible(name, info.dtype, data, file.path);
+    if (dtype === undefined) checkHalfPlausible(name, info.dtype, info.shape, data, file.path);
     return data;
   }
 

@@ -109,11 +109,12 @@ export function checkConfigKeys(hf: Record<string, unknown>, read: ReadonlySet<s
  * initialised matrix's magnitudes spread over about 8 octaves between their 1st and 99th percentile
  * (7.7 for a Gaussian; heavier tails spread more). Reading BF16 bits as F16 maps 8 BF16 octaves onto
  * one F16 octave (spread <= 2); reading F16 bits as BF16 stretches each F16 octave over 8 BF16 ones
- * (spread ~60). Past those bounds the tensor is refused, naming the swap; a real matrix this narrow
+ * (spread ~60). Matrices only (gains and biases may sit within an octave). Past those bounds the tensor is refused, naming the swap; a real matrix this narrow
  * (a binary or ternary quantised one) needs torch_dtype in config.json to load.
  */
-export function checkHalfPlausible(name: string, dtype: string, data: Float32Array, path: string): void {
-  if ((dtype !== 'F16' && dtype !== 'BF16') || data.length < 4096) return;
+export function checkHalfPlausible(name: string, dtype: string, shape: number[], data: Float32Array, path: string): void {
+  // Matrices only: a norm gain or a bias may legitimately sit within one octave (gains near 1).
+  if ((dtype !== 'F16' && dtype !== 'BF16') || shape.length !== 2 || data.length < 4096) return;
   const hist = new Uint32Array(256);
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
   let nonzero = 0;

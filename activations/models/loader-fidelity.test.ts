@@ -160,3 +160,57 @@ describe('--model org/name in the Hugging Face cache', () => {
     expect(() => resolveModelDir('EleutherAI/pythia-tiny', undefined, env)).toThrow(/has no config\.json \(a partial download\?\)/);
   });
 });
+
+/** Rewrites a safetensors file's header through `edit`, keeping the data bytes (offsets are relative to the data). */
+function editHeader(path: string, edit: (h: Record<string, { dtype: string }>) => void): void {
+  const buf = readFileSync(path);
+  const n = Number(buf.readBigUInt64LE(0));
+  const h = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string }>;
+  edit(h);
+  const hb = Buffer.from(JSON.stringify(h));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  writeFileSync(path, Buffer.concat([len, hb, buf.subarray(8 + n)]));
+}
+
+describe('an F16 <-> BF16 swapped header dtype (issue 19)', () => {
+  it('without torch_dtype, either swap is refused naming the tensor; the genuine file and a stated torch_dtype load', async () => {
+    const dir = join(tmp, 'half');
+    writeRandomCheckpoint(dir, { ...shape, dModel: 32, nHeads: 4, architecture: 'gpt2', dtype: 'f16', seed: 3 });
+    const cfgPath = join(dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    delete cfg.torch_dtype;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    (await loadModel(dir)).dispose(); // genuine F16 weights, spread about 8 octaves
+    const st = join(dir, 'model.safetensors');
+    editHeader(st, (h) => Object.entries(h).forEach(([k, t]) => k !== '__metadata__' && (t.dtype = 'BF16')));
+    await expect(loadModel(dir)).rejects.toThrow(/tensor 'transformer\.wte\.weight' is stored as BF16, but its values span \d+ octaves .* what F16 bits read as BF16 look like/);
+    // Genuine BF16 (f32 weights cut to their top 16 bits) labelled F16.
+    const f32 = join(tmp, 'half-f32');
+    writeRandomCheckpoint(f32, { ...shape, dModel: 32, nHeads: 4, architecture: 'gpt2', seed: 3 });
+    const raw = readFileSync(join(f32, 'model.safetensors'));
+    const n = Number(raw.readBigUInt64LE(0));
+    const header = JSON.parse(raw.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+    const data = raw.subarray(8 + n);
+    const parts: Buffer[] = [];
+    let off = 0;
+    for (const name of Object.keys(header).filter((k) => k !== '__metadata__').sort((a, b) => header[a]!.data_offsets[0] - header[b]!.data_offsets[0])) {
+      const t = header[name]!;
+      const src = data.subarray(t.data_offsets[0], t.data_offsets[1]);
+      const half = Buffer.alloc(src.length / 2);
+      for (let i = 0; i < half.length / 2; i++) half.writeUInt16LE(src.readUInt16LE(4 * i + 2), 2 * i);
+      t.dtype = 'F16';
+      t.data_offsets = [off, off + half.length];
+      off += half.length;
+      parts.push(half);
+    }
+    const hb = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(hb.length));
+    writeFileSync(st, Buffer.concat([len, hb, ...parts]));
+    await expect(loadModel(dir)).rejects.toThrow(/is stored as F16, but its values span [012] octaves .* what BF16 bits read as F16 look like/);
+    // Stated in config.json, the header is corroborated and not second-guessed.
+    writeFileSync(cfgPath, JSON.stringify({ ...cfg, torch_dtype: 'float16' }));
+    (await loadModel(dir)).dispose();
+  });
+});
