@@ -9,6 +9,7 @@
  */
 import { InputError } from '../../lab/core/index.ts';
 import type { CheckpointReader } from './checkpoint.ts';
+import { checkConfigKeys } from './config-checks.ts';
 import { checkTransformerConfig, hfConfigReader, type HfConfigReader, type TransformerConfig } from './config.ts';
 import type { Params } from './transformer.ts';
 
@@ -46,6 +47,12 @@ export interface ArchitectureSpec<N extends string = string> {
   tokenizer: 'gpt2' | 'neox';
   /** Tensor names that are norm gains (random checkpoints draw them around 1, not 0). */
   normGain: RegExp;
+  /**
+   * Every config.json field this architecture implements or refuses (beyond INERT_CONFIG_KEYS, which
+   * never change the forward); any other field is an error naming it. Without a list, the fields the
+   * parser read are the allow-list.
+   */
+  configKeys?: readonly string[];
   /** config.json -> TransformerConfig; errors name `r.path` and the key. */
   parseConfig(r: HfConfigReader): TransformerConfig;
   /** A config.json for a shape, as the HF config class's to_dict() writes it. */
@@ -97,15 +104,35 @@ export function architecture(name: string): ArchitectureSpec {
 
 /** Parses a config.json object with one architecture's parser, then the checks every architecture shares. */
 export function parseWith(spec: ArchitectureSpec, hf: Record<string, unknown>, path: string): TransformerConfig {
-  return checkTransformerConfig(spec.parseConfig(hfConfigReader(hf, path)), path);
+  const r = hfConfigReader(hf, path);
+  const cfg = spec.parseConfig(r);
+  checkConfigKeys(hf, spec.configKeys ? new Set(spec.configKeys) : r.readKeys, path, spec.name);
+  return checkTransformerConfig(cfg, path);
 }
 
-/** Parses a config.json object, dispatching on model_type; `path` names the file in errors. */
+/**
+ * The model_type a config.json without one means, from its `architectures` class names (configs saved
+ * before transformers wrote model_type, 2019): GPT2LMHeadModel -> gpt2, GPTNeoXForCausalLM -> gpt_neox.
+ * A class name minus its head suffix must equal a registered model_type without underscores.
+ */
+export function modelTypeFromArchitectures(classes: unknown): string | undefined {
+  if (!Array.isArray(classes)) return undefined;
+  for (const c of classes) {
+    if (typeof c !== 'string') continue;
+    const stem = c.replace(/(ForCausalLM|LMHeadModel|DoubleHeadsModel|Model)$/, '').toLowerCase();
+    const hit = [...byModelType.keys()].find((t) => t.replace(/_/g, '').toLowerCase() === stem);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Parses a config.json object, dispatching on model_type (or, when absent, its architectures); `path` names the file in errors. */
 export function parseHfConfig(hf: Record<string, unknown>, path: string): TransformerConfig {
-  const type = hf.model_type;
+  const type = hf.model_type ?? modelTypeFromArchitectures(hf.architectures);
   const spec = typeof type === 'string' ? byModelType.get(type) : undefined;
   if (!spec) {
-    throw new InputError(`${path}: unknown architecture model_type=${JSON.stringify(type)}; supported: ${supportedModelTypes().join(', ')}`, path);
+    const from = hf.model_type === undefined && hf.architectures !== undefined ? ` (no model_type; architectures ${JSON.stringify(hf.architectures)} names none the lab reads)` : '';
+    throw new InputError(`${path}: unknown architecture model_type=${JSON.stringify(type)}${from}; supported: ${supportedModelTypes().join(', ')}`, path);
   }
   return parseWith(spec, hf, path);
 }

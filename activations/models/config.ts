@@ -29,6 +29,13 @@ export interface TransformerConfig extends ModelConfig {
   rotaryDims: number;
   rotaryBase: number;
   parallelResidual: boolean;
+  /**
+   * Attention scores are q.k / sqrt(dHead) unless scaleAttnWeights is false (GPT-2's scale_attn_weights),
+   * and further divided by (layer index + 1) with scaleAttnByInverseLayerIdx (GPT-2's
+   * scale_attn_by_inverse_layer_idx, the Stanford CRFM suites). Absent: the usual 1/sqrt(dHead).
+   */
+  scaleAttnWeights?: boolean;
+  scaleAttnByInverseLayerIdx?: boolean;
   /** The float dtype config.json promises for the weights (safetensors name), if any. */
   weightDtype?: string;
   // Fields of the Llama / Gemma / GPT-Neo / GPT-J / OPT families; absent means the GPT-2/NeoX behaviour.
@@ -81,12 +88,23 @@ export interface HfConfigReader {
   act(key: string, fallback: string): Activation;
   /** torch_dtype / dtype as a safetensors dtype name, if given. */
   weightDtype: string | undefined;
+  /** Every key the parser looked at (through `hf` or the typed reads): the allow-list of an architecture without an explicit one. */
+  readKeys: Set<string>;
 }
 
-export function hfConfigReader(hf: Record<string, unknown>, path: string): HfConfigReader {
-  const d = hf.torch_dtype ?? hf.dtype;
+export function hfConfigReader(raw: Record<string, unknown>, path: string): HfConfigReader {
+  const d = raw.torch_dtype ?? raw.dtype;
+  const readKeys = new Set<string>();
+  // Records what the parser reads, so a field no parser looked at can be refused by name.
+  const hf = new Proxy(raw, {
+    get(target, key) {
+      if (typeof key === 'string') readKeys.add(key);
+      return target[key as string];
+    },
+  });
   return {
     hf,
+    readKeys,
     path,
     int(key, fallback) {
       const v = hf[key] ?? fallback;
@@ -117,4 +135,64 @@ export function checkTransformerConfig(cfg: TransformerConfig, path: string): Tr
   }
   checkConfigValues(cfg, path);
   return cfg;
+}
+
+/** Rotary settings read from every place a config.json may keep them. */
+export interface RotarySettings {
+  /** Fraction of each head's dims rotated. */
+  fraction: number;
+  base: number;
+  /** Linear scaling factor (1: none). */
+  linearFactor: number;
+}
+
+/** The keys a rope_parameters / rope_scaling object may hold that readRotary implements. */
+const ROPE_DICT_KEYS = new Set(['rope_type', 'type', 'rope_theta', 'partial_rotary_factor', 'factor']);
+
+/**
+ * Rotary settings across transformers' renames: `fractionKeys` / `baseKeys` at the top level (older
+ * names first, e.g. rotary_pct then partial_rotary_factor), and the same quantities inside
+ * `rope_parameters` (transformers 5) or `rope_scaling` (4.x; 5 reads it as rope_parameters). Every
+ * place that gives a value must give the same one: two that disagree are an error naming both, rather
+ * than a precedence the lab could get wrong. rope types: 'default' and 'linear' (frequencies / factor)
+ * are implemented; any other (dynamic, yarn, longrope, llama3, ...) is refused by name.
+ */
+export function readRotary(r: HfConfigReader, fractionKeys: string[], baseKeys: string[], defaults: { fraction: number; base: number }): RotarySettings {
+  const { hf, path } = r;
+  const dicts: [string, Record<string, unknown>][] = [];
+  for (const key of ['rope_parameters', 'rope_scaling']) {
+    const v = hf[key];
+    if (v == null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new InputError(`${path}: "${key}" must be an object or null, got ${JSON.stringify(v)}`, path);
+    for (const k of Object.keys(v)) {
+      if (!ROPE_DICT_KEYS.has(k)) throw new InputError(`${path}: "${key}.${k}" is not a rotary setting the lab implements (it reads ${[...ROPE_DICT_KEYS].join(', ')}): refusing rather than ignoring it`, path);
+    }
+    dicts.push([key, v as Record<string, unknown>]);
+  }
+  const agree = (what: string, top: string[], inner: string[], fallback: number | string): number | string => {
+    const found: [string, unknown][] = [];
+    for (const k of top) if (hf[k] != null) found.push([k, hf[k]]);
+    for (const [d, o] of dicts) for (const k of inner) if (o[k] != null) found.push([`${d}.${k}`, o[k]]);
+    for (const [k, v] of found) {
+      if (typeof v !== typeof fallback || (typeof v === 'number' && !Number.isFinite(v))) throw new InputError(`${path}: "${k}" must be a ${typeof fallback}, got ${JSON.stringify(v)}`, path);
+    }
+    const other = found.find(([, v]) => v !== found[0]![1]);
+    if (other) {
+      throw new InputError(`${path}: the ${what} is given twice and differently, "${found[0]![0]}" = ${JSON.stringify(found[0]![1])} and "${other[0]}" = ${JSON.stringify(other[1])}: refusing to guess which one the model was trained with`, path);
+    }
+    return (found[0]?.[1] as number | string | undefined) ?? fallback;
+  };
+  const fraction = agree('rotary fraction', fractionKeys, ['partial_rotary_factor'], defaults.fraction) as number;
+  const base = agree('rotary base', baseKeys, ['rope_theta'], defaults.base) as number;
+  const type = agree('rope type', [], ['rope_type', 'type'], 'default') as string;
+  let linearFactor = 1;
+  if (type === 'linear') {
+    linearFactor = agree('rope scaling factor', [], ['factor'], NaN) as number;
+    if (!(linearFactor > 0)) throw new InputError(`${path}: linear rope scaling needs a "factor" > 0, got ${linearFactor}`, path);
+  } else if (type !== 'default') {
+    throw new InputError(`${path}: rope type '${type}' is not implemented (the lab implements 'default' and 'linear'): refusing rather than running unscaled rotary embeddings`, path);
+  } else if (dicts.some(([, o]) => o.factor != null)) {
+    throw new InputError(`${path}: a rope "factor" without rope type 'linear': refusing to guess the scaling`, path);
+  }
+  return { fraction, base, linearFactor };
 }

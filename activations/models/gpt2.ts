@@ -28,11 +28,32 @@ export interface Gpt2Shape extends ArchitectureShape {
   activation?: Activation;
 }
 
+/**
+ * The GPT2Config fields the lab implements (beyond config-checks.ts INERT_CONFIG_KEYS); any other is
+ * refused by name. reorder_and_upcast_attn (HF _upcast_and_reordered_attn) computes the scores in
+ * float32 as scale * (q k^T) with the scale folded into the product; the lab computes every score in
+ * float32 with the same scale, so the flag changes nothing here beyond float rounding and is accepted
+ * as implemented. scale_attn_by_inverse_layer_idx divides layer l's scores by l + 1 (both code paths).
+ */
+export const GPT2_CONFIG_KEYS = [
+  'n_layer', 'n_embd', 'n_head', 'n_inner', 'n_positions', 'n_ctx', 'vocab_size', 'layer_norm_epsilon',
+  'activation_function', 'tie_word_embeddings', 'scale_attn_weights', 'scale_attn_by_inverse_layer_idx',
+  'reorder_and_upcast_attn',
+] as const;
+
+function flag(r: HfConfigReader, key: string, fallback: boolean): boolean {
+  const v = r.hf[key] ?? fallback;
+  if (typeof v !== 'boolean') throw new InputError(`${r.path}: "${key}" must be true or false, got ${JSON.stringify(v)}`, r.path);
+  return v;
+}
+
 /** GPT2Config fields (n_layer, n_embd, n_head, n_inner, n_positions, layer_norm_epsilon, activation_function). */
 function parseGpt2Config(r: HfConfigReader): TransformerConfig {
   const hf = r.hf;
   const dModel = r.int('n_embd');
   const nHeads = r.int('n_head');
+  // Checked for its type only: see GPT2_CONFIG_KEYS on why the lab's float32 attention already is it.
+  flag(r, 'reorder_and_upcast_attn', false);
   return {
     architecture: 'gpt2',
     nLayers: r.int('n_layer'),
@@ -44,10 +65,12 @@ function parseGpt2Config(r: HfConfigReader): TransformerConfig {
     contextLength: r.int('n_positions', hf.n_ctx as number | undefined),
     layerNormEps: r.num('layer_norm_epsilon', 1e-5),
     activation: r.act('activation_function', 'gelu_new'),
-    tiedEmbeddings: hf.tie_word_embeddings !== false,
+    tiedEmbeddings: flag(r, 'tie_word_embeddings', true),
     rotaryDims: 0,
     rotaryBase: 0,
     parallelResidual: false,
+    scaleAttnWeights: flag(r, 'scale_attn_weights', true),
+    scaleAttnByInverseLayerIdx: flag(r, 'scale_attn_by_inverse_layer_idx', false),
     weightDtype: r.weightDtype,
   };
 }
@@ -102,13 +125,31 @@ export function gpt2TensorShapes(cfg: TransformerConfig): Map<string, number[]> 
   return s;
 }
 
+/**
+ * The name a GPT-2 checkpoint stores a tensor under: with or without the `transformer.` prefix (the
+ * original uploads are GPT2Model state dicts), lm_head always unprefixed. A tied checkpoint may hold
+ * the embedding only as lm_head.weight (some exporters keep the head and drop wte): then that is it.
+ */
+function storedGpt2Name(reader: CheckpointReader, prefixed: boolean, name: string, tied: boolean): string {
+  if (name === 'lm_head.weight') return name;
+  const stored = prefixed ? name : name.replace(/^transformer\./, '');
+  if (name === 'transformer.wte.weight' && tied && !reader.has(stored) && reader.has('lm_head.weight')) return 'lm_head.weight';
+  return stored;
+}
+
 /** Reads a checkpoint into a (non-trainable) Gpt2, whose params are the canonical layout already. */
 function loadGpt2Params(cfg: TransformerConfig, reader: CheckpointReader): { params: Params; dispose: () => void } {
-  const prefixed = reader.has('transformer.wte.weight');
   const weights = new Map<string, tf.Tensor>();
+  const prefixed = reader.names().some((n) => n.startsWith('transformer.'));
   try {
     for (const [name, shape] of gpt2TensorShapes(cfg)) {
-      const stored = prefixed || name === 'lm_head.weight' ? name : name.replace(/^transformer\./, '');
+      const stored = storedGpt2Name(reader, prefixed, name, cfg.tiedEmbeddings);
+      if (!reader.has(stored) && name === 'transformer.wte.weight') {
+        throw new InputError(
+          `${reader.dir}: the token embedding is missing: no tensor '${stored}'${cfg.tiedEmbeddings ? " and no 'lm_head.weight' (tied to it)" : ''}`,
+          reader.dir,
+        );
+      }
       weights.set(name, tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape));
     }
     const model = createGpt2(cfg, weights, { trainable: false });
@@ -125,6 +166,7 @@ export const gpt2Architecture = defineArchitecture({
   positional: true,
   tokenizer: 'gpt2',
   normGain: /ln_[12f]\.weight$/,
+  configKeys: GPT2_CONFIG_KEYS,
   parseConfig: parseGpt2Config,
   hfConfig: (s) => gpt2HfConfig(s),
   // The checkpoint may omit the `transformer.` prefix; these are the prefixed names (loadParams maps them).
@@ -196,6 +238,8 @@ export class Gpt2 {
     const hf = gpt2HfConfig({ ...c, activation: c.activation });
     hf.layer_norm_epsilon = c.layerNormEps;
     hf.tie_word_embeddings = c.tiedEmbeddings;
+    if (c.scaleAttnWeights === false) hf.scale_attn_weights = false;
+    if (c.scaleAttnByInverseLayerIdx) hf.scale_attn_by_inverse_layer_idx = true;
     return hf;
   }
 

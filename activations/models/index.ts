@@ -11,7 +11,8 @@ export {
   type ArchitectureSpec, type ArchitectureShape,
 } from './architecture.ts';
 export { SUPPORTED_ARCHITECTURES, type ArchitectureName } from './architectures.ts';
-export { writeCheckpoint, CheckpointReader, readConfigJson, type CheckpointToWrite } from './checkpoint.ts';
+export { writeCheckpoint, CheckpointReader, readConfigJson, type CheckpointToWrite, type TensorFile } from './checkpoint.ts';
+export { resolveModelDir, hubCacheDir } from './hf-cache.ts';
 export { SafetensorsFile, encodeSafetensors, f32ToF16, type TensorToWrite, type TensorInfo } from './safetensors.ts';
 export { loadTokenizer, tokenizerFromJson, byteLevelBpeJson, bytesToUnicode, HfTokenizerWrapper } from './tokenizer.ts';
 export { allHookNames, hookPatterns, resolveHooks, globToRegExp, hookGlobMatcher, expandHookGlobs, BLOCK_HOOKS } from './hooks.ts';
@@ -20,3 +21,4 @@ export { writeRandomCheckpoint, randomCheckpointTensors, type RandomCheckpointSp
 export { ForwardPool, type PoolRequest, type PoolResult, type HostTensor } from './forward-pool.ts';
 export { ensureGradients } from './gradients.ts';
 export { attentionKnockoutHooks, knockoutWindow, type EdgeBlock } from './knockout.ts';
+export { verifyModel, readReference, parseNpy, VERIFY_PROMPT, type VerifyResult, type VerifyRow, type RefArray } from './verify.ts';

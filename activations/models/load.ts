@@ -3,6 +3,7 @@
  * LanguageModel. Weights are read and uploaded one tensor at a time; their shapes and dtypes are
  * checked against what config.json implies.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
@@ -11,6 +12,7 @@ import { architecture, parseHfConfig } from './architecture.ts';
 // Run for its effect: registers the built-in architectures.
 import './architectures.ts';
 import { CheckpointReader, readConfigJson } from './checkpoint.ts';
+import { resolveModelDir } from './hf-cache.ts';
 import type { TransformerConfig } from './config.ts';
 import { allHookNames } from './hooks.ts';
 import { loadTokenizer } from './tokenizer.ts';
@@ -55,8 +57,13 @@ export class TransformerModel implements LanguageModel {
   }
 }
 
-/** Loads a model folder in the Hugging Face layout, of any registered architecture (architectures.ts). */
-export async function loadModel(dir: string): Promise<LanguageModel> {
+/**
+ * Loads a model folder in the Hugging Face layout, of any registered architecture (architectures.ts);
+ * a path that does not exist is looked up as a Hub repo id in the local Hugging Face cache (hf-cache.ts,
+ * refs/main; commands with --revision resolve it first with resolveModelDir).
+ */
+export async function loadModel(model: string): Promise<LanguageModel> {
+  const dir = existsSync(model) ? model : resolveModelDir(model);
   await initBackend();
   const cfgPath = join(dir, 'config.json');
   const cfg = parseHfConfig(readConfigJson(dir), cfgPath);
@@ -64,7 +71,7 @@ export async function loadModel(dir: string): Promise<LanguageModel> {
   if (tokenizer.vocabSize > cfg.vocabSize) {
     throw new InputError(`${join(dir, 'tokenizer.json')} has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${cfg.vocabSize}`, join(dir, 'tokenizer.json'));
   }
-  const reader = new CheckpointReader(dir);
+  const reader = await CheckpointReader.open(dir);
   try {
     const { params, dispose } = architecture(cfg.architecture).loadParams(cfg, reader);
     try {

@@ -21,17 +21,34 @@ import { tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
 import { defineArchitecture, type ArchitectureShape } from './architecture.ts';
 import type { CheckpointReader } from './checkpoint.ts';
-import type { HfConfigReader, TransformerConfig } from './config.ts';
+import { readRotary, type HfConfigReader, type TransformerConfig } from './config.ts';
 import type { LayerParams, Params } from './transformer.ts';
 
-/** GPTNeoXConfig fields (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, max_position_embeddings, rotary_pct, rotary_emb_base, use_parallel_residual, hidden_act). */
+/**
+ * The GPTNeoXConfig fields the lab implements (beyond config-checks.ts INERT_CONFIG_KEYS); any other is
+ * refused by name. The rotary settings have moved across transformers releases: rotary_pct /
+ * rotary_emb_base (4.x), partial_rotary_factor / rope_theta (later 4.x writes both pairs), and
+ * rope_parameters {rope_type, rope_theta, partial_rotary_factor} (5.x), with rope_scaling beside them;
+ * readRotary reads all of them and refuses two that disagree.
+ */
+export const NEOX_CONFIG_KEYS = [
+  'num_hidden_layers', 'hidden_size', 'num_attention_heads', 'intermediate_size', 'vocab_size', 'max_position_embeddings',
+  'layer_norm_eps', 'hidden_act', 'tie_word_embeddings', 'use_parallel_residual', 'attention_bias',
+  'rotary_pct', 'partial_rotary_factor', 'rotary_emb_base', 'rope_theta', 'rope_scaling', 'rope_parameters',
+] as const;
+
+/** GPTNeoXConfig fields -> TransformerConfig. */
 function parseNeoxConfig(r: HfConfigReader): TransformerConfig {
   const { hf, path } = r;
   const dModel = r.int('hidden_size');
   const nHeads = r.int('num_attention_heads');
   const dHead = dModel / nHeads;
-  // Newer transformers releases renamed rotary_pct / rotary_emb_base to partial_rotary_factor / rope_theta.
-  const pct = r.num('rotary_pct', (hf.partial_rotary_factor as number | undefined) ?? 0.25);
+  const rope = readRotary(r, ['rotary_pct', 'partial_rotary_factor'], ['rotary_emb_base', 'rope_theta'], { fraction: 0.25, base: 10000 });
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = hf[key] ?? fallback;
+    if (typeof v !== 'boolean') throw new InputError(`${path}: "${key}" must be true or false, got ${JSON.stringify(v)}`, path);
+    return v;
+  };
   const cfg: TransformerConfig = {
     architecture: 'gpt-neox',
     nLayers: r.int('num_hidden_layers'),
@@ -43,13 +60,14 @@ function parseNeoxConfig(r: HfConfigReader): TransformerConfig {
     contextLength: r.int('max_position_embeddings'),
     layerNormEps: r.num('layer_norm_eps', 1e-5),
     activation: r.act('hidden_act', 'gelu'),
-    tiedEmbeddings: hf.tie_word_embeddings === true,
-    rotaryDims: Math.floor(dHead * pct),
-    rotaryBase: r.num('rotary_emb_base', (hf.rope_theta as number | undefined) ?? 10000),
-    parallelResidual: hf.use_parallel_residual !== false,
+    tiedEmbeddings: bool('tie_word_embeddings', false),
+    rotaryDims: Math.floor(dHead * rope.fraction),
+    rotaryBase: rope.base,
+    parallelResidual: bool('use_parallel_residual', true),
     weightDtype: r.weightDtype,
   };
-  if (hf.attention_bias === false) throw new InputError(`${path}: attention_bias=false is not supported`, path);
+  if (rope.linearFactor !== 1) cfg.rotaryScaling = { type: 'linear', factor: rope.linearFactor };
+  if (!bool('attention_bias', true)) throw new InputError(`${path}: attention_bias=false is not supported`, path);
   if (cfg.rotaryDims % 2 !== 0) throw new InputError(`${path}: rotary dims ${cfg.rotaryDims} per head must be even`, path);
   return cfg;
 }
@@ -170,6 +188,7 @@ export const neoxArchitecture = defineArchitecture({
   positional: false,
   tokenizer: 'neox',
   normGain: /(layernorm|layer_norm)\.weight$/,
+  configKeys: NEOX_CONFIG_KEYS,
   parseConfig: parseNeoxConfig,
   hfConfig: (s) => neoxHfConfig({ ...s, hiddenAct: 'gelu' }),
   tensorShapes: neoxTensorShapes,

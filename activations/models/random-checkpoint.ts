@@ -18,6 +18,8 @@ export interface RandomCheckpointSpec extends ArchitectureShape {
   std?: number;
   dtype?: 'f32' | 'f16';
   seed: number;
+  /** config.json fields set over the architecture's hfConfig (null deletes one): config variants such as rope_parameters. */
+  config?: Record<string, unknown>;
 }
 
 /** A few merges so the tiny tokenizer exercises BPE, not only single bytes. */
@@ -27,7 +29,11 @@ export const TINY_MERGES: [string, string][] = [
 
 export function randomCheckpointTensors(spec: RandomCheckpointSpec): { config: Record<string, unknown>; tensors: Map<string, TensorToWrite> } {
   const arch = architecture(spec.architecture);
-  const config = { ...arch.hfConfig(spec), ...spec.config };
+  const config = arch.hfConfig(spec);
+  for (const [k, v] of Object.entries(spec.config ?? {})) {
+    if (v === null) delete config[k];
+    else config[k] = v;
+  }
   const cfg = parseWith(arch, config, '<random checkpoint>');
   const shapes = arch.tensorShapes(cfg);
   const rng = new Rng(spec.seed);

@@ -246,11 +246,14 @@ export function transformerForward(
       const rope = cfg.rotaryDims > 0 ? rotaryTables(cfg, offset, S) : undefined;
       const masks = new Map<number, tf.Tensor>();
       const maskFor = (w: number) => masks.get(w) ?? masks.set(w, tf.reshape(causalMask(offset, S, T, w), [1, 1, S, T])).get(w)!;
-      const scale = cfg.attnScale ?? 1 / Math.sqrt(dh);
+      // A family's own scale (Gemma's query_pre_attn_scalar), else 1/sqrt(dh) unless GPT-2's scale_attn_weights is false.
+      const baseScale = cfg.attnScale ?? (cfg.scaleAttnWeights === false ? 1 : 1 / Math.sqrt(dh));
 
       for (let l = 0; l < cfg.nLayers; l++) {
         const L = p.layers[l]!;
         const h = (name: string) => `blocks.${l}.${name}`;
+        // GPT-2's scale_attn_by_inverse_layer_idx: layer l's scores also divided by l + 1 (TransformerLens folds it into attn_scale too).
+        const scale = cfg.scaleAttnByInverseLayerIdx ? baseScale / (l + 1) : baseScale;
         const residPre = hooks.point(h('hook_resid_pre'), resid);
         const n1 = hooks.point(h('ln1.hook_normalized'), normalize(cfg, residPre, L.ln1g, L.ln1b));
         const qkv = linear(tf.reshape(n1, [B * S, d]) as tf.Tensor2D, L.wqkv, L.bqkv);

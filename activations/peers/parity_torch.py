@@ -75,8 +75,14 @@ def gpt2_forward(cfg, W, ids, hooks):
     dh = d // H
     eps = cfg.get("layer_norm_epsilon", 1e-5)
     act = gelu_new if cfg.get("activation_function", "gelu_new") == "gelu_new" else gelu_exact
+    # GPT2Attention: scores / sqrt(dh) if scale_attn_weights, then / (layer_idx + 1) if
+    # scale_attn_by_inverse_layer_idx; reorder_and_upcast_attn computes the same in float32 (here float64).
+    scale_weights = cfg.get("scale_attn_weights", True)
+    by_layer = cfg.get("scale_attn_by_inverse_layer_idx", False)
     B, S = ids.shape
-    x = W[pre + "wte.weight"][ids] + W[pre + "wpe.weight"][torch.arange(S)]
+    # A tied checkpoint may carry the embedding only as lm_head.weight.
+    wte = W[pre + "wte.weight"] if pre + "wte.weight" in W else W["lm_head.weight"]
+    x = wte[ids] + W[pre + "wpe.weight"][torch.arange(S)]
     for l in range(cfg["n_layer"]):
         p = f"{pre}h.{l}."
         hooks.put(f"blocks.{l}.hook_resid_pre", x)
@@ -85,7 +91,8 @@ def gpt2_forward(cfg, W, ids, hooks):
         qkv = h @ W[p + "attn.c_attn.weight"] + W[p + "attn.c_attn.bias"]
         q, k, v = qkv.split(d, dim=-1)
         split = lambda t: t.view(B, S, H, dh).permute(0, 2, 1, 3)
-        z, pattern = attention(split(q), split(k), split(v), 1.0 / math.sqrt(dh), hooks.blocked.get(l))
+        scale = (1.0 / math.sqrt(dh) if scale_weights else 1.0) / (l + 1 if by_layer else 1)
+        z, pattern = attention(split(q), split(k), split(v), scale, hooks.blocked.get(l))
         hooks.put(f"blocks.{l}.attn.hook_pattern", pattern)
         z = z.permute(0, 2, 1, 3)
         hooks.put(f"blocks.{l}.attn.hook_z", z)
@@ -99,7 +106,8 @@ def gpt2_forward(cfg, W, ids, hooks):
         x = x + post @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
         hooks.put(f"blocks.{l}.hook_resid_post", x)
     x = layer_norm(x, W[pre + "ln_f.weight"], W[pre + "ln_f.bias"], eps)
-    return x @ W[pre + "wte.weight"].T
+    head = wte if cfg.get("tie_word_embeddings", True) else W["lm_head.weight"]
+    return x @ head.T
 
 
 def rotate_half(x):
@@ -108,17 +116,31 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def neox_rope(cfg):
+    """(rotary fraction, base, linear factor) as transformers resolves them: GPTNeoXConfig 5.x
+    (convert_rope_params_to_dict) takes rope_scaling, else rope_parameters, else {}, and fills rope_theta from
+    rotary_emb_base and partial_rotary_factor from rotary_pct; 4.x wrote rotary_pct / rotary_emb_base (later
+    also partial_rotary_factor / rope_theta). Linear scaling divides inv_freq by factor
+    (_compute_linear_scaling_rope_parameters)."""
+    rp = dict(cfg.get("rope_scaling") or cfg.get("rope_parameters") or {})
+    rp.setdefault("rope_theta", cfg.get("rotary_emb_base", cfg.get("rope_theta", 10000)))
+    rp.setdefault("partial_rotary_factor", cfg.get("rotary_pct", cfg.get("partial_rotary_factor", 0.25)))
+    kind = rp.get("rope_type", rp.get("type", "default"))
+    assert kind in ("default", "linear"), kind
+    return rp["partial_rotary_factor"], rp["rope_theta"], rp["factor"] if kind == "linear" else 1.0
+
+
 def neox_forward(cfg, W, ids, hooks):
     d, H = cfg["hidden_size"], cfg["num_attention_heads"]
     dh = d // H
     eps = cfg.get("layer_norm_eps", 1e-5)
-    rot = int(dh * cfg.get("rotary_pct", 0.25))
-    base = cfg.get("rotary_emb_base", 10000)
+    frac, base, factor = neox_rope(cfg)
+    rot = int(dh * frac)
     parallel = cfg.get("use_parallel_residual", True)
     act = gelu_exact if cfg.get("hidden_act", "gelu") == "gelu" else gelu_new
     B, S = ids.shape
     # GPTNeoXRotaryEmbedding: inv_freq = 1 / base^(arange(0, dim, 2) / dim), emb = cat(freqs, freqs)
-    inv_freq = 1.0 / (base ** (torch.arange(0, rot, 2).double() / rot))
+    inv_freq = 1.0 / (base ** (torch.arange(0, rot, 2).double() / rot)) / factor
     freqs = torch.outer(torch.arange(S).double(), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[None, None], emb.sin()[None, None]
@@ -151,7 +173,8 @@ def neox_forward(cfg, W, ids, hooks):
         x = x + attn_out + mlp_out
         hooks.put(f"blocks.{l}.hook_resid_post", x)
     x = layer_norm(x, W["gpt_neox.final_layer_norm.weight"], W["gpt_neox.final_layer_norm.bias"], eps)
-    return x @ W["embed_out.weight"].T
+    head = W["gpt_neox.embed_in.weight"] if cfg.get("tie_word_embeddings", False) else W["embed_out.weight"]
+    return x @ head.T
 
 
 class Hooks:

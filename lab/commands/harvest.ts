@@ -10,7 +10,8 @@ import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../
 
 /** The flags; `modelTypes` (the architecture registry's, which needs the model code) only for --help. */
 const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
-  model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), or toy:RUN_DIR for a toy run (required)` },
+  model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), a Hub repo id in the local Hugging Face cache (org/name), or toy:RUN_DIR for a toy run (required)` },
+  revision: { type: 'string', help: 'with a Hub repo id: the cached branch, tag or commit (default main)' },
   dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')}, or a file of your own labelled text (.jsonl, .csv, .parquet: see activations/README.md) (not with toy:)` },
   'text-column': { type: 'string', help: "--dataset FILE: the column (JSON key) holding the text (default 'text')" },
   'label-column': { type: 'list', help: "--dataset FILE: label column(s): one of class names (one-hot) or of 0/1, or several 0/1 columns (default 'label', else 'labels', else 'spans')" },
@@ -81,7 +82,8 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
   } else {
     const dataset = f.dataset as string;
-    const dir = checkDir(modelArg);
+    const { resolveModelDir } = await import('../../activations/index.ts');
+    const dir = checkDir(resolveModelDir(modelArg, f.revision as string | undefined));
     if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'manifest.json'))) {
       const kind = readJson<{ kind?: string }>(join(dir, 'manifest.json')).kind;
       if (kind === 'toy') throw new UsageError(`--model ${dir} is a toy run: use --model toy:${dir} (and no --dataset)`, 'model');

@@ -28,6 +28,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'check an activation store: every chunk file against its length and sha256 (verify)',
     load: async () => (await import('./store.ts')).storeCommand,
   },
+  verify: {
+    summary: 'a fidelity certificate: the lab\'s logits and hooks against values saved from PyTorch, max abs error per array',
+    load: async () => (await import('./verify.ts')).verifyCommand,
+  },
   inspect: {
     summary: 'run one text through a model: one hook\'s values and the top-5 logits per position (--json)',
     load: async () => (await import('./inspect.ts')).inspectCommand,

@@ -13,7 +13,8 @@ const SUMMARY =
   'row is [head][key]), "logits_top5": per position [[id, logit] x5]}.';
 
 const FLAGS: FlagSpecs = {
-  model: { type: 'string', help: 'model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json)' },
+  model: { type: 'string', help: 'model folder in the Hugging Face layout (config.json, model.safetensors or pytorch_model.bin, tokenizer.json), or a Hub repo id in the local Hugging Face cache' },
+  revision: { type: 'string', help: 'with a Hub repo id: the cached branch, tag or commit (default main)' },
   text: { type: 'string', help: 'the text to run' },
   hook: { type: 'string', help: "hook name, e.g. blocks.0.mlp.hook_post (a glob must match exactly one)", default: 'blocks.0.mlp.hook_post' },
   json: { type: 'boolean', help: 'print JSON on stdout' },
@@ -48,9 +49,9 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const dir = required<string>(parsed, 'model');
   const text = required<string>(parsed, 'text');
   const { initBackend } = await import('../core/backend.ts');
-  const { inspectText, loadModel } = await import('../../activations/index.ts');
+  const { inspectText, loadModel, resolveModelDir } = await import('../../activations/index.ts');
   await initBackend(parsed.flags.backend as string | undefined);
-  const model = await loadModel(dir);
+  const model = await loadModel(resolveModelDir(dir, parsed.flags.revision as string | undefined));
   try {
     const r = inspectText(model, text, parsed.flags.hook as string);
     process.stdout.write((parsed.flags.json ? JSON.stringify(r) : readable(r, model)) + '\n');
