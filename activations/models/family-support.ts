@@ -45,6 +45,9 @@ export function refuseUnknownFields(r: HfConfigReader, known: readonly string[])
       r.path,
     );
   }
+  // Every field is now vetted by this family's own list: mark them read, so the shared allow-list check
+  // (architecture.ts parseWith, which falls back to the keys a parser read) agrees with it.
+  for (const key of Object.keys(r.hf)) r.readKeys.add(key);
 }
 
 /** A field that must hold one value (the only one the lab implements) when present. */
