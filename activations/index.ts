@@ -16,7 +16,11 @@ export {
   type ActivationStore, type ChunkData, type OpenOptions, type StoreManifest, type StoreHook, type StoreChunk,
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';
-export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
+export {
+  harvestModel, harvestToy, matchHooks, planModelHarvest, batchForward,
+  type HarvestOptions, type HarvestResult, type ToyHarvestOptions, type ModelHarvestPlan, type SequenceRows, type RemoteChunks, type BatchForward,
+} from './harvest.ts';
+export { planChunks, harvestChunk, type ChunkSpan } from './harvest-chunks.ts';
 export { byteLevelTokenizerJson } from './models/tokenizer.ts';
 export { transformerForward } from './models/transformer.ts';
 export { inspectText, type InspectResult } from './inspect.ts';
