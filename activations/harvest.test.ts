@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../lab/core/backend.ts';
 import { trainToy, writeToyRun } from './toy/index.ts';
 import { gpt2Tokenizer, makeDataset } from './datasets/index.ts';
-import { harvestModel, harvestToy } from './harvest.ts';
+import { batchForward, harvestModel, harvestToy, type RemoteChunks, type SequenceRows } from './harvest.ts';
+import { harvestChunk, planChunks } from './harvest-chunks.ts';
 import { loadModel, writeRandomCheckpoint } from './models/index.ts';
 import { openActivationStore } from './store/index.ts';
 import type { ForwardOptions, ForwardResult, HookName, LanguageModel, LabelledSequence } from './types.ts';
@@ -173,6 +174,50 @@ describe('harvestModel', () => {
       expect(a.seqIds).toEqual(b.seqIds);
     }
     expect(resumedMidGroup).toBeGreaterThan(0);
+  });
+
+  it('a store made chunk by chunk, each chunk on its own (the queue workers\' path), is the local store byte for byte', async () => {
+    const mk = () => makeDataset('text-props', gpt2Tokenizer(), { context: 20, seed: 0 });
+    // Batches of 4 sequences, chunks of 3 (41 rows and up): chunk boundaries fall inside batches; batchNoise makes a row's
+    // floats depend on its batch's members, so a chunk forwarded in other batches would differ.
+    const o = { ...base, batch: 4, chunkMb: 0.0016, maxTokens: 300, dtype: 'f16' as const };
+    const ref = join(tmp, 'chunks-ref');
+    await harvestModel(new FakeLM({ batchNoise: true }), mk(), ['hook_embed', 'blocks.1.mlp.hook_post'], { ...o, out: ref });
+    const out = join(tmp, 'chunks-remote');
+    // Killed after two forwards, then finished remotely: the plan skips the chunks already in the store.
+    await expect(harvestModel(new FakeLM({ batchNoise: true, failAfter: 2 }), mk(), ['hook_embed', 'blocks.1.mlp.hook_post'], { ...o, out })).rejects.toThrow('killed');
+    const had = openActivationStore(out, { allowPartial: true }).manifest.chunks.length;
+    let made = 0;
+    const remote: RemoteChunks = {
+      run: async ({ plan, store, append, chunkDone }) => {
+        const chunks = planChunks(mk(), plan, store);
+        expect(chunks[0]!.index).toBe(had);
+        // Made last to first, each by a fresh model and dataset, as independent workers would.
+        const rows = new Map<number, SequenceRows[]>();
+        for (const c of [...chunks].reverse()) {
+          const lm = new FakeLM({ batchNoise: true });
+          rows.set(c.index, await harvestChunk(mk(), plan, batchForward(lm, undefined, plan.names), c));
+          made++;
+        }
+        for (const c of chunks) {
+          for (const seq of rows.get(c.index)!) append(seq);
+          chunkDone(c.index);
+        }
+      },
+      manifest: () => ({ made }),
+    };
+    const r = await harvestModel(new FakeLM({ batchNoise: true }), mk(), ['hook_embed', 'blocks.1.mlp.hook_post'], { ...o, out, remote });
+    expect(r.resumedFromChunk).toBe(had);
+    const all = r.manifest.chunks.length;
+    expect(made).toBe(all - had);
+    expect(all).toBeGreaterThan(had + 3);
+    // The run manifest differs (timings, the remote's record); the run lock is still held by this process
+    // for `out` (the killed run above ran in-process, where a crash does not reach the exit hook).
+    const files = (root: string) => (readdirSync(root, { recursive: true }) as string[])
+      .filter((f) => f !== 'manifest.json' && f !== '.lock' && statSync(join(root, f)).isFile()).sort();
+    expect(files(out)).toEqual(files(ref));
+    for (const f of files(ref)) expect(readFileSync(join(out, f)).equals(readFileSync(join(ref, f))), f).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).queue).toEqual({ made: all - had });
   });
 
   it('rejects bad hooks, bad flags and non-finite activations with clear errors', async () => {

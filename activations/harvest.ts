@@ -18,7 +18,7 @@ import { ForwardPool } from './models/forward-pool.ts';
 import { sequenceLevelDatasets, type TextDataset } from './datasets/index.ts';
 import { STORE_MANIFEST, StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
-import type { FeatureDataset, HookName, LanguageModel } from './types.ts';
+import type { FeatureDataset, HookName, LabelledSequence, LanguageModel } from './types.ts';
 
 export interface HarvestOptions {
   out: string;
@@ -42,6 +42,8 @@ export interface HarvestOptions {
    * (this thread).
    */
   threads?: number;
+  /** Model sources: make the chunks elsewhere (lab/queue's workers); the store is the same bytes. */
+  remote?: RemoteChunks;
 }
 
 export interface HarvestResult {
@@ -110,18 +112,38 @@ function finishRun(run: RunDir, manifest: StoreManifest, seconds: number, resume
   run.finish({ rows: manifest.total_rows, tokens: manifest.total_tokens, sequences: manifest.total_sequences, resumed_from_chunk: resumedFromChunk, forward_threads: forwardThreads, ...extra });
 }
 
-function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number, forwardThreads = 1): HarvestResult {
+function end(writer: StoreWriter, run: RunDir | undefined, t0: number, done: number, resumedFromChunk: number, forwardThreads = 1, extra: Record<string, unknown> = {}): HarvestResult {
   const seconds = (performance.now() - t0) / 1000;
   if (!run) return { dir: writer.dir, manifest: writer.manifest, alreadyComplete: true, resumedFromChunk, seconds, tokensPerSecond: 0 };
   const manifest = writer.finish();
-  finishRun(run, manifest, seconds, resumedFromChunk, forwardThreads);
+  finishRun(run, manifest, seconds, resumedFromChunk, forwardThreads, extra);
   unlockRunDir(writer.dir);
   return { dir: writer.dir, manifest, alreadyComplete: false, resumedFromChunk, seconds, tokensPerSecond: done / Math.max(seconds, 1e-9) };
 }
 
-/** Harvests `hooks` (names or globs) of a language model over a dataset built with its tokenizer. */
-export async function harvestModel(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[], opts: HarvestOptions): Promise<HarvestResult> {
-  const t0 = performance.now();
+/**
+ * Everything that fixes a model harvest's store, derived from the model, the dataset and the options alone:
+ * the local run, the queue's coordinator and every queue worker derive it the same way, and the store
+ * config (hashed in store.json) says whether two of them agree.
+ */
+export interface ModelHarvestPlan {
+  names: HookName[];
+  hooks: StoreHook[];
+  init: StoreInit;
+  aggregation: Aggregation;
+  bos: boolean;
+  bosId?: number;
+  padId: number;
+  features: string[];
+  maxTokens: number;
+  /** Sequences per forward pass; batches are fixed groups of this many sequences counted from the start. */
+  batchSize: number;
+  /** The writer's chunk size: a chunk closes at the first sequence boundary at or past it. */
+  chunkRows: number;
+  contextLength: number;
+}
+
+export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[], opts: HarvestOptions): ModelHarvestPlan {
   if (!(opts.maxTokens >= 1)) throw new UsageError(`--max-tokens must be >= 1, got ${opts.maxTokens}`, 'max-tokens');
   const aggregation = opts.aggregation ?? (dataset.level === 'sequence' ? 'mean' : 'none');
   if (aggregation !== 'none' && dataset.level !== 'sequence') {
@@ -168,74 +190,165 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     dataset: { name: dataset.name, level, features, label_columns: features },
     seed: opts.seed, aggregation, dtype, quantisation, hooks,
   };
-  const { writer, run } = beginStoreRun(opts.out, init, chunkRows(hooks, opts.chunkMb ?? 64, 1), opts);
+  return {
+    names, hooks, init, aggregation, bos, bosId, padId, features, maxTokens: opts.maxTokens, batchSize: opts.batch ?? 8,
+    chunkRows: chunkRows(hooks, opts.chunkMb ?? 64, 1), contextLength: model.config.contextLength,
+  };
+}
+
+/** One sequence's rows as StoreWriter.appendSequence takes them. */
+export interface SequenceRows {
+  rows: number;
+  seqIds: ArrayLike<number> | number;
+  positions: ArrayLike<number>;
+  tokenIds?: ArrayLike<number>;
+  labels: Uint8Array;
+  values: Float32Array[];
+  tokens: number;
+}
+
+/**
+ * The tokens a sequence adds (BOS excluded; the last one is cut to --max-tokens), after `tokens` so far;
+ * shared by the harvest loop and the queue's chunk plan, so both cut the same sequences the same way.
+ */
+export function sequenceTake(plan: ModelHarvestPlan, seq: LabelledSequence, tokens: number, replay: boolean): { first: number; keep: number } {
+  const first = plan.bos && seq.ids[0] === plan.bosId ? 1 : 0;
+  const keep = replay ? seq.ids.length - first : Math.min(seq.ids.length - first, plan.maxTokens - tokens);
+  if (keep > 0 && seq.ids.length > plan.contextLength) {
+    throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${plan.contextLength}: lower --context`, 'context');
+  }
+  return { first, keep };
+}
+
+/** One padded batch [B, T] in, each hook's values [B, T, ...] out. */
+export type BatchForward = (flat: Int32Array, B: number, T: number) => Promise<Float32Array[]>;
+
+/**
+ * Which sequences to harvest, by ordinal (their place among the stored sequences): from `start`, with
+ * `tokens` read before it, up to `end` (default: until --max-tokens or the dataset ends).
+ */
+export interface SequenceSpan {
+  start: number;
+  tokens: number;
+  end?: number;
+}
+
+/**
+ * The harvest loop: forwards the batches that hold the span's sequences and hands each sequence's rows to
+ * `sink`, in order. Batches are fixed groups of --batch sequences counted from the start, whatever span is
+ * asked for: a span starting inside a group forwards the group's earlier sequences again (and drops their
+ * rows), one ending inside a group forwards the group's later ones (and drops theirs), so every batch has
+ * the same members and padded length, and so the same floats, as in an uninterrupted local run. That is
+ * what makes a resumed run, and a queue worker's chunk, byte-identical to a run from the start.
+ * Returns the tokens read up to the span's end.
+ */
+export async function forwardSequences(
+  dataset: FeatureDataset, plan: ModelHarvestPlan, forward: BatchForward, span: SequenceSpan,
+  sink: (seq: SequenceRows) => void, onTokens?: (tokens: number) => void,
+): Promise<number> {
+  const it = dataset.sequences()[Symbol.iterator]();
+  const B = plan.batchSize;
+  const groupStart = span.start - (span.start % B);
+  for (let s = 0; s < groupStart; s++) if (it.next().done) break;
+  let ord = groupStart;
+  let tokens = span.tokens;
+  const { hooks, features, aggregation, maxTokens } = plan;
+  const F = features.length;
+  const more = () => tokens < maxTokens || ord < span.start;
+  let exhausted = false;
+  while (more() && !exhausted && (span.end === undefined || ord < span.end)) {
+    const batch: { seqId: number; ids: number[]; first: number; seq: LabelledSequence; skip: boolean }[] = [];
+    while (batch.length < B && more()) {
+      const n = it.next();
+      if (n.done) {
+        exhausted = true;
+        break;
+      }
+      const seq = n.value;
+      const again = ord < span.start;
+      const past = span.end !== undefined && ord >= span.end;
+      const { first, keep } = sequenceTake(plan, seq, tokens, again);
+      if (again) ord++;
+      if (keep <= 0) continue;
+      if (!again) ord++;
+      batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq, skip: again || past });
+      if (!again) tokens += keep;
+    }
+    if (batch.length === 0) break;
+    const T = Math.max(...batch.map((b) => b.ids.length));
+    const flat = new Int32Array(batch.length * T).fill(plan.padId);
+    batch.forEach((b, i) => flat.set(b.ids, i * T));
+    const arrays = await forward(flat, batch.length, T);
+    for (let bi = 0; bi < batch.length; bi++) {
+      const b = batch[bi]!;
+      if (b.skip) continue;
+      const n = b.ids.length - b.first;
+      const values = hooks.map((h, k) => {
+        const d = h.n_neurons;
+        const src = arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
+        return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
+      });
+      const rows = aggregation === 'none' ? n : 1;
+      const labels = new Uint8Array(rows * F);
+      for (let j = 0; j < F; j++) {
+        const tl = b.seq.tokenLabels?.[features[j]!];
+        const sl = b.seq.seqLabels?.[features[j]!];
+        for (let r = 0; r < rows; r++) labels[r * F + j] = tl && aggregation === 'none' ? tl[b.first + r]! : (sl ?? 0);
+      }
+      const positions = aggregation === 'none' ? Int32Array.from({ length: n }, (_, r) => b.first + r) : Int32Array.of(-1);
+      const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
+      sink({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
+    }
+    onTokens?.(tokens);
+  }
+  return tokens;
+}
+
+/**
+ * Where a model harvest's chunks are made when not on this machine (lab/queue): called once the store is
+ * open, with the chunks already in it; it hands every later chunk's sequences, in order, to `append`, and
+ * calls `chunkDone` after each chunk's last one (which lists the chunk in store.json).
+ */
+export interface RemoteChunks {
+  run(req: {
+    plan: ModelHarvestPlan; store: StoreManifest; dir: string; forwardThreads: number;
+    append: (seq: SequenceRows) => void; chunkDone: (index: number) => void; progress: (tokens: number) => void;
+  }): Promise<void>;
+  manifest(): Record<string, unknown>;
+}
+
+/** Harvests `hooks` (names or globs) of a language model over a dataset built with its tokenizer. */
+export async function harvestModel(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[], opts: HarvestOptions): Promise<HarvestResult> {
+  const t0 = performance.now();
+  const plan = planModelHarvest(model, dataset, hookPatterns, opts);
+  const { writer, run } = beginStoreRun(opts.out, plan.init, plan.chunkRows, opts);
   const resumedFromChunk = writer.manifest.chunks.length;
   if (!run) return end(writer, run, t0, 0, resumedFromChunk);
+  const startTokens = writer.manifest.total_tokens;
+  const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
+  const onTokens = (tokens: number) => tokens < opts.maxTokens && progress.update(tokens - startTokens);
+
+  if (opts.remote) {
+    const threads = opts.threads ?? 1;
+    await opts.remote.run({
+      plan, store: writer.manifest, dir: writer.dir, forwardThreads: threads, progress: onTokens,
+      append: (seq) => writer.appendSequence(seq),
+      chunkDone: (index) => {
+        // A no-op but for the last chunk (the writer closes the others itself, at the same rows).
+        writer.flush();
+        if (writer.manifest.chunks.length !== index + 1) throw new Error(`remote harvest: chunk ${index} closed as chunk ${writer.manifest.chunks.length - 1}`);
+      },
+    });
+    progress.finish();
+    return end(writer, run, t0, writer.manifest.total_tokens - startTokens, resumedFromChunk, threads, { queue: opts.remote.manifest() });
+  }
 
   // The workers start only once there is work (a complete store returns above without loading them).
   const pool = (opts.threads ?? 1) > 1 ? await ForwardPool.open(model.source.dir, opts.threads, activeBackend() ?? 'wasm') : undefined;
   try {
-    let tokens = writer.manifest.total_tokens;
-    const startTokens = tokens;
-    const progress = new Progress({ label: 'harvest', total: opts.maxTokens - startTokens, unit: 'tok', silent: opts.silent });
-    const it = dataset.sequences()[Symbol.iterator]();
-    const batchSize = opts.batch ?? 8;
-    // Batches are fixed groups of --batch sequences counted from the start, whatever a kill interrupted:
-    // a resume inside a group forwards the group's stored sequences again (and drops their rows), so every
-    // batch has the same members and padded length, and so the same floats, as in an uninterrupted run.
-    const resumed = writer.resumedSequences;
-    const groupStart = resumed - (resumed % batchSize);
-    for (let s = 0; s < groupStart; s++) if (it.next().done) break;
-    let replay = resumed - groupStart;
-    const F = features.length;
-    let exhausted = false;
-    while ((tokens < opts.maxTokens || replay > 0) && !exhausted) {
-      const batch: { seqId: number; ids: number[]; first: number; seq: ReturnType<typeof it.next>['value']; replay: boolean }[] = [];
-      while (batch.length < batchSize && (tokens < opts.maxTokens || replay > 0)) {
-        const n = it.next();
-        if (n.done) {
-          exhausted = true;
-          break;
-        }
-        const seq = n.value;
-        const first = bos && seq.ids[0] === bosId ? 1 : 0;
-        const again = replay > 0;
-        const keep = again ? seq.ids.length - first : Math.min(seq.ids.length - first, opts.maxTokens - tokens);
-        if (again) replay--;
-        if (keep <= 0) continue;
-        if (seq.ids.length > model.config.contextLength) {
-          throw new UsageError(`sequence ${seq.seqId} has ${seq.ids.length} tokens, more than the model's context ${model.config.contextLength}: lower --context`, 'context');
-        }
-        batch.push({ seqId: seq.seqId, ids: seq.ids.slice(0, first + keep), first, seq, replay: again });
-        if (!again) tokens += keep;
-      }
-      if (batch.length === 0) break;
-      const T = Math.max(...batch.map((b) => b.ids.length));
-      const flat = new Int32Array(batch.length * T).fill(padId);
-      batch.forEach((b, i) => flat.set(b.ids, i * T));
-      const arrays = await forwardHooks(model, pool, flat, batch.length, T, names);
-      for (let bi = 0; bi < batch.length; bi++) {
-        const b = batch[bi]!;
-        if (b.replay) continue;
-        const n = b.ids.length - b.first;
-        const values = hooks.map((h, k) => {
-          const d = h.n_neurons;
-          const src = arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
-          return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
-        });
-        const rows = aggregation === 'none' ? n : 1;
-        const labels = new Uint8Array(rows * F);
-        for (let j = 0; j < F; j++) {
-          const tl = b.seq.tokenLabels?.[features[j]!];
-          const sl = b.seq.seqLabels?.[features[j]!];
-          for (let r = 0; r < rows; r++) labels[r * F + j] = tl && aggregation === 'none' ? tl[b.first + r]! : (sl ?? 0);
-        }
-        const positions = aggregation === 'none' ? Int32Array.from({ length: n }, (_, r) => b.first + r) : Int32Array.of(-1);
-        const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
-        writer.appendSequence({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
-      }
-      if (tokens < opts.maxTokens) progress.update(tokens - startTokens);
-    }
+    const forward = batchForward(model, pool, plan.names);
+    const span = { start: writer.resumedSequences, tokens: startTokens };
+    const tokens = await forwardSequences(dataset, plan, forward, span, (seq) => writer.appendSequence(seq), onTokens);
     progress.finish();
     return end(writer, run, t0, tokens - startTokens, resumedFromChunk, pool?.threads ?? 1);
   } finally {
@@ -243,14 +356,23 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
   }
 }
 
+/**
+ * The forward a harvest runs: in-process (no pool), or on the pool's threads split into `parts` sub-batches
+ * (default one per thread; a queue worker's one-thread pool splits as the coordinator's local run would).
+ */
+export function batchForward(model: LanguageModel | undefined, pool: ForwardPool | undefined, names: HookName[], parts?: number): BatchForward {
+  if (!pool && !model) throw new Error('batchForward needs a model or a pool');
+  return (flat, B, T) => forwardHooks(model, pool, flat, B, T, names, parts);
+}
+
 /** The hooks' values for one padded batch [B, T], on this thread or split over the pool's workers. */
-async function forwardHooks(model: LanguageModel, pool: ForwardPool | undefined, flat: Int32Array, B: number, T: number, names: HookName[]): Promise<Float32Array[]> {
+async function forwardHooks(model: LanguageModel | undefined, pool: ForwardPool | undefined, flat: Int32Array, B: number, T: number, names: HookName[], parts?: number): Promise<Float32Array[]> {
   const check = (name: string, shape: number[]) => {
     if (shape[0] !== B || shape[1] !== T) throw new UsageError(`hook ${name} has shape [${shape}], expected [${B}, ${T}, ...]`, 'hooks');
   };
   if (pool) {
     const rows = Array.from({ length: B }, (_, i) => Array.from(flat.subarray(i * T, (i + 1) * T)));
-    const r = await pool.forward({ ids: rows, names });
+    const r = await pool.forward({ ids: rows, names }, parts);
     return names.map((n) => {
       const t = r.hooks.get(n);
       if (!t) throw new UsageError(`--hooks: the forward workers did not produce '${n}'`, 'hooks');
@@ -259,7 +381,7 @@ async function forwardHooks(model: LanguageModel, pool: ForwardPool | undefined,
     });
   }
   const outs = tf.tidy(() => {
-    const r = model.forward(tf.tensor2d(flat, [B, T], 'int32'), { names, logits: false });
+    const r = model!.forward(tf.tensor2d(flat, [B, T], 'int32'), { names, logits: false });
     return names.map((n) => r.cache.get(n)!);
   });
   try {

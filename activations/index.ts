@@ -17,7 +17,11 @@ export {
   type ActivationStore, type ChunkData, type OpenOptions, type StoreManifest, type StoreHook, type StoreChunk,
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';
-export { harvestModel, harvestToy, matchHooks, type HarvestOptions, type HarvestResult, type ToyHarvestOptions } from './harvest.ts';
+export {
+  harvestModel, harvestToy, matchHooks, planModelHarvest, batchForward,
+  type HarvestOptions, type HarvestResult, type ToyHarvestOptions, type ModelHarvestPlan, type SequenceRows, type RemoteChunks, type BatchForward,
+} from './harvest.ts';
+export { planChunks, harvestChunk, type ChunkSpan } from './harvest-chunks.ts';
 export { importStore, type ImportOptions, type ImportResult } from './import-store.ts';
 export { openNpy, RowReader, type ArraySource } from './import-npy.ts';
 export { byteLevelTokenizerJson } from './models/tokenizer.ts';

@@ -82,18 +82,27 @@ export class ForwardPool {
     return this.workers.length;
   }
 
-  /** Runs the batch split by rows across the workers; results are concatenated back in row order. */
-  async forward(req: PoolRequest): Promise<PoolResult> {
+  /**
+   * Runs the batch split by rows into `parts` sub-batches (default: one per worker), results concatenated
+   * back in row order. Sub-batch i runs on worker i mod threads, so a pool of fewer threads (a queue
+   * worker's single one) forwards exactly the shapes a pool of `parts` threads would, one after another:
+   * the same shapes give the same floats.
+   */
+  async forward(req: PoolRequest, parts = this.workers.length): Promise<PoolResult> {
     const B = req.ids.length;
-    const per = Math.ceil(B / this.workers.length);
-    const jobs: Promise<Reply>[] = [];
-    for (let w = 0; w < this.workers.length && w * per < B; w++) {
-      jobs.push(this.workers[w]!.next({ ids: req.ids.slice(w * per, (w + 1) * per), names: req.names, logits: !!req.logits }));
-    }
-    const parts = (await Promise.all(jobs)) as Extract<Reply, { type: 'result' }>[];
+    const per = Math.ceil(B / Math.max(1, parts));
+    const subs: PoolRequest['ids'][] = [];
+    for (let p = 0; p < parts && p * per < B; p++) subs.push(req.ids.slice(p * per, (p + 1) * per));
+    const replies: Extract<Reply, { type: 'result' }>[] = new Array(subs.length);
+    // Each worker answers one request at a time: its sub-batches go in turn.
+    await Promise.all(this.workers.map(async (w, wi) => {
+      for (let p = wi; p < subs.length; p += this.workers.length) {
+        replies[p] = (await w.next({ ids: subs[p], names: req.names, logits: !!req.logits })) as Extract<Reply, { type: 'result' }>;
+      }
+    }));
     const hooks = new Map<string, HostTensor>();
-    for (const [name] of parts[0]!.hooks) hooks.set(name, concatRows(parts.map((p) => new Map(p.hooks).get(name)!)));
-    return { hooks, logits: req.logits ? concatRows(parts.map((p) => p.logits!)) : undefined };
+    for (const [name] of replies[0]!.hooks) hooks.set(name, concatRows(replies.map((p) => new Map(p.hooks).get(name)!)));
+    return { hooks, logits: req.logits ? concatRows(replies.map((p) => p.logits!)) : undefined };
   }
 
   async close(): Promise<void> {

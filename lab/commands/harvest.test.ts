@@ -53,6 +53,8 @@ describe('lab harvest', () => {
     await expect(harvestCommand(['--model', join(tmp, 'toy'), '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/is a toy run: use --model toy:/);
     await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--dataset', 'brown-pos', '--out', out])).rejects.toThrow(/--dataset does not apply to toy/);
     await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--threads', '2', '--out', out])).rejects.toThrow(/--threads applies to model sources/);
+    await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--out', out, '--queue', 'redis://127.0.0.1:1'])).rejects.toThrow(/--queue applies to model sources/);
+    await expect(harvestCommand(['--model', modelDir, '--dataset', 'brown-pos', '--out', out, '--clear-queue'])).rejects.toThrow(/--clear-queue needs --queue/);
   });
 
   it('stores the same values whether the forward runs in-process or on 2 worker threads', async () => {

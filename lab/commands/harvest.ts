@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { availableParallelism, freemem } from 'node:os';
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
 import { InputError, UsageError } from '../core/index.ts';
+import { queueFlags, queueFlagValues } from './queue-flags.ts';
 import { readJson } from '../core/index.ts';
 import { checkDatasetName, datasetNames, tableFormat, TEXT_SOURCES } from '../../activations/kinds.ts';
 import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../../activations/index.ts';
@@ -25,11 +26,12 @@ const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   out: { type: 'string', help: 'run directory to write (required)' },
   instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
   batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
-  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 3 copies of the weights fit in half the free memory, else 1; 1 runs in-process)' },
+  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 3 copies of the weights fit in half the free memory, else 1; 1 runs in-process); with --queue, the workers split each batch as this many threads would' },
   source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props, compound-words, token-props, affixes and compound-bigrams (default brown)' },
   align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
   'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
   overwrite: { type: 'boolean', help: 'replace a store in --out that has a different config' },
+  ...queueFlags('chunks (workers must share the file system of --out, at the same path)'),
   backend: { type: 'string', help: 'force a tfjs backend: node-gpu, node, wasm or cpu' },
   json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   quiet: { type: 'boolean', help: 'no progress bar' },
@@ -71,6 +73,10 @@ export async function harvestCommand(argv: string[]): Promise<number> {
   if (!datasetFile && (f['text-column'] !== undefined || f['label-column'] !== undefined)) {
     throw new UsageError('--text-column and --label-column apply to --dataset FILE (a .jsonl, .csv or .parquet file)', f['text-column'] !== undefined ? 'text-column' : 'label-column');
   }
+  const q = queueFlagValues(f);
+  if (q && modelArg.startsWith('toy:')) throw new UsageError('--queue applies to model sources (a toy harvest is generated in-process in seconds)', 'queue');
+  // Workers rebuild the dataset from its registered name and options; a user's file would have to travel to every machine.
+  if (q && datasetFile) throw new UsageError('--queue applies to registered datasets; harvest --dataset FILE locally (or register the dataset: activations/datasets/ADDING_A_DATASET.md)', 'queue');
   const { activeBackend, initBackend } = await import('../core/backend.ts');
   const { harvestModel, harvestToy, loadModel, makeDataset, readUserTable, userFileDataset } = await import('../../activations/index.ts');
   await initBackend(f.backend as string | undefined);
@@ -94,14 +100,23 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       : undefined;
     const model = await loadModel(dir);
     try {
-      const context = (f.context as number | undefined) ?? Math.min(128, model.config.contextLength);
+      const datasetOptions = {
+        context: (f.context as number | undefined) ?? Math.min(128, model.config.contextLength), seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first',
+      };
       const ds = table
-        ? userFileDataset(model.tokenizer, table, { context, seed: f.seed as number })
-        : makeDataset(dataset, model.tokenizer, { context, seed: f.seed as number, source: f.source as 'brown' | undefined, align: f.align as 'all' | 'first' });
+        ? userFileDataset(model.tokenizer, table, { context: datasetOptions.context, seed: datasetOptions.seed })
+        : makeDataset(dataset, model.tokenizer, datasetOptions);
       // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
-      // per core (up to 2 by default), each holding its own copy of the weights.
+      // per core (up to 2 by default), each holding its own copy of the weights. With --queue the same
+      // count decides how the workers split each batch, so the store is this command's local store.
       opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());
-      result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
+      const hooks = (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'];
+      if (q) {
+        const { parseQueueUrl, queuedHarvest } = await import('../queue/index.ts');
+        result = await queuedHarvest(model, ds, hooks, {
+          ...opts, addr: parseQueueUrl(q.url), settings: q.settings, clearQueue: q.clearQueue, dataset, datasetOptions, backend: activeBackend() ?? 'wasm',
+        });
+      } else result = await harvestModel(model, ds, hooks, opts);
     } finally {
       model.dispose();
     }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
 import { UsageError } from '../core/index.ts';
+import { queueFlags, queueFlagValues } from './queue-flags.ts';
 import { checkRankMethods, rankMethodNames, STANDARD_KS, type RankMethod } from '../../probes/kinds.ts';
 import type { SweepConfig } from '../../probes/index.ts';
 
@@ -22,12 +23,7 @@ const PROBE: FlagSpecs = {
   fitter: { type: 'string', choices: ['newton', 'ml'], default: 'newton', help: 'probe solver (ml: ml-logistic-regression, slow reference)' },
   'time-limit': { type: 'number', min: 0, help: 'seconds per ranking for the iterative methods (l1, osp)' },
   threads: { type: 'int', min: 1, max: 64, help: 'worker threads running (feature, hook, method) units at once (default: 2 with 2+ cores, else 1)' },
-  queue: { type: 'string', help: 'redis://HOST:PORT[/DB]: run the units as BullMQ jobs on `lab worker` processes (same tables as a local run)' },
-  'clear-queue': { type: 'boolean', help: 'with --queue: discard jobs another run left on that queue' },
-  attempts: { type: 'int', min: 1, default: 3, help: 'with --queue: tries per job after an ordinary error' },
-  'lock-duration': { type: 'number', min: 0.1, default: 30, help: 'with --queue: seconds without a lock renewal before a job counts as stalled' },
-  'stalled-interval': { type: 'number', min: 0.1, default: 30, help: 'with --queue: seconds between the workers\' stalled-job checks' },
-  'max-stalled': { type: 'int', min: 0, default: 1, help: 'with --queue: stalls a job survives (a killed worker\'s job goes to another) before it fails' },
+  ...queueFlags('units'),
   out: { type: 'string', help: 'run directory to write (required); an interrupted run there is resumed' },
   restart: { type: 'boolean', help: 'discard a probe run in --out whose config differs' },
   overwrite: { type: 'boolean', help: 'the same as --restart (the flag every command takes to replace a run in --out)' },
@@ -54,8 +50,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const feats = f.features as string;
   const testFrac = f['test-frac'] as number;
   if (!(testFrac > 0 && testFrac < 1)) throw new UsageError(`--test-frac must be in (0, 1), got ${testFrac}`, 'test-frac');
-  if (f.queue === undefined && f['clear-queue']) throw new UsageError('--clear-queue needs --queue', 'clear-queue');
-  if (f.queue !== undefined && f.threads !== undefined) throw new UsageError('--threads does not apply with --queue (each `lab worker` has --concurrency)', 'threads');
+  const q = queueFlagValues(f);
+  if (q && f.threads !== undefined) throw new UsageError('--threads does not apply with --queue (each `lab worker` has --concurrency)', 'threads');
   const { initBackend } = await import('../core/backend.ts');
   const { labEngine, prepareRanking, runSweep, storeSource } = await import('../../probes/index.ts');
   await initBackend(f.backend as string | undefined);
@@ -78,15 +74,9 @@ export async function probeCommand(argv: string[]): Promise<number> {
     restart: Boolean(f.restart || f.overwrite), silent: Boolean(f.quiet), command: ['lab', 'probe', ...argv].join(' '),
   };
   let res;
-  if (f.queue !== undefined) {
+  if (q) {
     const { parseQueueUrl, queuedSweep } = await import('../queue/index.ts');
-    res = await queuedSweep(config, {
-      ...common, addr: parseQueueUrl(f.queue as string), clearQueue: Boolean(f['clear-queue']),
-      settings: {
-        attempts: f.attempts as number, lock_duration_ms: Math.round((f['lock-duration'] as number) * 1000),
-        stalled_interval_ms: Math.round((f['stalled-interval'] as number) * 1000), max_stalled_count: f['max-stalled'] as number,
-      },
-    });
+    res = await queuedSweep(config, { ...common, addr: parseQueueUrl(q.url), clearQueue: q.clearQueue, settings: q.settings });
   } else {
     await prepareRanking(config.methods);
     res = await runSweep(config, { ...common, threads: (f.threads as number | undefined) ?? Math.min(2, availableParallelism()) });

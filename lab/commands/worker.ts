@@ -1,10 +1,10 @@
-/** `lab worker`: runs queued probe jobs (lab/queue) until SIGINT or SIGTERM. */
+/** `lab worker`: runs queued probe and harvest jobs (lab/queue) until SIGINT or SIGTERM. */
 import { parseFlags, required, usage, type FlagSpecs } from './args.ts';
 import { UsageError } from '../core/index.ts';
 
 const SPECS: FlagSpecs = {
   queue: { type: 'string', help: 'redis://HOST:PORT[/DB] of the coordinator\'s Redis (required)' },
-  concurrency: { type: 'int', min: 1, max: 64, default: 1, help: 'jobs at once, each on its own engine thread (one per core is the useful most)' },
+  concurrency: { type: 'int', min: 1, max: 64, default: 1, help: 'jobs at once, each on its own engine or forward thread (one per core is the useful most)' },
   quiet: { type: 'boolean', help: 'no log lines on stderr' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -13,7 +13,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, SPECS);
   const f = parsed.flags;
   if (f.help) {
-    process.stdout.write(usage('worker', 'Takes probe jobs from a BullMQ queue on Redis and runs them, run after run, until SIGINT or SIGTERM (finishing the jobs in flight).', SPECS) + '\n');
+    process.stdout.write(usage('worker', 'Takes probe and harvest jobs from a BullMQ queue on Redis and runs them, run after run, until SIGINT or SIGTERM (finishing the jobs in flight). Harvest jobs need the run directory on a file system shared with the coordinator, at the same path.', SPECS) + '\n');
     return 0;
   }
   if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);

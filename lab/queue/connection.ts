@@ -17,8 +17,12 @@ export const QUEUE_NAME = 'neuronlab';
 const PREFIX = 'neuronlab:run';
 export const DESCRIPTOR_KEY = `${PREFIX}:descriptor`;
 export const REFUSALS_KEY = `${PREFIX}:refusals`;
-/** How long the reachability check waits for Redis before giving up. */
-export const CONNECT_TIMEOUT_MS = 3000;
+/**
+ * How long the reachability check waits for an answer before giving up. A refused connection fails at once;
+ * this bounds a silent address (a firewall dropping packets). 3 s proved too short for a live Redis on a
+ * machine at load 39 (2026-12-01: both workers of a smoke run gave up on a local redis-server).
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface QueueAddress {
   url: string;

@@ -1,11 +1,15 @@
 /**
- * Queued probe sweeps against a real redis-server (started here on a free loopback port, killed at the
- * end) with `lab worker` processes: a worker SIGKILLed mid-job, a coordinator SIGKILLed and rerun, a job
- * failing for a real reason, a queue left by another run, an unreachable Redis and a worker of another lab
- * version. Every finished run's tables are compared byte for byte with a local `lab probe --threads 2`.
+ * Queued probe sweeps and harvests against a real redis-server (started here on a free loopback port,
+ * killed at the end) with `lab worker` processes: a worker SIGKILLed mid-job, a coordinator SIGKILLed and
+ * rerun, a job failing for a real reason, a queue left by another run, a worker that does not share the
+ * run directory's file system, an unreachable Redis and a worker of another lab version. Every finished
+ * sweep's tables are compared byte for byte with a local `lab probe --threads 2`, every finished store's
+ * files with a local `lab harvest`. One Redis and one set of workers serve every case (starting a node
+ * process is most of the time here); the other-version worker runs from a copy of the package, on
+ * database 1, so it sees only the run meant for it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +17,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainToy, writeToyRun } from '../../activations/toy/index.ts';
-import { harvestToy } from '../../activations/index.ts';
+import { harvestToy, writeRandomCheckpoint } from '../../activations/index.ts';
 import { packagePath } from '../core/index.ts';
 import { runLab } from '../cli-test-support.ts';
 import { DESCRIPTOR_KEY, QUEUE_NAME, REFUSALS_KEY, labVersions } from './connection.ts';
@@ -24,9 +28,12 @@ if (!haveRedis) console.warn('lab/queue tests skipped: redis-server is not insta
 const dir = mkdtempSync(join(tmpdir(), 'queue-test-'));
 const acts = join(dir, 'acts');
 const local = join(dir, 'local');
+const modelDir = join(dir, 'gpt2');
+const localStore = join(dir, 'local-harvest');
 const children: ChildProcess[] = [];
 let redis: ChildProcess | undefined;
 let url = '';
+let otherWorker: ReturnType<typeof lab> | undefined;
 let connection = { host: '127.0.0.1', port: 0 };
 
 function freePort(): Promise<number> {
@@ -42,7 +49,12 @@ function freePort(): Promise<number> {
 
 /** `node bin/lab.mjs ...` as a separate process; its stderr is kept for the assertions. */
 function lab(...args: string[]): ChildProcess & { log: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [packagePath('bin/lab.mjs'), ...args], { cwd: packagePath(), stdio: ['ignore', 'pipe', 'pipe'] });
+  return labAt(packagePath(), ...args);
+}
+
+/** `node ROOT/bin/lab.mjs ...`: the lab installed at ROOT. */
+function labAt(root: string, ...args: string[]): ChildProcess & { log: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(root, 'bin/lab.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += String(d)));
   child.stderr!.on('data', (d) => (log += String(d)));
@@ -54,6 +66,20 @@ function lab(...args: string[]): ChildProcess & { log: () => string; exited: Pro
 const worker = () => lab('worker', '--queue', url);
 const FAST = ['--lock-duration', '2', '--stalled-interval', '1', '--max-stalled', '3'];
 const probeArgs = (out: string, store = acts) => ['probe', '--activations', store, '--methods', 'mean_dif,f_stat', '--k', '1,2,4,8', '--out', out, '--quiet', '--json'];
+
+/** A tiny random GPT-2 over text-props: 450 tokens (31 sequences) in 8 chunks of 51 rows and up, batches of 5 sequences. */
+const harvestArgs = (out: string) => ['harvest', '--model', modelDir, '--dataset', 'text-props', '--max-tokens', '450', '--context', '16',
+  '--batch', '5', '--chunk-mb', '0.025', '--out', out, '--quiet', '--json'];
+
+const localChunks = (): number => JSON.parse(readFileSync(join(localStore, 'store.json'), 'utf8')).chunks.length;
+
+/** Every file of the store but the run manifest, byte for byte equal to the local harvest's; nothing else left. */
+function expectSameStore(out: string): void {
+  const files = (root: string): string[] => (readdirSync(root, { recursive: true }) as string[]).filter((f) => statSync(join(root, f)).isFile()).sort();
+  const want = files(localStore).filter((f) => f !== 'manifest.json');
+  expect(files(out).filter((f) => f !== 'manifest.json')).toEqual(want);
+  for (const f of want) expect(readFileSync(join(out, f)).equals(readFileSync(join(localStore, f))), f).toBe(true);
+}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 110_000): Promise<void> {
   const t0 = Date.now();
@@ -80,8 +106,22 @@ beforeAll(async () => {
   const toy = await trainToy({ model: 'relu-hidden', features: 12, hidden: 24, instances: 2, feature_prob: [0.1, 0.05], steps: 200, seed: 0, engine: 'js' });
   writeToyRun(join(dir, 'toy'), toy);
   await harvestToy(join(dir, 'toy'), { out: acts, seed: 0, maxTokens: 4000, silent: true });
+  // A lab of another version: this package copied with another version number (its own sources, the same
+  // node_modules), started now so that its start-up overlaps the other cases.
+  const other = join(dir, 'other-lab');
+  mkdirSync(other);
+  for (const e of readdirSync(packagePath())) {
+    if (e === 'node_modules') symlinkSync(packagePath('node_modules'), join(other, e));
+    else if (!['.git', 'package.json'].includes(e)) cpSync(packagePath(e), join(other, e), { recursive: true, preserveTimestamps: true });
+  }
+  const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8'));
+  writeFileSync(join(other, 'package.json'), JSON.stringify({ ...pkg, version: '0.0.0-other' }, null, 2));
+  otherWorker = labAt(other, 'worker', '--queue', `${url}/1`);
   const ref = await runLab(...probeArgs(local), '--threads', '2');
   expect(ref.code, ref.err).toBe(0);
+  writeRandomCheckpoint(modelDir, { architecture: 'gpt2', nLayers: 2, dModel: 16, nHeads: 2, vocabSize: 300, contextLength: 32, seed: 3 });
+  const h = await runLab(...harvestArgs(localStore));
+  expect(h.code, h.err).toBe(0);
   const ping = new Redis({ ...connection, lazyConnect: true });
   await until('redis-server to answer', () => ping.connect().then(() => true, () => false), 10_000);
   ping.disconnect();
@@ -103,7 +143,8 @@ describe.skipIf(!haveRedis)('lab probe --queue with lab worker processes on a re
     let firstJob: string | undefined;
     events.on('active', ({ jobId }) => (firstJob ??= jobId));
     const started = [worker(), worker(), worker()];
-    const coord = lab(...probeArgs(join(dir, 'q1')), '--queue', url, ...FAST);
+    // The coordinator runs in this process (no process to start); the workers are separate processes.
+    const coord = runLab(...probeArgs(join(dir, 'q1')), '--queue', url, ...FAST);
     // The first job of a fresh worker also starts its engine thread: it is mid-job for a second or more.
     await until('the first job to be active', () => firstJob !== undefined);
     const queue = new Queue(QUEUE_NAME, { connection });
@@ -113,9 +154,10 @@ describe.skipIf(!haveRedis)('lab probe --queue with lab worker processes on a re
     expect(first, `the worker named ${by}`).toBeDefined();
     first!.kill('SIGKILL');
     workers.push(...started.filter((w) => w !== first));
-    expect(await coord.exited, coord.log()).toBe(0);
+    const res = await coord;
+    expect(res.code, res.err).toBe(0);
     await events.close();
-    const summary = JSON.parse(coord.log());
+    const summary = JSON.parse(res.out);
     expect(summary.computed_units).toBe(48);
     const m = JSON.parse(readFileSync(join(dir, 'q1', 'manifest.json'), 'utf8'));
     expect(m.queue.stalled_jobs).toBeGreaterThanOrEqual(1);
@@ -161,6 +203,76 @@ describe.skipIf(!haveRedis)('lab probe --queue with lab worker processes on a re
     expect(cleared.code, cleared.err).toBe(0);
     expectSameTables(join(dir, 'q4'));
     await queue.close();
+  });
+
+  it('lab harvest --queue: a worker SIGKILLed mid-chunk, the coordinator SIGKILLed and rerun; the store equals a local harvest byte for byte', async () => {
+    const out = join(dir, 'h1');
+    const nChunks = localChunks();
+    expect(nChunks).toBeGreaterThanOrEqual(6);
+    const queue = new Queue(QUEUE_NAME, { connection });
+    const client = new Redis(connection);
+    const last = await client.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
+    const events = new QueueEvents(QUEUE_NAME, { connection, lastEventId: last[0]?.[0] ?? '0-0' });
+    await events.waitUntilReady();
+    let firstJob: string | undefined;
+    const stalled = new Set<string>();
+    events.on('active', ({ jobId }) => (firstJob ??= jobId));
+    events.on('stalled', ({ jobId }) => stalled.add(jobId));
+    await queue.pause(); // every chunk queued before any runs, so the coordinator cannot finish before it is killed
+    const coord = lab(...harvestArgs(out), '--queue', url, ...FAST);
+    await until('the chunks to be queued', async () => Object.values(await queue.getJobCounts('wait', 'prioritized')).reduce((a, b) => a + b, 0) === nChunks);
+    await queue.resume();
+    // A worker's first chunk also starts its forward thread: it is mid-job for a second or more.
+    await until('the first chunk to be active', () => firstJob !== undefined);
+    const by = (await queue.getJob(firstJob!))?.processedBy ?? '';
+    const victim = workers.find((w) => by.endsWith(`:${w.pid}`));
+    expect(victim, `the worker named ${by}`).toBeDefined();
+    victim!.kill('SIGKILL');
+    workers.splice(workers.indexOf(victim!), 1);
+    const parts = () => (existsSync(join(out, '.queue')) ? readdirSync(join(out, '.queue')).filter((f) => f.endsWith('.part')).length : 0);
+    await until('a chunk written by the other worker', () => parts() >= 1);
+    await queue.pause();
+    coord.kill('SIGKILL');
+    await coord.exited;
+    await queue.resume();
+    const again = await runLab(...harvestArgs(out), '--queue', url, ...FAST);
+    expect(again.code, again.err).toBe(0);
+    await events.close();
+    expectSameStore(out);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    const local = JSON.parse(readFileSync(join(localStore, 'manifest.json'), 'utf8'));
+    expect(m.queue).toMatchObject({ lock_duration_ms: 2000, stalled_interval_ms: 1000, max_stalled_count: 3, attempts: 3, forward_split: local.forward_threads });
+    // The rerun took what the killed coordinator left: chunks appended, parts written, jobs finished.
+    expect(m.resumed_from_chunk + m.queue.parts.found_on_disk + m.queue.collected_from_earlier_coordinator).toBeGreaterThan(0);
+    expect(m.resumed_from_chunk + m.queue.parts.found_on_disk + m.queue.parts.from_workers).toBe(nChunks);
+    // The killed worker's chunk stalled and was made again by the other worker.
+    expect(stalled.has(firstJob!)).toBe(true);
+    expect(Object.keys(m.queue.jobs_by_worker).filter((w) => w.endsWith(`:${victim!.pid}`))).toEqual([]);
+    await queue.close();
+    client.disconnect();
+  });
+
+  it('a worker that does not see the run directory fails the chunk, naming the token file; the coordinator fails with its words', async () => {
+    const out = join(dir, 'h2');
+    const queue = new Queue(QUEUE_NAME, { connection });
+    await queue.pause();
+    const run = runLab(...harvestArgs(out), '--queue', url, ...FAST);
+    await until('the chunks to be queued', async () => Object.values(await queue.getJobCounts('wait', 'prioritized')).reduce((a, b) => a + b, 0) === localChunks());
+    // What a worker on another file system sees: no token at the coordinator's path.
+    rmSync(join(out, '.queue'), { recursive: true, force: true });
+    await queue.resume();
+    const res = await run;
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/chunk \d+ \(sequences \d+-\d+\) failed: [^:]+:\d+: \S+ does not share the coordinator's file system: .*h2\/\.queue\/token is missing/);
+    await queue.close();
+  });
+
+  it('a worker of another lab version refuses the run; the coordinator fails naming both versions', async () => {
+    const res = await runLab(...probeArgs(join(dir, 'q6')), '--queue', `${url}/1`, ...FAST);
+    expect(res.code).toBe(1);
+    const ours = labVersions().neuronlab!.replace(/\./g, '\\.');
+    expect(res.err).toMatch(new RegExp(`worker \\S+:${otherWorker!.pid} refused the run: the coordinator \\S+ runs .*neuronlab ${ours}.*; this worker \\S+ runs .*neuronlab 0\\.0\\.0-other`));
+    expect(await otherWorker!.exited).toBe(1);
   });
 
   it('an unreachable Redis is an error within seconds, for the coordinator and for a worker', async () => {

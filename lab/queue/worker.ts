@@ -4,6 +4,9 @@
  * interval. Between runs it waits; a worker whose lab differs from the coordinator's refuses the run
  * (and says so in Redis, so the coordinator fails with its words instead of waiting for it).
  *
+ * It serves both kinds of run: probe units (lab/queue/probe-jobs.ts) and harvest chunks
+ * (lab/queue/harvest-jobs.ts), whichever the descriptor announces.
+ *
  * Errors a user can act on (a missing store, another store at the same path) fail the job at once
  * (BullMQ's UnrecoverableError); anything else is retried up to the run's attempts.
  */
@@ -14,6 +17,7 @@ import {
   type QueueAddress, type RunDescriptor,
 } from './connection.ts';
 import { PROBE_JOB, ProbeUnitRunner, type ProbeJobData } from './probe-jobs.ts';
+import { HARVEST_JOB, HarvestChunkRunner, type HarvestJobData } from './harvest-jobs.ts';
 import type { JobReply } from './coordinator.ts';
 
 export interface QueueWorkerOptions {
@@ -41,6 +45,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   const me = whoAmI();
   const mine = labVersions();
   const probes = new ProbeUnitRunner(opts.concurrency);
+  const harvests = new HarvestChunkRunner(opts.concurrency);
   const summary: QueueWorkerSummary = { runs: 0, completed: 0, failed: 0 };
   let stopping = false;
   void opts.stop.then(() => (stopping = true));
@@ -61,7 +66,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       summary.runs++;
       opts.log(`worker ${me}: ${run.kind} run ${run.run_id} for ${run.out}`);
       probes.reset();
-      const worker = serve(run, opts, probes, summary);
+      const worker = serve(run, opts, { probes, harvests }, summary);
       // Serves this run until its descriptor goes (the run completed) or is replaced (another run).
       while (!stopping) {
         await sleep(poll, opts.stop);
@@ -72,13 +77,18 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       opts.log(`worker ${me}: run ${run.run_id} over (${summary.completed} jobs done, ${summary.failed} failed so far)`);
     }
   } finally {
-    await probes.close();
+    await Promise.allSettled([probes.close(), harvests.close()]);
     client.disconnect();
   }
   return summary;
 }
 
-function serve(run: RunDescriptor, opts: QueueWorkerOptions, probes: ProbeUnitRunner, summary: QueueWorkerSummary): Worker {
+interface Runners {
+  probes: ProbeUnitRunner;
+  harvests: HarvestChunkRunner;
+}
+
+function serve(run: RunDescriptor, opts: QueueWorkerOptions, { probes, harvests }: Runners, summary: QueueWorkerSummary): Worker {
   const me = whoAmI();
   const s = run.settings;
   const worker = new Worker(
@@ -86,6 +96,7 @@ function serve(run: RunDescriptor, opts: QueueWorkerOptions, probes: ProbeUnitRu
     async (job: Job): Promise<JobReply<unknown>> => {
       try {
         if (job.name === PROBE_JOB) return { result: await probes.run(job.data as ProbeJobData), worker: me };
+        if (job.name === HARVEST_JOB) return { result: await harvests.run(job.data as HarvestJobData), worker: me };
         throw new UnrecoverableError(`${me}: unknown job '${job.name}' (this worker's lab is older than the coordinator's?)`);
       } catch (err) {
         const e = err as Error;
