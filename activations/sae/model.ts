@@ -180,6 +180,17 @@ export function decodeSparse(sae: Sae, rows: number, start: Int32Array, idx: Int
   }
 }
 
+/**
+ * Dense latent activations [rows x d_sae] alone (no decode): what a latent store holds. One function
+ * for `lab sae encode` and `lab harvest --sae`, so both write the same floats for the same rows.
+ */
+export function encodeLatents(sae: Sae, x: Float32Array, rows: number): Float32Array {
+  const codes = sparseCodes(sae, preActivations(sae, x, rows), rows);
+  const acts = new Float32Array(rows * sae.dSae);
+  for (let r = 0; r < rows; r++) for (let t = codes.start[r]!; t < codes.start[r + 1]!; t++) acts[r * sae.dSae + codes.idx[t]!] = codes.val[t]!;
+  return acts;
+}
+
 /** Dense latent activations [rows x d_sae] and reconstructions [rows x d_in]: the inference forward. */
 export function encodeDecode(sae: Sae, x: Float32Array, rows: number): { acts: Float32Array; recon: Float32Array } {
   const pre = preActivations(sae, x, rows);

@@ -12,7 +12,8 @@ import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../
 const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   model: { type: 'string', help: `Hugging Face model folder (model_type ${modelTypes}), or toy:RUN_DIR for a toy run (required)` },
   dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')} (not with toy:)` },
-  hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
+  hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances; with --sae: the SAE's hook)" },
+  sae: { type: 'string', help: "SAE folder (SAELens layout, lab sae train): store its latents over its hook instead of the hook's values, as hook '<hook>.hook_sae_acts_post'" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
   context: { type: 'int', min: 2, help: "tokens per sequence, BOS included (default 128, or the model's context if shorter)" },
   aggregation: { type: 'string', choices: ['none', 'mean', 'max'], help: 'per token (none) or mean/max over each sequence (default: none for token datasets, mean for brown-genre)' },
@@ -62,8 +63,13 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     checkDatasetName(required<string>(parsed, 'dataset'), 'dataset');
   }
   const { activeBackend, initBackend } = await import('../core/backend.ts');
-  const { harvestModel, harvestToy, loadModel, makeDataset } = await import('../../activations/index.ts');
+  const { harvestModel, harvestToy, loadModel, makeDataset, readSae, saeHookEncoder, useTfMatMul } = await import('../../activations/index.ts');
   await initBackend(f.backend as string | undefined);
+  if (f.sae !== undefined) {
+    // The encoder's dense product on tfjs (the backend just chosen); small SAEs stay in the JS loop.
+    await useTfMatMul(f.backend as string | undefined);
+    opts.encoder = saeHookEncoder(readSae(f.sae as string));
+  }
   let result: HarvestResult;
   if (modelArg.startsWith('toy:')) {
     if (f.threads !== undefined) throw new UsageError('--threads applies to model sources (toy forwards are small and run in-process)', 'threads');
@@ -85,7 +91,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
       // per core (up to 2 by default), each holding its own copy of the weights.
       opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());
-      result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'], opts);
+      result = await harvestModel(model, ds, (f.hooks as string[] | undefined) ?? (opts.encoder ? undefined : ['blocks.*.mlp.hook_post']), opts);
     } finally {
       model.dispose();
     }
