@@ -39,6 +39,12 @@ export async function writeNeuronChain(root: string): Promise<{ model: string; s
   }
   w.finish();
   run.finish();
+  await sweepAndClassify(store, probe, classify);
+  return { model, store, probe, classify };
+}
+
+/** The lab's sweep (mean_dif, k = 1, 2, 4) and classifier over a store, into `probe` and `classify`. */
+async function sweepAndClassify(store: string, probe: string, classify: string): Promise<void> {
   const source = storeSource(store);
   const engine = labEngine({ timeLimitS: 5 });
   const config: SweepConfig = {
@@ -48,7 +54,6 @@ export async function writeNeuronChain(root: string): Promise<{ model: string; s
   await runSweep(config, { outDir: probe, source, engine, silent: true, restart: true, threads: 1 });
   const res = classifyProbeRun(probe, { source, engine }, { rotations: 0, seed: 0 });
   writeClassifyRun(classify, res, { seed: 0, config: { probes: resolve(probe) } });
-  return { model, store, probe, classify };
 }
 
 /** latent j of the chain's SAE reads neuron LATENT_PERM[j]: a reversal, so latent 28 is neuron 3, latent 22 neuron 9. */
@@ -70,14 +75,6 @@ export async function writeLatentChain(root: string, chain: { store: string }): 
   });
   writeSae(sae, { arch: 'relu-l1', dIn: d, dSae: d, k: 0, W_enc, b_enc: new Float32Array(d), W_dec, b_dec: new Float32Array(d) }, { hookName: CHAIN_HOOK });
   encodeStore(readSae(sae), openActivationStore(chain.store), store);
-  const source = storeSource(store);
-  const engine = labEngine({ timeLimitS: 5 });
-  const config: SweepConfig = {
-    activations: source.dir, features: 'all', hooks: '*', methods: ['mean_dif'], ks: [1, 2, 4], ksExplicit: true,
-    testFrac: 0.3, seed: 0, minPosTrain: 10, minPosTest: 2, fit: { C: 1, classWeight: 'balanced', fitter: 'newton' },
-  };
-  await runSweep(config, { outDir: probe, source, engine, silent: true, restart: true, threads: 1 });
-  const res = classifyProbeRun(probe, { source, engine }, { rotations: 0, seed: 0 });
-  writeClassifyRun(classify, res, { seed: 0, config: { probes: resolve(probe) } });
+  await sweepAndClassify(store, probe, classify);
   return { sae, store, probe, classify };
 }
