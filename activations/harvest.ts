@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { activeBackend, tf } from '../lab/core/backend.ts';
-import { UsageError } from '../lab/core/index.ts';
+import { InputError, UsageError } from '../lab/core/index.ts';
 import { Progress } from '../lab/core/index.ts';
 import { Rng } from '../lab/core/index.ts';
 import { RunDir, lockRunDir, prepareRunDir, readManifest, unlockRunDir } from '../lab/core/index.ts';
@@ -44,6 +44,48 @@ export interface HarvestOptions {
   threads?: number;
   /** Model sources: make the chunks elsewhere (lab/queue's workers); the store is the same bytes. */
   remote?: RemoteChunks;
+  /**
+   * Store an encoding of one hook instead of its values (activations/sae's saeHookEncoder: SAE latents).
+   * The source runs only that hook; each batch's token rows are encoded together, before any aggregation.
+   */
+  encoder?: HookEncoder;
+}
+
+/** A map from one hook's rows to other rows (an SAE's latent activations), applied while harvesting. */
+export interface HookEncoder {
+  /** The source hook read. */
+  hook: HookName;
+  /** Width the hook must have. */
+  inputWidth: number;
+  /** The stored hook's name and width. */
+  name: string;
+  width: number;
+  /** Recorded under this key in the store's config and model (a different encoder is another store). */
+  kind: string;
+  info: Record<string, unknown>;
+  /** The file that defines it, named in errors (an SAE's cfg.json). */
+  file: string;
+  /** rows x width codes from rows x inputWidth values. */
+  encode(x: Float32Array, rows: number): Float32Array;
+}
+
+/** The source hooks to run for an encoder (only its own; --hooks may name it, nothing else). */
+function encoderHooks(enc: HookEncoder, patterns: string[] | undefined, available: HookName[]): HookName[] {
+  if (!available.includes(enc.hook)) {
+    throw new InputError(`${enc.file} encodes hook '${enc.hook}', which this source does not have (hooks look like: ${[...new Set(available.map((n) => n.replace(/\.\d+\./, '.*.')))].join(', ')})`, enc.file);
+  }
+  if (patterns !== undefined) {
+    const asked = matchHooks(patterns, available);
+    if (asked.length !== 1 || asked[0] !== enc.hook) {
+      throw new UsageError(`--hooks ${patterns.join(',')}: with an encoder (--sae) the store holds only its hook '${enc.hook}'; drop --hooks or name that hook`, 'hooks');
+    }
+  }
+  return [enc.hook];
+}
+
+/** Refuses an encoder whose input width differs from its hook's, naming the encoder's file. */
+function checkEncoderWidth(enc: HookEncoder, width: number): void {
+  if (width !== enc.inputWidth) throw new InputError(`${enc.file}: d_in ${enc.inputWidth} differs from the width of '${enc.hook}' (${width})`, enc.file);
 }
 
 export interface HarvestResult {
@@ -141,15 +183,18 @@ export interface ModelHarvestPlan {
   /** The writer's chunk size: a chunk closes at the first sequence boundary at or past it. */
   chunkRows: number;
   contextLength: number;
+  /** Stores this encoding of the one source hook (`names`) instead of its values (lab harvest --sae). */
+  encoder?: HookEncoder;
 }
 
-export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[], opts: HarvestOptions): ModelHarvestPlan {
+export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[] | undefined, opts: HarvestOptions): ModelHarvestPlan {
   if (!(opts.maxTokens >= 1)) throw new UsageError(`--max-tokens must be >= 1, got ${opts.maxTokens}`, 'max-tokens');
   const aggregation = opts.aggregation ?? (dataset.level === 'sequence' ? 'mean' : 'none');
   if (aggregation !== 'none' && dataset.level !== 'sequence') {
     throw new UsageError(`--aggregation ${aggregation} needs a sequence-level dataset (${sequenceLevelDatasets().join(', ')}); ${dataset.name} labels tokens`, 'aggregation');
   }
-  const names = matchHooks(hookPatterns, model.hookNames());
+  const enc = opts.encoder;
+  const names = enc ? encoderHooks(enc, hookPatterns, model.hookNames()) : matchHooks(hookPatterns ?? [], model.hookNames());
   const bad = names.filter((n) => ROW_HOOKS_ONLY.test(n));
   if (bad.length) throw new UsageError(`--hooks: ${bad.join(', ')} are [batch, head, query, key], not one row per token; the store keeps per-token rows`, 'hooks');
   const bos = (dataset as Partial<TextDataset>).bos === true && model.tokenizer.bosId !== undefined;
@@ -165,11 +210,13 @@ export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, 
       return t;
     });
   });
-  const hooks: StoreHook[] = names.map((name, i) => {
+  const sourceHooks: StoreHook[] = names.map((name, i) => {
     const shape = probe[i]!.shape.slice(2);
     return { name, n_neurons: shape.reduce((a, b) => a * b, 1), row_shape: shape };
   });
   tf.dispose(probe);
+  if (enc) checkEncoderWidth(enc, sourceHooks[0]!.n_neurons);
+  const hooks: StoreHook[] = enc ? [{ name: enc.name, n_neurons: enc.width, row_shape: [enc.width] }] : sourceHooks;
 
   const level = dataset.level;
   const features = dataset.features;
@@ -182,17 +229,17 @@ export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, 
   const quantisation: Quantisation = dtype === 'u8' ? (opts.quantisation ?? 'per_neuron') : 'none';
   const config = {
     source: 'model', model_dir: resolve(model.source.dir), model_checksum: model.source.checksum, dataset: dcfg,
-    hooks: names, aggregation, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed,
+    hooks: names, aggregation, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed, ...(enc ? { [enc.kind]: enc.info } : {}),
   };
   const init: StoreInit = {
     config,
-    model: { source: 'model', dir: resolve(model.source.dir), checksum: model.source.checksum, ...model.config },
+    model: { source: 'model', dir: resolve(model.source.dir), checksum: model.source.checksum, ...model.config, ...(enc ? { [enc.kind]: enc.info } : {}) },
     dataset: { name: dataset.name, level, features, label_columns: features },
     seed: opts.seed, aggregation, dtype, quantisation, hooks,
   };
   return {
     names, hooks, init, aggregation, bos, bosId, padId, features, maxTokens: opts.maxTokens, batchSize: opts.batch ?? 8,
-    chunkRows: chunkRows(hooks, opts.chunkMb ?? 64, 1), contextLength: model.config.contextLength,
+    chunkRows: chunkRows(hooks, opts.chunkMb ?? 64, 1), contextLength: model.config.contextLength, encoder: enc,
   };
 }
 
@@ -279,15 +326,18 @@ export async function forwardSequences(
     const flat = new Int32Array(batch.length * T).fill(plan.padId);
     batch.forEach((b, i) => flat.set(b.ids, i * T));
     const arrays = await forward(flat, batch.length, T);
-    for (let bi = 0; bi < batch.length; bi++) {
+    // With an encoder: the batch's kept token rows (no padding, no replayed sequence), encoded at once.
+    const encoded = plan.encoder ? encodeBatch(plan.encoder, arrays[0]!, batch, T) : undefined;
+    for (let bi = 0, at = 0; bi < batch.length; bi++) {
       const b = batch[bi]!;
       if (b.skip) continue;
       const n = b.ids.length - b.first;
       const values = hooks.map((h, k) => {
         const d = h.n_neurons;
-        const src = arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
+        const src = encoded ? encoded.subarray(at * d, (at + n) * d) : arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
         return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
       });
+      at += n;
       const rows = aggregation === 'none' ? n : 1;
       const labels = new Uint8Array(rows * F);
       for (let j = 0; j < F; j++) {
@@ -318,7 +368,8 @@ export interface RemoteChunks {
 }
 
 /** Harvests `hooks` (names or globs) of a language model over a dataset built with its tokenizer. */
-export async function harvestModel(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[], opts: HarvestOptions): Promise<HarvestResult> {
+/** With `opts.encoder`, only the encoder's hook, stored encoded (`hookPatterns` may be undefined then). */
+export async function harvestModel(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[] | undefined, opts: HarvestOptions): Promise<HarvestResult> {
   const t0 = performance.now();
   const plan = planModelHarvest(model, dataset, hookPatterns, opts);
   const { writer, run } = beginStoreRun(opts.out, plan.init, plan.chunkRows, opts);
@@ -396,6 +447,19 @@ async function forwardHooks(model: LanguageModel | undefined, pool: ForwardPool 
   }
 }
 
+function encodeBatch(enc: HookEncoder, values: Float32Array, batch: { ids: number[]; first: number; skip: boolean }[], T: number): Float32Array {
+  const d = enc.inputWidth;
+  const rows = batch.reduce((s, b) => s + (b.skip ? 0 : b.ids.length - b.first), 0);
+  const x = new Float32Array(rows * d);
+  let at = 0;
+  batch.forEach((b, bi) => {
+    if (b.skip) return;
+    x.set(values.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d), at * d);
+    at += b.ids.length - b.first;
+  });
+  return enc.encode(x, rows);
+}
+
 function aggregate(src: Float32Array, n: number, d: number, how: 'mean' | 'max'): Float32Array {
   const out = new Float32Array(d).fill(how === 'max' ? -Infinity : 0);
   for (let r = 0; r < n; r++) {
@@ -431,21 +495,24 @@ export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOpti
   const n = toy.config.features;
   const probeHook = toyHidden(toy, 0, new Float32Array(n), 1);
   const all = (opts.instance !== undefined ? [opts.instance] : [...Array(nInst).keys()]).map((i) => `instance.${i}.${probeHook.hook}`);
-  const names = opts.hooks !== undefined ? matchHooks(opts.hooks, all) : all;
+  const enc = opts.encoder;
+  const names = enc ? encoderHooks(enc, opts.hooks, all) : opts.hooks !== undefined ? matchHooks(opts.hooks, all) : all;
+  if (enc) checkEncoderWidth(enc, probeHook.width);
   const instances = names.map((h) => Number(h.split('.')[1]));
   const features = Array.from({ length: n }, (_, j) => `feature_${j}`);
+  const width = enc ? enc.width : probeHook.width;
   const hooks: StoreHook[] = instances.map((i, k) => ({
-    name: names[k]!, n_neurons: probeHook.width, row_shape: [probeHook.width], instance: i, label_prefix: `instance_${i}_`,
+    name: enc ? enc.name : names[k]!, n_neurons: width, row_shape: [width], instance: i, label_prefix: `instance_${i}_`,
   }));
   const labelColumns = instances.flatMap((i) => features.map((f) => `instance_${i}_${f}`));
   const dtype = opts.dtype ?? 'f32';
   const quantisation: Quantisation = dtype === 'u8' ? (opts.quantisation ?? 'per_neuron') : 'none';
   const batch = opts.batch ?? 1024;
   const runDir = resolve(toy.dir);
-  const config = { source: 'toy', toy_run: runDir, toy_config: toy.config, hooks: names, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed, batch };
+  const config = { source: 'toy', toy_run: runDir, toy_config: toy.config, hooks: names, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed, batch, ...(enc ? { [enc.kind]: enc.info } : {}) };
   const init: StoreInit = {
     config,
-    model: { source: 'toy', run_dir: runDir, model: toy.config.model, features: n, hidden: toy.config.hidden, instances: nInst },
+    model: { source: 'toy', run_dir: runDir, model: toy.config.model, features: n, hidden: toy.config.hidden, instances: nInst, ...(enc ? { [enc.kind]: enc.info } : {}) },
     dataset: { name: 'toy', level: 'token', features, label_columns: labelColumns },
     seed: opts.seed, aggregation: 'none', dtype, quantisation, hooks, toy: { run_dir: runDir },
   };
@@ -463,7 +530,8 @@ export async function harvestToy(runOrDir: ToyRun | string, opts: ToyHarvestOpti
       const rng = new Rng(opts.seed).fork(bIdx).fork(inst);
       const { x, active } = sampleToyBatch(toy, inst, rows, rng);
       for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) labels[r * C + k * n + j] = active[r * n + j]!;
-      return toyHidden(toy, inst, x, rows).values;
+      const h = toyHidden(toy, inst, x, rows).values;
+      return enc ? enc.encode(h, rows) : h;
     });
     const seqIds = Int32Array.from({ length: rows }, (_, r) => done + r);
     writer.appendSequence({ rows, seqIds, positions: new Int32Array(rows), labels, values, tokens: rows });

@@ -24,4 +24,5 @@ export type { NamedChart } from './charts/for-run.ts';
 export { buildReport, writeReport, escapeHtml, prefixSvgIds, defaultReportName } from './report.ts';
 export type { ReportOptions } from './report.ts';
 export { parseXml, countMarks, markItems } from './svg-check.ts';
-export { neuronPageHtml, neuronPagesHtml, neuronIndexHtml, neuronPageId, linkHeatmapSvg, classifyRunPages, type ClassifyPagesOptions, type PageLinks } from './neuron-pages.ts';
+export { neuronPageHtml, neuronPagesHtml, neuronIndexHtml, neuronPageId, unitName, linkHeatmapSvg, classifyRunPages, type ClassifyPagesOptions, type PageLinks } from './neuron-pages.ts';
+export { latentComparisons, comparisonHtml, compareSide, type Comparison, type CompareRow, type CompareSide, type SideFeature } from './latent-compare.ts';

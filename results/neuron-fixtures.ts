@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { Rng, RunDir } from '../lab/core/index.ts';
-import { StoreWriter, writeRandomCheckpoint } from '../activations/index.ts';
+import { encodeStore, openActivationStore, readSae, StoreWriter, writeRandomCheckpoint, writeSae } from '../activations/index.ts';
 import { classifyProbeRun, labEngine, runSweep, storeSource, writeClassifyRun, type SweepConfig } from '../probes/index.ts';
 
 export const CHAIN_HOOK = 'blocks.0.mlp.hook_post';
@@ -39,6 +39,12 @@ export async function writeNeuronChain(root: string): Promise<{ model: string; s
   }
   w.finish();
   run.finish();
+  await sweepAndClassify(store, probe, classify);
+  return { model, store, probe, classify };
+}
+
+/** The lab's sweep (mean_dif, k = 1, 2, 4) and classifier over a store, into `probe` and `classify`. */
+async function sweepAndClassify(store: string, probe: string, classify: string): Promise<void> {
   const source = storeSource(store);
   const engine = labEngine({ timeLimitS: 5 });
   const config: SweepConfig = {
@@ -48,5 +54,27 @@ export async function writeNeuronChain(root: string): Promise<{ model: string; s
   await runSweep(config, { outDir: probe, source, engine, silent: true, restart: true, threads: 1 });
   const res = classifyProbeRun(probe, { source, engine }, { rotations: 0, seed: 0 });
   writeClassifyRun(classify, res, { seed: 0, config: { probes: resolve(probe) } });
-  return { model, store, probe, classify };
+}
+
+/** latent j of the chain's SAE reads neuron LATENT_PERM[j]: a reversal, so latent 28 is neuron 3, latent 22 neuron 9. */
+export const LATENT_PERM = Array.from({ length: 32 }, (_, j) => 31 - j);
+
+/**
+ * The chain's store seen through an SAE: a relu-l1 SAE whose latents are the neurons, permuted
+ * (W_enc = P, W_dec = P^T, zero biases), so latent j = ReLU(neuron LATENT_PERM[j]) and the planted
+ * neurons reappear as known latents. Encoded with `lab sae encode`'s encodeStore, then probed and
+ * classified as the neuron chain (also a probe run alone, for the probe-run side of a comparison).
+ */
+export async function writeLatentChain(root: string, chain: { store: string }): Promise<{ sae: string; store: string; probe: string; classify: string }> {
+  const sae = join(root, 'sae'), store = join(root, 'latents'), probe = join(root, 'latent-probe'), classify = join(root, 'latent-classify');
+  const d = 32;
+  const W_enc = new Float32Array(d * d), W_dec = new Float32Array(d * d);
+  LATENT_PERM.forEach((n, j) => {
+    W_enc[n * d + j] = 1;
+    W_dec[j * d + n] = 1;
+  });
+  writeSae(sae, { arch: 'relu-l1', dIn: d, dSae: d, k: 0, W_enc, b_enc: new Float32Array(d), W_dec, b_dec: new Float32Array(d) }, { hookName: CHAIN_HOOK });
+  encodeStore(readSae(sae), openActivationStore(chain.store), store);
+  await sweepAndClassify(store, probe, classify);
+  return { sae, store, probe, classify };
 }

@@ -7,6 +7,12 @@
  */
 import type { ChartSpec } from './charts/render.ts';
 import type { NeuronPage } from '../probes/index.ts';
+import { LATENT_HOOK_SUFFIX } from '../activations/index.ts';
+
+/** What a unit of a hook is called: a latent of an SAE's latent store, else a neuron (same page either way). */
+export function unitName(hook: string): 'latent' | 'neuron' {
+  return hook.endsWith(LATENT_HOOK_SUFFIX) ? 'latent' : 'neuron';
+}
 
 /** Shade levels: pN orange (positive), nN blue (negative), opacity N/10 of |a| / the page's largest |a|. */
 const SHADES = Array.from({ length: 11 }, (_, i) => `div.ctx span.p${i} { background: rgba(230,120,20,${(i / 10).toFixed(1)}); } div.ctx span.n${i} { background: rgba(40,100,200,${(i / 10).toFixed(1)}); }`).join('\n');
@@ -98,7 +104,7 @@ export function neuronPageHtml(p: NeuronPage, links: PageLinks): string {
   const scale = Math.max(Math.abs(h.max), Math.abs(h.min), 1e-9);
   const parts = [`<section class="neuron" id="${esc(id)}">`, `<p><a href="${esc(links.back.href)}">&larr; ${esc(links.back.text)}</a></p>`];
   const c = p.classification;
-  parts.push(`<h2>${esc(p.hook)} neuron ${p.neuron}${c ? ` <span class="kind">${esc(c.label)}</span>` : ''}</h2>`);
+  parts.push(`<h2>${esc(p.hook)} ${unitName(p.hook)} ${p.neuron}${c ? ` <span class="kind">${esc(c.label)}</span>` : ''}</h2>`);
   if (p.why.length) parts.push(`<p>${p.why.map((w) => `<span class="why">${esc(w)}</span>`).join('')}</p>`);
   parts.push(`<dl class="facts"><dt>rows</dt><dd>${p.rows}</dd><dt>active (&gt; 0.001)</dt><dd>${(100 * h.active_frac).toFixed(2)}%</dd><dt>mean / std</dt><dd>${h.mean.toFixed(4)} / ${h.std.toFixed(4)}</dd><dt>min / max</dt><dd>${h.min.toFixed(4)} / ${h.max.toFixed(4)}</dd></dl>`);
   if (c) {
@@ -119,11 +125,11 @@ export function neuronPageHtml(p: NeuronPage, links: PageLinks): string {
   parts.push('<h3>Logit effects</h3>', logitsHtml(p));
   if (p.correlated.length) {
     const items = p.correlated.map((x) => {
-      const label = `${esc(x.hook)} neuron ${x.neuron}`;
+      const label = `${esc(x.hook)} ${unitName(x.hook)} ${x.neuron}`;
       const link = links.existing?.has(`${x.hook}:${x.neuron}`) ? `<a href="#${esc(neuronPageId(links.scope, x.hook, x.neuron))}">${label}</a>` : label;
       return `<tr><td>${link}</td><td class="num">${x.pearson.toFixed(3)}</td></tr>`;
     }).join('');
-    parts.push(`<h3>Most correlated neurons (Pearson, all rows)</h3><table><tr><th>neuron</th><th>r</th></tr>${items}</table>`);
+    parts.push(`<h3>Most correlated ${unitName(p.hook)}s (Pearson, all rows)</h3><table><tr><th>${unitName(p.hook)}</th><th>r</th></tr>${items}</table>`);
   }
   parts.push('</section>');
   return parts.join('\n');
@@ -131,7 +137,7 @@ export function neuronPageHtml(p: NeuronPage, links: PageLinks): string {
 
 /** An index table of pages: hook, neuron, label, reasons; each row links to its page. */
 export function neuronIndexHtml(pages: NeuronPage[], scope: string, id: string): string {
-  const rows = pages.map((p) => `<tr><td>${esc(p.hook)}</td><td><a href="#${esc(neuronPageId(scope, p.hook, p.neuron))}">neuron ${p.neuron}</a></td><td>${esc(p.classification?.label ?? '')}</td><td>${esc(p.why.join('; '))}</td></tr>`).join('');
+  const rows = pages.map((p) => `<tr><td>${esc(p.hook)}</td><td><a href="#${esc(neuronPageId(scope, p.hook, p.neuron))}">${unitName(p.hook)} ${p.neuron}</a></td><td>${esc(p.classification?.label ?? '')}</td><td>${esc(p.why.join('; '))}</td></tr>`).join('');
   return `<details open id="${esc(id)}"><summary>neuron pages (${pages.length})</summary><table><tr><th>hook</th><th>neuron</th><th>label</th><th>why</th></tr>${rows}</table></details>`;
 }
 

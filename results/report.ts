@@ -12,6 +12,7 @@ import { renderSvg } from './charts/render.ts';
 import { loadRun, type LoadedRun } from './load-run.ts';
 import { classifyRunPages, linkHeatmapSvg, neuronIndexHtml, neuronPageHtml, neuronPageId, NEURON_CSS, type ClassifyPagesOptions } from './neuron-pages.ts';
 import { InputError, LabError } from '../lab/core/index.ts';
+import { comparisonHtml, latentComparisons } from './latent-compare.ts';
 import type { NeuronPage } from '../probes/index.ts';
 
 export interface ReportOptions {
@@ -122,13 +123,20 @@ function featuresWithLinks(run: LoadedRun, href: (hook: string, n: number) => st
   return `<details open><summary>features (${t.numRows()} rows; neuron numbers link to their pages)</summary><div class="scroll"><table><tr><th>feature</th><th>hook</th><th>status</th><th>f1_k1</th><th>k1_neuron</th><th>dedicated</th><th>k_star</th><th>best_f1</th></tr>${rows.join('')}</table></div></details>`;
 }
 
+type RunPages = { pages: NeuronPage[]; note?: string };
+
+/** The href of a run's page for (hook, unit), when the run has that page. */
+function pageHref(pages: NeuronPage[], index: number): (hook: string | undefined, n: number) => string | undefined {
+  const existing = new Set(pages.map((p) => `${p.hook}:${p.neuron}`));
+  return (hook, n) => (hook !== undefined && existing.has(`${hook}:${n}`) ? `#${neuronPageId(`r${index}`, hook, n)}` : undefined);
+}
+
 /** Renders every run's section; `onChart` is called after each chart (for progress). */
-async function runSection(run: LoadedRun, index: number, charts: NamedChart[], maxRows: number, onChart: (title: string) => void, opts: ReportOptions = {}): Promise<string> {
+async function runSection(run: LoadedRun, index: number, charts: NamedChart[], maxRows: number, onChart: (title: string) => void, { pages, note }: RunPages): Promise<string> {
   const parts: string[] = [];
-  const { pages, note } = await pagesFor(run, opts);
   const scope = `r${index}`;
   const existing = new Set(pages.map((p) => `${p.hook}:${p.neuron}`));
-  const href = (hook: string | undefined, n: number) => (hook !== undefined && existing.has(`${hook}:${n}`) ? `#${neuronPageId(scope, hook, n)}` : undefined);
+  const href = pageHref(pages, index);
   const partial = run.manifest.status !== 'complete';
   parts.push(
     `<section class="run" id="run-${index}"><h2>${escapeHtml(run.name)}<span class="kind${partial ? ' partial' : ''}">${escapeHtml(run.kind)}${partial ? ' (partial)' : ''}</span></h2>`,
@@ -173,12 +181,18 @@ export async function buildReport(runsOrDirs: (LoadedRun | string)[], opts: Repo
   const progress = new Progress({ label: 'report', total, unit: 'chart', silent: !opts.progress });
   let done = 0;
   const sections: string[] = [];
+  const pageSets: RunPages[] = [];
+  for (const run of runs) pageSets.push(await pagesFor(run, opts));
   for (const [i, run] of runs.entries()) {
-    sections.push(await runSection(run, i, charts[i]!, opts.maxTableRows ?? 50, (title) => progress.update(++done, title), opts));
+    sections.push(await runSection(run, i, charts[i]!, opts.maxTableRows ?? 50, (title) => progress.update(++done, title), pageSets[i]!));
   }
+  // Neurons against SAE latents, for each neuron run and latent run of the same hook and dataset.
+  const comparisons = latentComparisons(runs);
+  comparisons.forEach((c, k) => sections.push(comparisonHtml(c, `compare-${k}`, (side, hook, n) => pageHref(pageSets[side.index]!.pages, side.index)(hook, n))));
   progress.finish();
   const title = opts.title ?? `neuronlab report: ${runs.map((r) => r.name).join(', ')}`;
-  const nav = runs.map((r, i) => `<a href="#run-${i}">${escapeHtml(r.name)} (${escapeHtml(r.kind)})</a>`).join('');
+  const nav = runs.map((r, i) => `<a href="#run-${i}">${escapeHtml(r.name)} (${escapeHtml(r.kind)})</a>`).join('') +
+    comparisons.map((c, k) => `<a href="#compare-${k}">neurons vs latents (${escapeHtml(c.neurons.run.name)}, ${escapeHtml(c.latents.run.name)})</a>`).join('');
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',

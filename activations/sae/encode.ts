@@ -5,13 +5,13 @@
  * latents exactly as they read neurons. Streams chunk by chunk; a killed run resumes after its last
  * whole chunk (the StoreWriter's contract).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { unlockRunDir } from '../../lab/core/index.ts';
-import { beginStoreRun } from '../harvest.ts';
+import { beginStoreRun, type HookEncoder } from '../harvest.ts';
 import { openActivationStore, type ActivationStore, type StoreHook } from '../store/index.ts';
 import { checkSaeForStore } from './evaluate.ts';
-import type { LoadedSae } from './layout.ts';
-import { encodeDecode } from './model.ts';
+import { SAE_CFG, type LoadedSae } from './layout.ts';
+import { encodeLatents } from './model.ts';
 
 export const LATENT_HOOK_SUFFIX = '.hook_sae_acts_post';
 
@@ -20,6 +20,25 @@ export interface EncodeResult {
   hook: string;
   rows: number;
   alreadyComplete: boolean;
+}
+
+/** What a latent store records about its SAE (manifest model.sae; harvest --sae also in its config). */
+function saeInfo(loaded: LoadedSae): Record<string, unknown> {
+  return { dir: resolve(loaded.dir), arch: loaded.sae.arch, d_in: loaded.sae.dIn, d_sae: loaded.sae.dSae, hook: loaded.meta.hookName };
+}
+
+/**
+ * The SAE as a harvest encoder (`lab harvest --sae DIR`): the harvester runs only the SAE's hook and
+ * stores its latents under `<hook>.hook_sae_acts_post`, the same rows `encodeStore` writes from a
+ * neuron store of that hook (tested equal in encode.test.ts).
+ */
+export function saeHookEncoder(loaded: LoadedSae): HookEncoder {
+  const hook = loaded.meta.hookName;
+  return {
+    hook, inputWidth: loaded.sae.dIn, name: hook + LATENT_HOOK_SUFFIX, width: loaded.sae.dSae,
+    kind: 'sae', info: saeInfo(loaded), file: join(loaded.dir, SAE_CFG),
+    encode: (x, rows) => encodeLatents(loaded.sae, x, rows),
+  };
 }
 
 export function encodeStore(loaded: LoadedSae, store: ActivationStore, out: string, opts: { command?: string; overwrite?: boolean } = {}): EncodeResult {
@@ -31,7 +50,7 @@ export function encodeStore(loaded: LoadedSae, store: ActivationStore, out: stri
   const config = { source: 'sae', sae_dir: resolve(loaded.dir), sae_hook: hook, store: resolve(store.dir), store_config_hash: src.config_hash };
   const maxRows = Math.max(...src.chunks.map((c) => c.rows), 1);
   const { writer, run } = beginStoreRun(out, {
-    config, model: { ...src.model, sae: { dir: resolve(loaded.dir), arch: loaded.sae.arch, d_in: loaded.sae.dIn, d_sae: loaded.sae.dSae, hook } },
+    config, model: { ...src.model, sae: saeInfo(loaded) },
     dataset: src.dataset, seed: src.seed, aggregation: src.aggregation, dtype: 'f32', quantisation: 'none', hooks,
     ...(src.toy ? { toy: src.toy } : {}),
   }, maxRows, { seed: src.seed, command: opts.command, overwrite: opts.overwrite });
@@ -41,7 +60,7 @@ export function encodeStore(loaded: LoadedSae, store: ActivationStore, out: stri
   const C = cols.length;
   let at = 0, seq = 0;
   for (const ch of store.chunks(hook)) {
-    const { acts } = encodeDecode(loaded.sae, ch.values, ch.rows);
+    const acts = encodeLatents(loaded.sae, ch.values, ch.rows);
     // Whole sequences only: runs of equal seq_id (a sequence's rows are contiguous in a chunk).
     for (let r0 = 0; r0 < ch.rows;) {
       let r1 = r0 + 1;

@@ -180,6 +180,17 @@ export function decodeSparse(sae: Sae, rows: number, start: Int32Array, idx: Int
   }
 }
 
+/**
+ * Dense latent activations [rows x d_sae] alone (no decode): what a latent store holds. One function
+ * for `lab sae encode` and `lab harvest --sae`, so both write the same floats for the same rows.
+ */
+export function encodeLatents(sae: Sae, x: Float32Array, rows: number): Float32Array {
+  const codes = sparseCodes(sae, preActivations(sae, x, rows), rows);
+  const acts = new Float32Array(rows * sae.dSae);
+  for (let r = 0; r < rows; r++) for (let t = codes.start[r]!; t < codes.start[r + 1]!; t++) acts[r * sae.dSae + codes.idx[t]!] = codes.val[t]!;
+  return acts;
+}
+
 /** Dense latent activations [rows x d_sae] and reconstructions [rows x d_in]: the inference forward. */
 export function encodeDecode(sae: Sae, x: Float32Array, rows: number): { acts: Float32Array; recon: Float32Array } {
   const pre = preActivations(sae, x, rows);
@@ -257,6 +268,14 @@ export function lossAndGrad(
   const auxScale = useAux ? coef.aux * Math.min(nDead / kAuxFull, 1) : 0;
   const dAux = useAux ? new Float32Array(dIn) : undefined;
 
+  // A large SAE collects dL/dpre densely and takes the encoder gradient as one product on the registered
+  // matMul (denseEncoderGrad): the per-latent column updates of W_enc [d_in, d_sae] are strided, and with
+  // AuxK's d_in/2 latents per row they were most of the step.
+  const dPre = g && useDense(sae, rows) ? new Float32Array(rows * dSae) : undefined;
+  const encoderGrad = (xo: number, r: number, j: number, d: number) => {
+    if (dPre) dPre[r * dSae + j] += d;
+    else addEncoderGrad(sae, g!, x, xo, j, d);
+  };
   const th = sae.threshold, eps = coef.bandwidth;
   for (let r = 0; r < rows; r++) {
     const xo = r * dIn, po = r * dSae;
@@ -268,7 +287,7 @@ export function lossAndGrad(
         df += dxh[xo + i]! * W_dec[w + i]!;
         if (g) g.W_dec[w + i] += a * dxh[xo + i]!;
       }
-      if (g) addEncoderGrad(sae, g, x, xo, j, sae.arch === 'relu-l1' ? df + coef.l1 * inv : df);
+      if (g) encoderGrad(xo, r, j, sae.arch === 'relu-l1' ? df + coef.l1 * inv : df);
     }
     if (g) for (let i = 0; i < dIn; i++) g.b_dec[i] += dxh[xo + i]!;
     if (sae.arch === 'jumprelu' && g) {
@@ -306,13 +325,40 @@ export function lossAndGrad(
             df += e[i]! * W_dec[w + i]!;
             g.W_dec[w + i] += a * e[i]!;
           }
-          addEncoderGrad(sae, g, x, xo, j, df);
+          encoderGrad(xo, r, j, df);
         }
       }
     }
   }
+  if (dPre) denseEncoderGrad(sae, g!, x, rows, dPre);
   aux *= auxScale * inv;
   return { loss: mse + penalty + aux, mse, penalty, aux, l0: nnz * inv, codes, recon };
+}
+
+/** Whether a batch's products go to the registered dense matMul (as the encoder's forward product). */
+function useDense(sae: Sae, rows: number): boolean {
+  return denseMatMul !== undefined && rows * sae.dIn * sae.dSae >= DENSE_MATMUL_MIN;
+}
+
+/**
+ * The encoder gradient from dense dL/dpre D [rows x d_sae]: W_enc += (x - b_dec)^T D (one product),
+ * b_enc += the column sums of D, b_dec -= W_enc (column sums of D) through sae_in = x - b_dec. The same
+ * sums as addEncoderGrad, in another order.
+ */
+function denseEncoderGrad(sae: Sae, g: SaeGrads, x: Float32Array, rows: number, D: Float32Array): void {
+  const { dIn, dSae, W_enc, b_dec } = sae;
+  const xt = new Float32Array(dIn * rows);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < dIn; i++) xt[i * rows + r] = x[r * dIn + i]! - b_dec[i]!;
+  const gw = denseMatMul!(xt, D, dIn, rows, dSae);
+  for (let t = 0; t < gw.length; t++) g.W_enc[t] += gw[t]!;
+  const col = new Float32Array(dSae);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < dSae; j++) col[j] += D[r * dSae + j]!;
+  for (let j = 0; j < dSae; j++) g.b_enc[j] += col[j]!;
+  for (let i = 0; i < dIn; i++) {
+    let s = 0;
+    for (let j = 0; j < dSae; j++) s += W_enc[i * dSae + j]! * col[j]!;
+    g.b_dec[i] -= s;
+  }
 }
 
 /** dL/dpre_j = d for one row: into W_enc's column j, b_enc[j], and b_dec through sae_in = x - b_dec. */

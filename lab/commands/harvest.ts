@@ -16,7 +16,8 @@ const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   dataset: { type: 'string', help: `feature dataset: ${datasetNames().join(', ')}, or a file of your own labelled text (.jsonl, .csv, .parquet: see activations/README.md) (not with toy:)` },
   'text-column': { type: 'string', help: "--dataset FILE: the column (JSON key) holding the text (default 'text')" },
   'label-column': { type: 'list', help: "--dataset FILE: label column(s): one of class names (one-hot) or of 0/1, or several 0/1 columns (default 'label', else 'labels', else 'spans')" },
-  hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances)" },
+  hooks: { type: 'list', help: "hook names or globs, comma-separated (default 'blocks.*.mlp.hook_post'; toy: all instances; with --sae: the SAE's hook)" },
+  sae: { type: 'string', help: "SAE folder (SAELens layout, lab sae train): store its latents over its hook instead of the hook's values, as hook '<hook>.hook_sae_acts_post'" },
   'max-tokens': { type: 'int', min: 1, default: 100_000, help: 'tokens to harvest (toy: samples)' },
   context: { type: 'int', min: 2, help: "tokens per sequence, BOS included (default 128, or the model's context if shorter)" },
   aggregation: { type: 'string', choices: ['none', 'mean', 'max'], help: 'per token (none) or mean/max over each sequence (default: none for token datasets, mean for brown-genre)' },
@@ -77,9 +78,15 @@ export async function harvestCommand(argv: string[]): Promise<number> {
   if (q && modelArg.startsWith('toy:')) throw new UsageError('--queue applies to model sources (a toy harvest is generated in-process in seconds)', 'queue');
   // Workers rebuild the dataset from its registered name and options; a user's file would have to travel to every machine.
   if (q && datasetFile) throw new UsageError('--queue applies to registered datasets; harvest --dataset FILE locally (or register the dataset: activations/datasets/ADDING_A_DATASET.md)', 'queue');
+  if (q && f.sae !== undefined) throw new UsageError('--sae applies to local harvests (the queue workers store hook values; encode the queued store with `lab sae encode`)', 'sae');
   const { activeBackend, initBackend } = await import('../core/backend.ts');
-  const { harvestModel, harvestToy, loadModel, makeDataset, readUserTable, userFileDataset } = await import('../../activations/index.ts');
+  const { harvestModel, harvestToy, loadModel, makeDataset, readUserTable, userFileDataset, readSae, saeHookEncoder, useTfMatMul } = await import('../../activations/index.ts');
   await initBackend(f.backend as string | undefined);
+  if (f.sae !== undefined) {
+    // The encoder's dense product on tfjs (the backend just chosen); small SAEs stay in the JS loop.
+    await useTfMatMul(f.backend as string | undefined);
+    opts.encoder = saeHookEncoder(readSae(f.sae as string));
+  }
   let result: HarvestResult;
   if (modelArg.startsWith('toy:')) {
     if (f.threads !== undefined) throw new UsageError('--threads applies to model sources (toy forwards are small and run in-process)', 'threads');
@@ -110,10 +117,10 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       // per core (up to 2 by default), each holding its own copy of the weights. With --queue the same
       // count decides how the workers split each batch, so the store is this command's local store.
       opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());
-      const hooks = (f.hooks as string[] | undefined) ?? ['blocks.*.mlp.hook_post'];
+      const hooks = (f.hooks as string[] | undefined) ?? (opts.encoder ? undefined : ['blocks.*.mlp.hook_post']);
       if (q) {
         const { parseQueueUrl, queuedHarvest } = await import('../queue/index.ts');
-        result = await queuedHarvest(model, ds, hooks, {
+        result = await queuedHarvest(model, ds, hooks ?? [], {
           ...opts, addr: parseQueueUrl(q.url), settings: q.settings, clearQueue: q.clearQueue, dataset, datasetOptions, backend: activeBackend() ?? 'wasm',
         });
       } else result = await harvestModel(model, ds, hooks, opts);

@@ -21,7 +21,9 @@ const SPECS: FlagSpecs = {
 const SUMMARY =
   'Writes one self-contained HTML dashboard (inline SVG charts and tables, no network requests) for any\n' +
   'mix of run directories: toy, toy-sweep, harvest, probe, classify. A classify run gets a page per neuron of\n' +
-  'interest (its 1-sparse and best k-sparse probes\' neurons, a few mono and poly ones), read from its store.\n\n' +
+  'interest (its 1-sparse and best k-sparse probes\' neurons, a few mono and poly ones), read from its store.\n' +
+  'A run over an SAE latent store (lab sae encode, lab harvest --sae) gets latent pages, and with a run over\n' +
+  'the neurons of the same hook and dataset a per-feature table: neurons against latents (F1 at k=1, k*, mono share).\n\n' +
   'example: lab report runs/toy runs/probe --out report.html';
 
 export async function reportCommand(argv: string[]): Promise<number> {
