@@ -45,5 +45,6 @@ export function importanceCapacityChart(capacity: ColumnTable, toy?: ColumnTable
     title: 'Importance against capacity',
     hconcat: panels,
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
-  } as unknown as ChartSpec; // panels are built as plain records; vega-lite's types cannot see their shape
+    // The panels are built as plain records (one helper for both); vega-lite's types cannot see their marks.
+  } as unknown as ChartSpec;
 }
