@@ -8,6 +8,6 @@ export {
   rankNeurons, prepareRanking, checkRankMethods, registerRankMethod, defineRankMethod, rankMethod, rankMethodNames, rankMethodSpecs,
   nestedRanking, BUILT_IN_RANK_METHODS, STANDARD_KS, type RankOptions, type RankMethod, type RankMethodSpec, type RankContext,
 } from './rank/index.ts';
-export { fitProbe, fitProbes, predictScores, decisionFunction, classWeights, checkXy, checkK } from './fit/index.ts';
+export { fitProbe, fitProbes, predictScores, predictScoresMany, decisionFunction, classWeights, checkXy, checkK } from './fit/index.ts';
 export { computeMetrics } from './metrics.ts';
 export type { Matrix, RankResult, ProbeFit, FitOptions, Metrics } from './types.ts';

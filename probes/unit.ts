@@ -4,7 +4,7 @@
  * numerical engine, not the sweep's tables and run directories.
  */
 import { LabError } from '../lab/core/index.ts';
-import { computeMetrics, fitProbes, predictScores, rankNeurons } from './engine.ts';
+import { computeMetrics, fitProbes, predictScores, predictScoresMany, rankNeurons } from './engine.ts';
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankResult } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
 
@@ -21,6 +21,8 @@ export interface ProbeEngine {
   /** Fits one probe per support on the same rows (an engine may batch them). */
   fit(X: Matrix, y: Uint8Array, supports: number[][], opts: FitOptions): ProbeFit[];
   scores(X: Matrix, fit: ProbeFit): Float64Array;
+  /** The same as scores for each fit, batched (optional: the lab's gathers the fits' columns once). */
+  scoresMany?(X: Matrix, fits: readonly ProbeFit[]): Float64Array[];
   metrics(y: Uint8Array, scores: Float64Array): Metrics;
   /** Set by labEngine: how a worker thread builds the same engine (sweeps on several threads need it). */
   workerSpec?: EngineSpec;
@@ -32,6 +34,7 @@ export function labEngine(opts: { timeLimitS?: number } = {}): ProbeEngine {
     rank: (X, y, method, o) => rankNeurons(method, X, y, { maxK: Math.max(...o.ks), seed: o.seed, timeLimitS: opts.timeLimitS }),
     fit: (X, y, supports, fit) => fitProbes(X, y, supports, fit),
     scores: (X, fit) => predictScores(X, fit),
+    scoresMany: (X, fits) => predictScoresMany(X, fits),
     metrics: (y, s) => computeMetrics(y, s),
     workerSpec: { timeLimitS: opts.timeLimitS },
   };
@@ -102,9 +105,10 @@ export function runUnit(
   }
   const supports = ks.map((k) => (rank.supportFor ? rank.supportFor(k) : { neurons: Array.from(rank.order.subarray(0, k)) }));
   const fits = engine.fit(h.Xtr, ytr, supports.map((s) => s.neurons), config.fit);
+  const scores = engine.scoresMany ? engine.scoresMany(h.Xte, fits) : fits.map((fit) => engine.scores(h.Xte, fit));
   return ks.map((k, i) => {
     const fit = fits[i]!;
-    const m = engine.metrics(yte, engine.scores(h.Xte, fit));
+    const m = engine.metrics(yte, scores[i]!);
     // Undefined metrics (NaN) are stored as null, which is what JSON would turn them into anyway.
     const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, Number.isFinite(m[n]) ? m[n] : null]));
     return {

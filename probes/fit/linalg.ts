@@ -69,24 +69,29 @@ export function invertSpd(A: Float64Array, m: number): Float64Array | null {
     if (!ok) ridge = ridge === 0 ? Math.max(1e-12 * maxDiag, 1e-300) : ridge * 100;
   }
   if (!ok) return null;
-  // M = L^-1 (lower triangular), then A^-1 = M^T M.
-  const M = new Float64Array(m * m);
+  // M = L^-1 (lower triangular), then A^-1 = M^T M. M is kept transposed (MT[c][p] = M[p][c]) so both
+  // inner loops run along contiguous rows (the column-wise loops over M strided by m, which at m = 257
+  // cost more than the factorisation); the sums are the same terms in the same order.
+  const MT = new Float64Array(m * m);
   for (let c = 0; c < m; c++) {
-    M[c * m + c] = 1 / L[c * m + c]!;
+    const rc = c * m;
+    MT[rc + c] = 1 / L[rc + c]!;
     for (let i = c + 1; i < m; i++) {
       let s = 0;
       const ri = i * m;
-      for (let p = c; p < i; p++) s -= L[ri + p]! * M[p * m + c]!;
-      M[ri + c] = s / L[ri + i]!;
+      for (let p = c; p < i; p++) s -= L[ri + p]! * MT[rc + p]!;
+      MT[rc + i] = s / L[ri + i]!;
     }
   }
   const inv = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
+    const ri = i * m;
     for (let j = 0; j <= i; j++) {
       let s = 0;
-      for (let p = i; p < m; p++) s += M[p * m + i]! * M[p * m + j]!;
-      inv[i * m + j] = s;
-      inv[j * m + i] = s;
+      const rj = j * m;
+      for (let p = i; p < m; p++) s += MT[ri + p]! * MT[rj + p]!;
+      inv[ri + j] = s;
+      inv[rj + i] = s;
     }
   }
   return inv;

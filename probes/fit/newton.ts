@@ -131,10 +131,14 @@ export function newtonLogistic(
     // The exact Hessian costs n k^2 / 2; after one, BFGS updates (O(k^2)) keep it current and
     // converge superlinearly. It is rebuilt when three quasi-Newton steps have not halved the gradient
     // between them (BFGS gradients are not monotone, so one slow step is no reason to pay for it), or
-    // after eight of them (measured: a fresh Hessian then finishes in two or three Newton steps what
-    // BFGS would take a dozen for). For small k a Hessian costs less than the iterations it saves
-    // (n k^2 / 2 against about n (2k + 30) per iteration): plain Newton, rebuilt every step.
-    const builtNow = !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!) || history.length >= 8;
+    // when, at the rate of the last two steps, BFGS would need more steps to reach tol than a Hessian
+    // costs in steps (hessianSteps). The fixed rebuild after eight steps this replaced paid a k = 256
+    // Hessian (and its inverse) to go from 1e-5 to 1e-13 where one more BFGS step reached 1e-6.
+    // For small k a Hessian costs less than the iterations it saves (n k^2 / 2 against about
+    // n (2k + 30) per iteration): plain Newton, rebuilt every step.
+    const builtNow =
+      !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!) ||
+      (history.length >= 3 && bfgsStepsLeft(history, gradMax, opts.tol) > hessianSteps(k));
     if (builtNow) {
       // The SIMD kernel (single-precision products, double block sums) on the resident columns where
       // it pays (k >= SIMD_MIN_K); JS for tiny k.
@@ -212,6 +216,25 @@ export function newtonLogistic(
     }
   }
   return { coef: beta, intercept: b, iterations, converged, gradMax, objective: f, hessians };
+}
+
+/**
+ * BFGS steps still needed to bring the gradient from gradMax to tol at the geometric-mean rate of the
+ * last two steps (history ends with the gradient before the latest step); Infinity when not shrinking.
+ */
+function bfgsStepsLeft(history: number[], gradMax: number, tol: number): number {
+  const rate = Math.sqrt(gradMax / history[history.length - 2]!);
+  if (!(rate < 1)) return Infinity;
+  return Math.log(tol / gradMax) / Math.log(rate);
+}
+
+/**
+ * A Hessian's cost in BFGS steps: n k^2 / 2 single-precision products four to a SIMD lane group, and an
+ * O(k^3) inverse, against a step's two double-precision products over Z (2 n k, two lanes) and its row
+ * terms (an exp and a log per row, about 30 n); measured in the k = 128 and 256 fits of the probe bench.
+ */
+function hessianSteps(k: number): number {
+  return (k * k) / 8 / (k + 30);
 }
 
 /** Columns from which the SIMD products replace the JS loops (below, copying Z into wasm memory costs more than it saves). */
@@ -313,13 +336,16 @@ function rowTerms(
   for (let i = i0; i < end; i++) {
     const e = eta[i]! + dEta[i]!;
     etaTry[i] = e;
-    const p = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
+    // One exp serves the probability and the log-loss: with t = exp(-|e|), p = 1 / (1 + t) or
+    // t / (1 + t) and softplus(e) = max(e, 0) + log1p(t), the same values as sigmoid() and softplus().
+    const t = Math.exp(e >= 0 ? -e : e);
+    const p = e >= 0 ? 1 / (1 + t) : t / (1 + t);
     const cw = C * w[i]!;
     const ri = cw * (p - y[i]!);
     r[i] = ri;
     d[i] = cw * p * (1 - p);
     gb += ri;
-    loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
+    loss += w[i]! * ((e > 0 ? e + Math.log1p(t) : Math.log1p(t)) - (y[i] ? e : 0));
   }
   acc[0] += loss;
   acc[1] += gb;

@@ -126,15 +126,15 @@ function matvecModule(): Uint8Array<ArrayBuffer> {
 
 type Fn = (z: number, stride: number, k: number, vec: number, out: number, len: number) => void;
 
-type TileFn = (u0: number, u1: number, u2: number, u3: number, z0: number, z1: number, out: number, nbytes: number) => void;
+type GramFn = (u: number, z: number, col: number, kp: number, nbytes: number, g: number) => void;
 
 interface Kernel {
   memory: WebAssembly.Memory;
   axpy: Fn;
   dots: Fn;
   scale: Fn;
-  /** simd-gram.ts's 4 x 2 tile kernel, instantiated on this memory. */
-  tile: TileFn;
+  /** simd-gram.ts's Gram of one row block (its 4 x 2 tiles), instantiated on this memory. */
+  gram: GramFn;
 }
 
 let kernel: Kernel | null | undefined;
@@ -147,7 +147,7 @@ function getKernel(): Kernel | null {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
     const tiles = new WebAssembly.Instance(new WebAssembly.Module(tileModule()), { env: { mem: memory } });
-    kernel = { memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, scale: inst.exports.scale as Fn, tile: tiles.exports.tile as TileFn };
+    kernel = { memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, scale: inst.exports.scale as Fn, gram: tiles.exports.gram as GramFn };
   } catch {
     kernel = null;
   }
@@ -168,7 +168,7 @@ export class SimdColumns {
   private readonly gOff: number;
   private readonly uOff: number;
   private readonly dOff: number;
-  private readonly tileOff: number;
+  private readonly gOff2: number;
 
   private constructor(private readonly K: Kernel, z: Float32Array, readonly n: number, readonly k: number) {
     this.n4 = (n + 3) & ~3;
@@ -179,8 +179,8 @@ export class SimdColumns {
     this.gOff = this.outOff + this.n4 * 8;
     this.uOff = (this.gOff + this.kp * 8 + 15) & ~15;
     this.dOff = this.uOff + zBytes;
-    this.tileOff = this.dOff + this.n4 * 4;
-    const need = this.tileOff + 32 * 4;
+    this.gOff2 = (this.dOff + this.n4 * 4 + 15) & ~15;
+    const need = this.gOff2 + this.kp * this.kp * 8;
     const have = K.memory.buffer.byteLength;
     if (have < need) K.memory.grow(Math.ceil((need - have) / 65536));
     const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * this.kp);
@@ -234,26 +234,14 @@ export class SimdColumns {
     this.dots(d, h0);
     let hd = 0;
     for (let i = 0; i < n; i++) hd += d[i]!;
-    const G = new Float64Array(kp * kp);
-    const out = new Float32Array(K.memory.buffer, this.tileOff, 32);
+    const g = new Float64Array(K.memory.buffer, this.gOff2, kp * kp);
+    g.fill(0);
     const col = n4 * 4;
     for (let i0 = 0; i0 < n4; i0 += BLOCK) {
       const nbytes = Math.min(BLOCK, n4 - i0) * 4;
-      const rowOff = i0 * 4;
-      for (let j = 0; j < kp; j += 4) {
-        const u0 = this.uOff + j * col + rowOff;
-        for (let l = 0; l <= j + 2; l += 2) {
-          const z0 = this.zOff + l * col + rowOff;
-          K.tile(u0, u0 + col, u0 + 2 * col, u0 + 3 * col, z0, z0 + col, this.tileOff, nbytes);
-          for (let a = 0; a < 4; a++) {
-            const row = (j + a) * kp + l;
-            const o = 8 * a;
-            G[row] += out[o]! + out[o + 1]! + out[o + 2]! + out[o + 3]!;
-            G[row + 1] += out[o + 4]! + out[o + 5]! + out[o + 6]! + out[o + 7]!;
-          }
-        }
-      }
+      K.gram(this.uOff + i0 * 4, this.zOff + i0 * 4, col, kp, nbytes, this.gOff2);
     }
+    const G = new Float64Array(new Float64Array(K.memory.buffer, this.gOff2, kp * kp));
     H.fill(0);
     assembleHessian(G, kp, h0, hd, k, H);
   }

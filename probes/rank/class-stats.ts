@@ -1,7 +1,7 @@
 /**
- * Per-neuron class sums in one row-major pass (the store is row-major, so summing rows into per-class
- * accumulators streams memory once). Double accumulators; a non-finite sum means a NaN or infinity in
- * that column, reported with its row.
+ * Per-neuron class sums, row-major (the store is row-major, so summing rows into accumulators streams
+ * memory): the column totals once per activation array, then per label only its positive rows.
+ * Double accumulators; a non-finite sum means a NaN or infinity in that column, reported with its row.
  */
 import type { Matrix } from '../types.ts';
 import { throwNonFinite } from '../fit/validate.ts';
@@ -17,15 +17,47 @@ export interface ClassStats {
 
 export function classStats(X: Matrix, y: Uint8Array, squares = false): ClassStats {
   const { data, nRows, nCols } = X;
+  const t = columnTotals(X, squares);
   const sumPos = new Float64Array(nCols);
-  const sumNeg = new Float64Array(nCols);
-  const sumSq = squares ? new Float64Array(nCols) : undefined;
   let nPos = 0;
+  // Only the positive rows are read (5-30% of them for a typical feature); the negatives' sums are
+  // the column totals minus the positives'.
+  for (let i = 0; i < nRows; i++) {
+    if (!y[i]) continue;
+    nPos++;
+    const base = i * nCols;
+    for (let j = 0; j < nCols; j++) sumPos[j] += data[base + j]!;
+  }
+  const sumNeg = new Float64Array(nCols);
+  for (let j = 0; j < nCols; j++) sumNeg[j] = t.sum[j]! - sumPos[j]!;
+  return { nPos, nNeg: nRows - nPos, sumPos, sumNeg, sumSq: t.sumSq };
+}
+
+interface Totals {
+  nRows: number;
+  nCols: number;
+  sum: Float64Array;
+  sumSq?: Float64Array;
+}
+
+/**
+ * Column sums (and sums of squares) over all rows of X, computed once per activation array: a sweep
+ * ranks every feature of a hook on the same training rows, so the full pass over them is shared and
+ * each feature reads only its positive rows. Keyed by the array, so activations must not be modified
+ * in place once ranked (the lab never does: a hook's rows are read from the store into a new array).
+ * A non-finite total means a NaN or infinity in that column, reported with its row.
+ */
+const totalsCache = new WeakMap<Float32Array, Totals>();
+
+function columnTotals(X: Matrix, squares: boolean): Totals {
+  const { data, nRows, nCols } = X;
+  const hit = totalsCache.get(data);
+  if (hit && (hit.sumSq || !squares) && hit.nRows === nRows && hit.nCols === nCols) return hit;
+  const sum = new Float64Array(nCols);
+  const sumSq = squares ? new Float64Array(nCols) : undefined;
   for (let i = 0; i < nRows; i++) {
     const base = i * nCols;
-    const acc = y[i] ? sumPos : sumNeg;
-    nPos += y[i]!;
-    for (let j = 0; j < nCols; j++) acc[j] += data[base + j]!;
+    for (let j = 0; j < nCols; j++) sum[j] += data[base + j]!;
     if (sumSq) {
       for (let j = 0; j < nCols; j++) {
         const v = data[base + j]!;
@@ -34,9 +66,11 @@ export function classStats(X: Matrix, y: Uint8Array, squares = false): ClassStat
     }
   }
   for (let j = 0; j < nCols; j++) {
-    if (!Number.isFinite(sumPos[j]! + sumNeg[j]!) || (sumSq && !Number.isFinite(sumSq[j]!))) throwNonFinite(X, j);
+    if (!Number.isFinite(sum[j]!) || (sumSq && !Number.isFinite(sumSq[j]!))) throwNonFinite(X, j);
   }
-  return { nPos, nNeg: nRows - nPos, sumPos, sumNeg, sumSq };
+  const t = { nRows, nCols, sum, sumSq };
+  totalsCache.set(data, t);
+  return t;
 }
 
 /** Indices sorted by score, best first; ties (and NaN, treated as -inf) by lower index. */
