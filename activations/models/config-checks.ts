@@ -88,11 +88,15 @@ const INERT_AT: Record<string, (v: unknown) => boolean> = {
   cross_attention_hidden_size: (v) => v == null,
 };
 
+/** A field that never changes the forward pass at this value (INERT_CONFIG_KEYS, or INERT_AT at its default). */
+export function isInertField(key: string, value: unknown): boolean {
+  return INERT_CONFIG_KEYS.has(key) || (key in INERT_AT && INERT_AT[key]!(value));
+}
+
 /** Refuses every config.json field outside INERT_CONFIG_KEYS and `read` (what the architecture implements), naming it. */
 export function checkConfigKeys(hf: Record<string, unknown>, read: ReadonlySet<string>, path: string, architecture: string): void {
   for (const [key, value] of Object.entries(hf)) {
-    if (read.has(key) || INERT_CONFIG_KEYS.has(key)) continue;
-    if (key in INERT_AT && INERT_AT[key]!(value)) continue;
+    if (read.has(key) || isInertField(key, value)) continue;
     throw new InputError(
       `${path}: field "${key}" = ${JSON.stringify(value)?.slice(0, 80)} ${key in INERT_AT ? 'is not supported at that value' : 'is not one the lab reads'} ` +
         `for ${architecture}, and it may change the forward pass: refusing rather than ignoring it ` +

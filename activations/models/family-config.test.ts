@@ -29,8 +29,13 @@ describe('new family configs', () => {
       ['gpt-neo', { attention_types: [[['global', 'sparse'], 2]] }, /attention type "sparse" of layer 1/],
       ['gemma2', { layer_types: ['full_attention'] }, /"layer_types" must list 4 layer types/],
       ['gemma', { attn_logit_softcapping: 50 }, /config field "attn_logit_softcapping".*model_type gemma/],
+      // Inert only at their defaults (config-checks.ts), as for GPT-2 and GPT-NeoX.
+      ['llama', { pruned_heads: { 0: [1] } }, /config field "pruned_heads".*not one the lab knows for model_type llama/],
+      ['opt', { is_encoder_decoder: true }, /config field "is_encoder_decoder"/],
     ];
     for (const [name, extra, msg] of cases) expect(() => parse(name, extra), `${name} ${JSON.stringify(extra)}`).toThrow(msg);
+    // ...and accepted at them.
+    expect(() => parse('llama', { pruned_heads: {}, is_encoder_decoder: false, use_cache: true, pretraining_tp: 1 })).not.toThrow();
   });
 
   it('reads windows, soft caps, scales and rope settings as the HF classes define them', () => {

@@ -12,22 +12,17 @@
 import { tf } from '../../lab/core/backend.ts';
 import { InputError } from '../../lab/core/index.ts';
 import type { CheckpointReader } from './checkpoint.ts';
+import { isInertField } from './config-checks.ts';
 import type { HfConfigReader, RotaryScaling, TransformerConfig } from './config.ts';
 import type { Params } from './transformer.ts';
 
-/** PretrainedConfig keys that describe training, generation or bookkeeping, never the forward's numbers. */
+/**
+ * Keys the newer families' configs carry that never change the forward, beyond the shared list every
+ * architecture accepts (config-checks.ts isInertField: bookkeeping, token ids, generation defaults, and
+ * pruned_heads / is_encoder_decoder / cross-attention only at their defaults).
+ */
 const HARMLESS = new Set([
-  'architectures', 'model_type', 'torch_dtype', 'dtype', 'transformers_version', '_name_or_path', 'use_cache',
-  'initializer_range', 'init_std', 'tokenizer_class', 'prefix', 'task_specific_params', 'id2label', 'label2id',
-  'problem_type', 'finetuning_task', 'return_dict', 'output_hidden_states', 'output_attentions', 'torchscript',
-  'use_bfloat16', 'tf_legacy_loss', 'pruned_heads', 'chunk_size_feed_forward', 'is_encoder_decoder', 'is_decoder',
-  'cross_attention_hidden_size', 'add_cross_attention', 'tie_encoder_decoder', 'max_length', 'min_length',
-  'do_sample', 'early_stopping', 'num_beams', 'num_beam_groups', 'diversity_penalty', 'temperature', 'top_k',
-  'top_p', 'typical_p', 'repetition_penalty', 'length_penalty', 'no_repeat_ngram_size',
-  'encoder_no_repeat_ngram_size', 'bad_words_ids', 'num_return_sequences', 'output_scores',
-  'return_dict_in_generate', 'remove_invalid_values', 'exponential_decay_length_penalty', 'suppress_tokens',
-  'begin_suppress_tokens', 'gradient_checkpointing', 'layerdrop', 'auto_map', 'attn_implementation',
-  '_attn_implementation', '_attn_implementation_autoset', 'cache_implementation', 'keys_to_ignore_at_inference',
+  'init_std', 'layerdrop', 'cache_implementation',
   // Llama's tensor-parallel slicing: the same sums in another order.
   'pretraining_tp',
 ]);
@@ -38,16 +33,18 @@ const HARMLESS_PATTERN = /(^|_)(dropout|pdrop)$|_token_ids?$|^summary_/;
 export function refuseUnknownFields(r: HfConfigReader, known: readonly string[]): void {
   const k = new Set(known);
   for (const key of Object.keys(r.hf)) {
-    if (k.has(key) || HARMLESS.has(key) || HARMLESS_PATTERN.test(key)) continue;
+    if (isInertField(key, r.hf[key])) continue; // the shared check (architecture.ts parseWith) accepts it too
+    if (k.has(key) || HARMLESS.has(key) || HARMLESS_PATTERN.test(key)) {
+      // Vetted by this family's list: mark it read, so the shared allow-list check agrees.
+      r.readKeys.add(key);
+      continue;
+    }
     throw new InputError(
       `${r.path}: config field "${key}" (${JSON.stringify(r.hf[key])?.slice(0, 80)}) is not one the lab knows for model_type ${r.hf.model_type}; ` +
         'it could change the forward pass, so the model is refused rather than run without it',
       r.path,
     );
   }
-  // Every field is now vetted by this family's own list: mark them read, so the shared allow-list check
-  // (architecture.ts parseWith, which falls back to the keys a parser read) agrees with it.
-  for (const key of Object.keys(r.hf)) r.readKeys.add(key);
 }
 
 /** A field that must hold one value (the only one the lab implements) when present. */
