@@ -249,64 +249,72 @@ export function transformerForward(
       // A family's own scale (Gemma's query_pre_attn_scalar), else 1/sqrt(dh) unless GPT-2's scale_attn_weights is false.
       const baseScale = cfg.attnScale ?? (cfg.scaleAttnWeights === false ? 1 : 1 / Math.sqrt(dh));
 
+      // The masks exist before the layers so a layer's own tidy scope (below) cannot dispose them.
+      for (let l = 0; l < cfg.nLayers; l++) maskFor(cfg.slidingWindows?.[l] ?? 0);
       for (let l = 0; l < cfg.nLayers; l++) {
-        const L = p.layers[l]!;
-        const h = (name: string) => `blocks.${l}.${name}`;
-        // GPT-2's scale_attn_by_inverse_layer_idx: layer l's scores also divided by l + 1 (TransformerLens folds it into attn_scale too).
-        const scale = cfg.scaleAttnByInverseLayerIdx ? baseScale / (l + 1) : baseScale;
-        const residPre = hooks.point(h('hook_resid_pre'), resid);
-        const n1 = hooks.point(h('ln1.hook_normalized'), normalize(cfg, residPre, L.ln1g, L.ln1b));
-        const qkv = linear(tf.reshape(n1, [B * S, d]) as tf.Tensor2D, L.wqkv, L.bqkv);
-        const split = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 1);
-        let q = hooks.point(h('attn.hook_q'), tf.reshape(split[0]!, [B, S, H, dh]) as tf.Tensor4D);
-        let k = hooks.point(h('attn.hook_k'), tf.reshape(split[1]!, [B, S, Hkv, dh]) as tf.Tensor4D);
-        const v = hooks.point(h('attn.hook_v'), tf.reshape(split[2]!, [B, S, Hkv, dh]) as tf.Tensor4D);
-        if (rope) {
-          q = applyRotary(q, rope[0], rope[1], cfg.rotaryDims, cfg.rotaryInterleaved);
-          k = applyRotary(k, rope[0], rope[1], cfg.rotaryDims, cfg.rotaryInterleaved);
-        }
-        let kh = tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, dh]
-        let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
-        if (cache) {
-          const pk = cache.keys[l];
-          const pv = cache.values[l];
-          if (pk && pv) {
-            kh = tf.concat([pk, kh], 2);
-            vh = tf.concat([pv, vh], 2);
+        // Outside training each layer runs in its own tidy scope, so the wasm heap holds one layer's
+        // intermediates at a time, not every layer's until the pass ends (GPT-2 small at batch 8 x 128:
+        // 2.9 GB of intermediates). Kept hooks and kv-cache tensors are tf.keep'd and survive it.
+        const layer = (): tf.Tensor => {
+          const L = p.layers[l]!;
+          const h = (name: string) => `blocks.${l}.${name}`;
+          // GPT-2's scale_attn_by_inverse_layer_idx: layer l's scores also divided by l + 1 (TransformerLens folds it into attn_scale too).
+          const scale = cfg.scaleAttnByInverseLayerIdx ? baseScale / (l + 1) : baseScale;
+          const residPre = hooks.point(h('hook_resid_pre'), resid);
+          const n1 = hooks.point(h('ln1.hook_normalized'), normalize(cfg, residPre, L.ln1g, L.ln1b));
+          const qkv = linear(tf.reshape(n1, [B * S, d]) as tf.Tensor2D, L.wqkv, L.bqkv);
+          const split = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 1);
+          let q = hooks.point(h('attn.hook_q'), tf.reshape(split[0]!, [B, S, H, dh]) as tf.Tensor4D);
+          let k = hooks.point(h('attn.hook_k'), tf.reshape(split[1]!, [B, S, Hkv, dh]) as tf.Tensor4D);
+          const v = hooks.point(h('attn.hook_v'), tf.reshape(split[2]!, [B, S, Hkv, dh]) as tf.Tensor4D);
+          if (rope) {
+            q = applyRotary(q, rope[0], rope[1], cfg.rotaryDims, cfg.rotaryInterleaved);
+            k = applyRotary(k, rope[0], rope[1], cfg.rotaryDims, cfg.rotaryInterleaved);
           }
-          newK.push(tf.keep(kh));
-          newV.push(tf.keep(vh));
-        }
-        const raw = tf.mul(headScores(q, repeatKV(kh, H), B, H, S, T, dh, differentiable), scale);
-        const mask = maskFor(cfg.slidingWindows?.[l] ?? 0);
-        const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(softcap(raw, cfg.attnSoftcap), mask));
-        const pattern = hooks.point(h('attn.hook_pattern'), tf.softmax(scores, -1));
-        const zh = headMix(pattern as tf.Tensor4D, repeatKV(vh, H), B, H, S, T, dh, differentiable);
-        const z = hooks.point(h('attn.hook_z'), tf.transpose(tf.reshape(zh, [B, H, S, dh]), [0, 2, 1, 3]));
-        let attnOut: tf.Tensor = tf.reshape(linear(tf.reshape(z, [B * S, H * dh]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]);
-        if (cfg.postNorms) attnOut = hooks.point(h('ln1_post.hook_normalized'), rmsNorm(attnOut, L.ln1postg!, cfg.layerNormEps));
-        attnOut = hooks.point(h('hook_attn_out'), attnOut);
-        // With a parallel residual (NeoX) the MLP reads resid_pre; resid_mid is still resid_pre + attn_out,
-        // so resid_post = resid_mid + mlp_out holds for both layouts.
-        const residMid = hooks.point(h('hook_resid_mid'), tf.add(residPre, attnOut));
-        const mlpIn = cfg.parallelResidual ? residPre : residMid;
-        const n2 = hooks.point(h('ln2.hook_normalized'), normalize(cfg, mlpIn, L.ln2g, L.ln2b));
-        const n2flat = tf.reshape(n2, [B * S, d]) as tf.Tensor2D;
-        const mlpDims = [B, S, cfg.dMlp];
-        let post: tf.Tensor;
-        if (cfg.gatedMlp) {
-          // TransformerLens' GatedMLP: hook_pre = x W_gate (what the activation reads), hook_pre_linear = x W_in.
-          const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(n2flat, L.wgate!, L.bgate!), mlpDims));
-          const preLinear = hooks.point(h('mlp.hook_pre_linear'), tf.reshape(linear(n2flat, L.win, L.bin), mlpDims));
-          post = hooks.point(h('mlp.hook_post'), tf.mul(activation(pre, cfg.activation), preLinear));
-        } else {
-          const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(n2flat, L.win, L.bin), mlpDims));
-          post = hooks.point(h('mlp.hook_post'), activation(pre, cfg.activation));
-        }
-        let mlpOut: tf.Tensor = tf.reshape(linear(tf.reshape(post, [B * S, cfg.dMlp]) as tf.Tensor2D, L.wout, L.bout), [B, S, d]);
-        if (cfg.postNorms) mlpOut = hooks.point(h('ln2_post.hook_normalized'), rmsNorm(mlpOut, L.ln2postg!, cfg.layerNormEps));
-        mlpOut = hooks.point(h('hook_mlp_out'), mlpOut);
-        resid = hooks.point(h('hook_resid_post'), tf.add(residMid, mlpOut));
+          let kh = tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, dh]
+          let vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
+          if (cache) {
+            const pk = cache.keys[l];
+            const pv = cache.values[l];
+            if (pk && pv) {
+              kh = tf.concat([pk, kh], 2);
+              vh = tf.concat([pv, vh], 2);
+            }
+            newK.push(tf.keep(kh));
+            newV.push(tf.keep(vh));
+          }
+          const raw = tf.mul(headScores(q, repeatKV(kh, H), B, H, S, T, dh, differentiable), scale);
+          const mask = maskFor(cfg.slidingWindows?.[l] ?? 0);
+          const scores = hooks.point(h('attn.hook_attn_scores'), tf.add(softcap(raw, cfg.attnSoftcap), mask));
+          const pattern = hooks.point(h('attn.hook_pattern'), tf.softmax(scores, -1));
+          const zh = headMix(pattern as tf.Tensor4D, repeatKV(vh, H), B, H, S, T, dh, differentiable);
+          const z = hooks.point(h('attn.hook_z'), tf.transpose(tf.reshape(zh, [B, H, S, dh]), [0, 2, 1, 3]));
+          let attnOut: tf.Tensor = tf.reshape(linear(tf.reshape(z, [B * S, H * dh]) as tf.Tensor2D, L.wo, L.bo), [B, S, d]);
+          if (cfg.postNorms) attnOut = hooks.point(h('ln1_post.hook_normalized'), rmsNorm(attnOut, L.ln1postg!, cfg.layerNormEps));
+          attnOut = hooks.point(h('hook_attn_out'), attnOut);
+          // With a parallel residual (NeoX) the MLP reads resid_pre; resid_mid is still resid_pre + attn_out,
+          // so resid_post = resid_mid + mlp_out holds for both layouts.
+          const residMid = hooks.point(h('hook_resid_mid'), tf.add(residPre, attnOut));
+          const mlpIn = cfg.parallelResidual ? residPre : residMid;
+          const n2 = hooks.point(h('ln2.hook_normalized'), normalize(cfg, mlpIn, L.ln2g, L.ln2b));
+          const n2flat = tf.reshape(n2, [B * S, d]) as tf.Tensor2D;
+          const mlpDims = [B, S, cfg.dMlp];
+          let post: tf.Tensor;
+          if (cfg.gatedMlp) {
+            // TransformerLens' GatedMLP: hook_pre = x W_gate (what the activation reads), hook_pre_linear = x W_in.
+            const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(n2flat, L.wgate!, L.bgate!), mlpDims));
+            const preLinear = hooks.point(h('mlp.hook_pre_linear'), tf.reshape(linear(n2flat, L.win, L.bin), mlpDims));
+            post = hooks.point(h('mlp.hook_post'), tf.mul(activation(pre, cfg.activation), preLinear));
+          } else {
+            const pre = hooks.point(h('mlp.hook_pre'), tf.reshape(linear(n2flat, L.win, L.bin), mlpDims));
+            post = hooks.point(h('mlp.hook_post'), activation(pre, cfg.activation));
+          }
+          let mlpOut: tf.Tensor = tf.reshape(linear(tf.reshape(post, [B * S, cfg.dMlp]) as tf.Tensor2D, L.wout, L.bout), [B, S, d]);
+          if (cfg.postNorms) mlpOut = hooks.point(h('ln2_post.hook_normalized'), rmsNorm(mlpOut, L.ln2postg!, cfg.layerNormEps));
+          mlpOut = hooks.point(h('hook_mlp_out'), mlpOut);
+          return hooks.point(h('hook_resid_post'), tf.add(residMid, mlpOut));
+        };
+        resid = differentiable ? layer() : tf.tidy(layer);
       }
       if (opts.logits === false) {
         // No unembedding; the final layer norm only when a hook asks for it (training reads it there).
