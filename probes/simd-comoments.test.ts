@@ -14,7 +14,7 @@ const same = (a: number, b: number) => (Number.isNaN(a) ? Number.isNaN(b) : Obje
 describe('simd comoments kernel', () => {
   it('decodes every f16 pattern as the store reader does (subnormals, -0, Inf, NaN)', () => {
     const n = 512, rows = 128;
-    const K = new Comoments({ widths: [n], selected: 1, maxRows: rows });
+    const K = new Comoments({ widths: [n], selected: 1, maxRows: rows, dtype: 'f16' });
     const raw = K.raw(rows * n * 2);
     const h = new Uint16Array(raw.buffer, raw.byteOffset, rows * n);
     for (let i = 0; i < rows * n; i++) h[i] = i;
@@ -29,7 +29,7 @@ describe('simd comoments kernel', () => {
   it('decodes u8 (per neuron and per tensor) and f32 with the shift exactly as JS does, odd widths', () => {
     const rng = new Rng(3), n = 37, rows = 50;
     for (const groups of [n, 1]) {
-      const K = new Comoments({ widths: [n], selected: 2, maxRows: rows });
+      const K = new Comoments({ widths: [n], selected: 2, maxRows: rows, dtype: 'u8' });
       const raw = K.raw(rows * n);
       for (let i = 0; i < rows * n; i++) raw[i] = rng.int(256);
       const qp = new Float32Array(2 * groups);
@@ -48,7 +48,7 @@ describe('simd comoments kernel', () => {
       }
       expect(bad, `u8 with ${groups} groups`).toBe(0);
     }
-    const K = new Comoments({ widths: [n], selected: 2, maxRows: rows });
+    const K = new Comoments({ widths: [n], selected: 2, maxRows: rows, dtype: 'f32' });
     const raw = K.raw(rows * n * 4);
     const x = new Float32Array(raw.buffer, raw.byteOffset, rows * n);
     for (let i = 0; i < rows * n; i++) x[i] = rng.normal() * 3;
@@ -61,7 +61,7 @@ describe('simd comoments kernel', () => {
 
   it('sums, squares and cross products equal f64 sums of the same shifted values, chunk by chunk', () => {
     const rng = new Rng(11), widths = [29, 13], sel = [3, 0, 28, 17, 3], chunks = [SLAB_ROWS * 2 + 37, 90, 301];
-    const K = new Comoments({ widths, selected: sel.length, maxRows: Math.max(...chunks) });
+    const K = new Comoments({ widths, selected: sel.length, maxRows: Math.max(...chunks), dtype: 'f16' });
     const ref = widths.map((n) => ({ sum: new Float64Array(n), sq: new Float64Array(n), cross: new Float64Array(sel.length * n), abs: new Float64Array(sel.length * n), shift: undefined as Float32Array | undefined }));
     const table = halfToFloatTable();
     for (const rows of chunks) {

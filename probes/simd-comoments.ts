@@ -26,6 +26,8 @@
 import { OP, SIMD, T, WasmArena, i32Const as i32c, localGet as get, localSet as set, section, simd, str, uleb } from '../lab/core/index.ts';
 import type { StoreDtype } from '../activations/index.ts';
 
+const DTYPE_BYTES: Record<StoreDtype, number> = { f32: 4, f16: 2, u8: 1 };
+
 /** Selected columns per tile of the cross kernel (2 x TILE accumulators, 2 column vectors, 1 splat). */
 export const TILE = 4;
 /** Rows per slab: the f32 block over which sums run before they go to f64. */
@@ -196,6 +198,8 @@ export interface ComomentsInit {
   selected: number;
   /** The most rows of any chunk. */
   maxRows: number;
+  /** The store's encoding (sizes the region a chunk's file is read into). */
+  dtype: StoreDtype;
   slabRows?: number;
 }
 
@@ -228,8 +232,8 @@ export class Comoments extends WasmArena {
     const slabRows = init.slabRows ?? SLAB_ROWS;
     const npMax = pad8(Math.max(...init.widths));
     const sp = Math.ceil(init.selected / TILE) * TILE;
-    // Raw region: a chunk at 4 bytes a value (the widest dtype), plus slack for the last row's overrun.
-    const rawFloats = init.maxRows * Math.max(...init.widths) + 16 + npMax;
+    // Raw region: the largest chunk as stored, plus slack for the last row's overrun (at most 7 values).
+    const rawFloats = Math.ceil((init.maxRows * Math.max(...init.widths) * DTYPE_BYTES[init.dtype]) / 4) + 16;
     const hookFloats = init.widths.reduce((t, n) => t + pad8(n) * 2 * (2 + sp), 0);
     const floats = rawFloats + slabRows * npMax + npMax + npMax * 4 + init.maxRows * sp + hookFloats + 64;
     super((compiled ??= new WebAssembly.Module(moduleBytes())), floats, 'Comoments');
@@ -300,7 +304,7 @@ export class Comoments extends WasmArena {
 
   /** Decodes each slab of the chunk and adds its moments; `then` runs the slab's cross products. */
   private slabs(k: Comoments['hooks'][number], rows: number, dtype: StoreDtype, then: (r0: number, len: number) => void): void {
-    const bytes = { f32: 4, f16: 2, u8: 1 }[dtype];
+    const bytes = DTYPE_BYTES[dtype];
     const decode = { f32: this.fns.decode32, f16: this.fns.decode16, u8: this.fns.decode8 }[dtype];
     for (let r0 = 0; r0 < rows; r0 += this.slabRows) {
       const len = Math.min(this.slabRows, rows - r0);
