@@ -162,6 +162,8 @@ function scan(store: ActivationStore, hook: string, neurons: number[], correlate
   const maxRows = m.chunks.reduce((t, c) => Math.max(t, c.rows), 0);
   const kernel = correlated && maxRows > 0 ? new Comoments({ widths: hooks.map((x) => x.n_neurons), selected: neurons.length, maxRows, dtype: m.dtype }) : undefined;
   const bytes = { f32: 4, f16: 2, u8: 1 }[m.dtype];
+  // Without the kernel, one reused buffer of the largest chunk (a fresh buffer per file costs its page faults).
+  const own = kernel ? undefined : new Uint8Array(maxRows * h.n_neurons * bytes);
   const half = halfToFloatTable();
   let at = 0;
   for (const c of m.chunks) {
@@ -170,9 +172,8 @@ function scan(store: ActivationStore, hook: string, neurons: number[], correlate
       const n = hk.n_neurons;
       const f = c.files.hooks[hk.name]!;
       const path = join(store.dir, f.data);
-      let data: Uint8Array;
-      if (kernel) readInto(path, (data = kernel.raw(R * n * bytes)));
-      else data = readAll(path, R * n * bytes);
+      const data = kernel ? kernel.raw(R * n * bytes) : own!.subarray(0, R * n * bytes);
+      readInto(path, data);
       const qp = m.dtype === 'u8' ? qparams(store, f.qparams!, m.quantisation === 'per_tensor' ? 1 : n) : undefined;
       if (k === 0) columns(data, m.dtype, qp, R, n, neurons, cols, at, half);
       kernel?.add(k, R, m.dtype, qp, k === 0 ? neurons : undefined);
