@@ -15,42 +15,12 @@
  * loss = sum imp d^2, g = scale imp d where pre > floor (else 0), db += g.
  */
 
-import { section, simd, str, uleb, WasmArena } from '../../lab/core/index.ts';
+import { OP, SIMD, T, section, simd, str, uleb, WasmArena } from '../../lab/core/index.ts';
 
 export { section, simd, str, uleb };
 
-/** Opcodes and assembler helpers, shared with gemm.ts's kernels. */
-export const OP = {
-  f32Const: 0x43,
-  f32Add: 0x92,
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  i32Const: 0x41,
-  i32Eqz: 0x45,
-  i32LtU: 0x49,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  simd: 0xfd,
-} as const;
-export const SIMD = {
-  load: 0x00,
-  store: 0x0b,
-  f32x4Splat: 0x13,
-  extractLane: 0x1f,
-  f32x4Gt: 0x44,
-  and: 0x4e,
-  f32x4Add: 0xe4,
-  f32x4Sub: 0xe5,
-  f32x4Mul: 0xe6,
-  f32x4Max: 0xe9,
-} as const;
-export const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
+/** Opcodes and assembler helpers (lab/core's tables), shared with gemm.ts's kernels. */
+export { OP, SIMD, T };
 
 const memarg16 = [4, 0]; // align 2^4 bytes, offset 0
 

@@ -16,6 +16,6 @@ export { readJson, readFileChecked, writeFileAtomic, writeTarget, cleanTempFiles
 export { lockRunDir, unlockRunDir, holdsRunDir, LOCK_FILE } from './run-lock.ts';
 export { canonicalJson, configHash, describeConfigDiff } from './canonical.ts';
 export { Progress, formatSeconds, type ProgressOptions } from './progress.ts';
-export { uleb, sleb, localGet, localSet, i32Const, section, str, simd, WasmArena } from './wasm-emit.ts';
+export { uleb, sleb, localGet, localSet, i32Const, section, str, simd, WasmArena, OP, SIMD, T } from './wasm-emit.ts';
 export { packageRoot, packagePath } from './paths.ts';
 export { startWorker, workerModule } from './worker.ts';

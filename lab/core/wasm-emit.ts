@@ -1,8 +1,64 @@
 /**
  * The few encoders every hand-assembled WebAssembly module in the lab needs (activations/toy/simd.ts and
- * gemm.ts, probes/fit/simd-gram.ts and simd-matvec.ts): each assembles its functions from opcodes, so
- * no wasm toolchain is needed at install or build time.
+ * gemm.ts, probes/fit/simd-gram.ts and simd-matvec.ts, probes/simd-comoments.ts): each assembles its
+ * functions from opcodes, so no wasm toolchain is needed at install or build time.
  */
+
+/** Core opcodes (WebAssembly 1.0) used by the kernels. */
+export const OP = {
+  f32Const: 0x43,
+  f32Add: 0x92,
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32LtU: 0x49,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  simd: 0xfd,
+} as const;
+
+/** SIMD opcodes (the 0xfd prefix's second byte, as `simd(op)` encodes it). */
+export const SIMD = {
+  load: 0x00,
+  load32Splat: 0x09,
+  store: 0x0b,
+  v128Const: 0x0c,
+  shuffle: 0x0d,
+  f32x4Splat: 0x13,
+  extractLane: 0x1f,
+  i32x4Eq: 0x37,
+  f32x4Gt: 0x44,
+  and: 0x4e,
+  or: 0x50,
+  bitselect: 0x52,
+  load32Zero: 0x5c,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  load16x4U: 0x04,
+  i16x8ExtendLowI8x16U: 0x89,
+  i32x4ExtendLowI16x8U: 0xa9,
+  i32x4Shl: 0xab,
+  i32x4Add: 0xae,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Max: 0xe9,
+  f64x2Add: 0xf0,
+  f64x2Mul: 0xf2,
+  f64x2ConvertLowI32x4U: 0xff,
+} as const;
+
+/** Value and block types. */
+export const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
 /** Unsigned LEB128 (sizes, indices, alignments, offsets; also i32 constants below 64). */
 export function uleb(n: number): number[] {
