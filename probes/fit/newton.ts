@@ -12,6 +12,7 @@
  */
 import type { Columns } from './gather.ts';
 import { invertSpd } from './linalg.ts';
+import { newtonCg } from './newton-cg.ts';
 import { SimdColumns } from './simd-matvec.ts';
 
 export interface NewtonOptions {
@@ -91,6 +92,7 @@ export function newtonLogistic(
 
   // The two matrix-vector products of each step on WebAssembly SIMD (double precision) where it pays.
   const sc = k >= SIMD_MIN_K ? SimdColumns.of(z, n, k) : null;
+  if (sc) return newtonCg(sc, y, w, opts, beta, b);
   linearPredictor(z, n, k, beta, b, eta);
   let f = objective(eta, y, w, C, beta);
   let iterations = 0;
@@ -115,10 +117,7 @@ export function newtonLogistic(
       let gb = 0;
       for (let i = 0; i < n; i++) gb += r[i]!;
       g[0] = gb;
-      if (sc) {
-        sc.dots(r, g, 1);
-        for (let j = 0; j < k; j++) g[j + 1] += beta[j]!;
-      } else for (let j = 0; j < k; j++) g[j + 1] = dot(r, z, j * n, n) + beta[j]!;
+      for (let j = 0; j < k; j++) g[j + 1] = dot(r, z, j * n, n) + beta[j]!;
     }
     gradReady = false;
     gradMax = 0;
@@ -140,10 +139,7 @@ export function newtonLogistic(
       !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!) ||
       (history.length >= 3 && bfgsStepsLeft(history, gradMax, opts.tol) > hessianSteps(k));
     if (builtNow) {
-      // The SIMD kernel (single-precision products, double block sums) on the resident columns where
-      // it pays (k >= SIMD_MIN_K); JS for tiny k.
-      if (sc) sc.gram(d, H);
-      else weightedGram(z, n, k, d, H);
+      weightedGram(z, n, k, d, H);
       hessians++;
       const inv = invertSpd(H, m);
       if (!inv) break;
@@ -173,9 +169,7 @@ export function newtonLogistic(
     // The full step, fused: one pass over Z (row block by row block, so each block is read twice
     // from cache) gives dEta, the objective and, in case the step is accepted, the next gradient.
     // The passes are memory-bound, so this is nearly twice as fast as separate passes.
-    const fFull = sc
-      ? simdStep(sc, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry)
-      : fusedStep(z, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
+    const fFull = fusedStep(z, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
     let t = 1;
     let accepted = false;
     if (belowResolution || fFull <= f + 1e-4 * slope) {
@@ -237,35 +231,14 @@ function hessianSteps(k: number): number {
   return (k * k) / 8 / (k + 30);
 }
 
-/** Columns from which the SIMD products replace the JS loops (below, copying Z into wasm memory costs more than it saves). */
+/**
+ * Columns from which Newton-CG on the SIMD kernels (newton-cg.ts) replaces the JS Hessian below (for
+ * fewer columns, copying Z into wasm memory costs more than it saves). Measured per fit on the probe
+ * bench's data (one feature, warm-started from k / 2, CPU medians of 7 under load): k = 256 140-190 ms
+ * against 259-295 ms for one SIMD Hessian + BFGS, k = 128 65 against 129, k = 64 19 against 65, k = 16
+ * 15 against 36, k = 8 15 against 34.
+ */
 const SIMD_MIN_K = 8;
-
-/** fusedStep's results with the two products on WebAssembly SIMD (simd-matvec.ts): two passes over Z. */
-function simdStep(
-  sc: SimdColumns,
-  n: number,
-  k: number,
-  y: Uint8Array,
-  w: Float64Array,
-  C: number,
-  step: Float64Array,
-  betaTry: Float64Array,
-  eta: Float64Array,
-  dEta: Float64Array,
-  etaTry: Float64Array,
-  r: Float64Array,
-  d: Float64Array,
-  g: Float64Array,
-): number {
-  const neg = new Float64Array(k);
-  for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
-  sc.affine(-step[0]!, neg, dEta);
-  const acc = new Float64Array(2);
-  rowTerms(0, n, y, w, C, eta, dEta, etaTry, r, d, acc);
-  g[0] = acc[1]!;
-  sc.dots(r, g, 1);
-  return withRidge(g, betaTry, k, C, acc[0]!);
-}
 
 /**
  * The full step in one blocked pass: dEta = -(step_0 + Z step_1..k), etaTry = eta + dEta, and at
@@ -314,7 +287,7 @@ function fusedStep(
 }
 
 /** Adds the ridge term's gradient (beta) to g[1..k] and returns the objective C * loss + ||beta||^2 / 2. */
-function withRidge(g: Float64Array, beta: Float64Array, k: number, C: number, loss: number): number {
+export function withRidge(g: Float64Array, beta: Float64Array, k: number, C: number, loss: number): number {
   let reg = 0;
   for (let j = 0; j < k; j++) {
     g[j + 1] += beta[j]!;
@@ -327,7 +300,7 @@ function withRidge(g: Float64Array, beta: Float64Array, k: number, C: number, lo
  * Rows i0..end of a step, given dEta: etaTry = eta + dEta, the residuals r and IRLS weights d there, and
  * into acc the weighted log-loss (acc[0]) and the intercept's gradient (acc[1]).
  */
-function rowTerms(
+export function rowTerms(
   i0: number, end: number, y: Uint8Array, w: Float64Array, C: number,
   eta: Float64Array, dEta: Float64Array, etaTry: Float64Array, r: Float64Array, d: Float64Array, acc: Float64Array,
 ): void {
@@ -383,7 +356,7 @@ function inverseBfgsUpdate(Hi: Float64Array, m: number, s: Float64Array, g: Floa
   }
 }
 
-function objective(eta: Float64Array, y: Uint8Array, w: Float64Array, C: number, beta: Float64Array): number {
+export function objective(eta: Float64Array, y: Uint8Array, w: Float64Array, C: number, beta: Float64Array): number {
   let loss = 0;
   for (let i = 0; i < eta.length; i++) {
     const e = eta[i]!;
