@@ -12,8 +12,7 @@
  * the spectrum of the weighted correlation matrix of the centred columns (plus the ridge), which for
  * weakly correlated neurons is close to 1, so CG needs few products.
  */
-import type { NewtonOptions, NewtonResult } from './newton.ts';
-import { objective, rowTerms, withRidge } from './newton.ts';
+import { objective, rowTerms, withRidge, type NewtonOptions, type NewtonResult } from './logistic-rows.ts';
 import type { SimdColumns } from './simd-matvec.ts';
 
 /** Counters for the bench's profile (bench/probe-profile.ts): Newton steps and products so far. */

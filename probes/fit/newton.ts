@@ -11,28 +11,11 @@
  * started from the true Hessian).
  */
 import type { Columns } from './gather.ts';
+import { objective, rowTerms, withRidge, type NewtonOptions, type NewtonResult } from './logistic-rows.ts';
+export type { NewtonOptions, NewtonResult } from './logistic-rows.ts';
 import { invertSpd } from './linalg.ts';
 import { newtonCg } from './newton-cg.ts';
 import { SimdColumns } from './simd-matvec.ts';
-
-export interface NewtonOptions {
-  C: number;
-  maxIter: number;
-  /** Stop when max |grad f| <= tol (absolute, on the objective above). */
-  tol: number;
-}
-
-export interface NewtonResult {
-  coef: Float64Array;
-  intercept: number;
-  iterations: number;
-  converged: boolean;
-  /** max |grad f| at the returned point. */
-  gradMax: number;
-  /** f at the returned point. */
-  objective: number;
-  hessians: number;
-}
 
 /** Balanced class weights n / (2 n_c), as sklearn's class_weight='balanced'. */
 export function classWeights(y: Uint8Array, mode: 'balanced' | 'none'): Float64Array {
@@ -44,11 +27,6 @@ export function classWeights(y: Uint8Array, mode: 'balanced' | 'none'): Float64A
   const wNeg = mode === 'balanced' ? n / (2 * (n - pos)) : 1;
   for (let i = 0; i < n; i++) w[i] = y[i] ? wPos : wNeg;
   return w;
-}
-
-/** log(1 + exp(x)) without overflow. */
-function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 export function newtonLogistic(
@@ -286,44 +264,6 @@ function fusedStep(
   return withRidge(g, betaTry, k, C, acc[0]!);
 }
 
-/** Adds the ridge term's gradient (beta) to g[1..k] and returns the objective C * loss + ||beta||^2 / 2. */
-export function withRidge(g: Float64Array, beta: Float64Array, k: number, C: number, loss: number): number {
-  let reg = 0;
-  for (let j = 0; j < k; j++) {
-    g[j + 1] += beta[j]!;
-    reg += beta[j]! * beta[j]!;
-  }
-  return C * loss + 0.5 * reg;
-}
-
-/**
- * Rows i0..end of a step, given dEta: etaTry = eta + dEta, the residuals r and IRLS weights d there, and
- * into acc the weighted log-loss (acc[0]) and the intercept's gradient (acc[1]).
- */
-export function rowTerms(
-  i0: number, end: number, y: Uint8Array, w: Float64Array, C: number,
-  eta: Float64Array, dEta: Float64Array, etaTry: Float64Array, r: Float64Array, d: Float64Array, acc: Float64Array,
-): void {
-  let loss = 0;
-  let gb = 0;
-  for (let i = i0; i < end; i++) {
-    const e = eta[i]! + dEta[i]!;
-    etaTry[i] = e;
-    // One exp serves the probability and the log-loss: with t = exp(-|e|), p = 1 / (1 + t) or
-    // t / (1 + t) and softplus(e) = max(e, 0) + log1p(t), the same values as sigmoid() and softplus().
-    const t = Math.exp(e >= 0 ? -e : e);
-    const p = e >= 0 ? 1 / (1 + t) : t / (1 + t);
-    const cw = C * w[i]!;
-    const ri = cw * (p - y[i]!);
-    r[i] = ri;
-    d[i] = cw * p * (1 - p);
-    gb += ri;
-    loss += w[i]! * ((e > 0 ? e + Math.log1p(t) : Math.log1p(t)) - (y[i] ? e : 0));
-  }
-  acc[0] += loss;
-  acc[1] += gb;
-}
-
 /**
  * BFGS update of the inverse Hessian estimate, with y = g - gPrev and rho = 1 / (y^T s):
  * Hi <- Hi - rho (s (Hi y)^T + (Hi y) s^T) + (rho^2 y^T Hi y + rho) s s^T. O(m^2); skipped unless
@@ -354,17 +294,6 @@ function inverseBfgsUpdate(Hi: Float64Array, m: number, s: Float64Array, g: Floa
     const hi = hy[i]!;
     for (let j = 0; j < m; j++) Hi[row + j] += -rho * (si * hy[j]! + hi * s[j]!) + c * si * s[j]!;
   }
-}
-
-export function objective(eta: Float64Array, y: Uint8Array, w: Float64Array, C: number, beta: Float64Array): number {
-  let loss = 0;
-  for (let i = 0; i < eta.length; i++) {
-    const e = eta[i]!;
-    loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
-  }
-  let reg = 0;
-  for (let j = 0; j < beta.length; j++) reg += beta[j]! * beta[j]!;
-  return C * loss + 0.5 * reg;
 }
 
 export function linearPredictor(z: Float32Array, n: number, k: number, beta: Float64Array, b: number, out: Float64Array): void {
