@@ -47,6 +47,21 @@ describe('fitProbe (Newton)', () => {
     }
   });
 
+  it('satisfies the KKT condition on Newton-CG (k >= 8: Hessian-vector products, no Hessian) too', () => {
+    const { X, y } = synthetic(700, 48, 3, [1.5, -1, 0.5, 0, 0.3, 0.8, -0.6], -0.5);
+    // Uncentred, correlated columns (shared offsets, as activations have), which the preconditioner is for.
+    for (let i = 0; i < X.nRows; i++) for (let j = 0; j < X.nCols; j++) X.data[i * X.nCols + j] = X.data[i * X.nCols + j]! + 2 + 0.5 * X.data[i * X.nCols]!;
+    const neurons = Array.from({ length: 40 }, (_, j) => j + 3);
+    for (const C of [1, 0.05, 20]) {
+      for (const tol of [1e-8, undefined]) {
+        const fit = fitProbe(X, y, neurons, { C, tol });
+        expect(fit.converged).toBe(true);
+        const g = gradient(X, y, fit, C, classWeights(y, 'balanced'));
+        for (const v of g) expect(Math.abs(v)).toBeLessThan(tol ?? 1e-6);
+      }
+    }
+  });
+
   it('recovers the closed-form MLE for one binary neuron (weak penalty, no class weights)', () => {
     // With x in {0,1}: intercept = logit P(y|x=0), coef = logit P(y|x=1) - intercept.
     const rng = new Rng(7);

@@ -11,27 +11,11 @@
  * started from the true Hessian).
  */
 import type { Columns } from './gather.ts';
+import { objective, rowTerms, withRidge, type NewtonOptions, type NewtonResult } from './logistic-rows.ts';
+export type { NewtonOptions, NewtonResult } from './logistic-rows.ts';
 import { invertSpd } from './linalg.ts';
+import { newtonCg } from './newton-cg.ts';
 import { SimdColumns } from './simd-matvec.ts';
-
-export interface NewtonOptions {
-  C: number;
-  maxIter: number;
-  /** Stop when max |grad f| <= tol (absolute, on the objective above). */
-  tol: number;
-}
-
-export interface NewtonResult {
-  coef: Float64Array;
-  intercept: number;
-  iterations: number;
-  converged: boolean;
-  /** max |grad f| at the returned point. */
-  gradMax: number;
-  /** f at the returned point. */
-  objective: number;
-  hessians: number;
-}
 
 /** Balanced class weights n / (2 n_c), as sklearn's class_weight='balanced'. */
 export function classWeights(y: Uint8Array, mode: 'balanced' | 'none'): Float64Array {
@@ -43,11 +27,6 @@ export function classWeights(y: Uint8Array, mode: 'balanced' | 'none'): Float64A
   const wNeg = mode === 'balanced' ? n / (2 * (n - pos)) : 1;
   for (let i = 0; i < n; i++) w[i] = y[i] ? wPos : wNeg;
   return w;
-}
-
-/** log(1 + exp(x)) without overflow. */
-function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 export function newtonLogistic(
@@ -91,6 +70,7 @@ export function newtonLogistic(
 
   // The two matrix-vector products of each step on WebAssembly SIMD (double precision) where it pays.
   const sc = k >= SIMD_MIN_K ? SimdColumns.of(z, n, k) : null;
+  if (sc) return newtonCg(sc, y, w, opts, beta, b);
   linearPredictor(z, n, k, beta, b, eta);
   let f = objective(eta, y, w, C, beta);
   let iterations = 0;
@@ -115,10 +95,7 @@ export function newtonLogistic(
       let gb = 0;
       for (let i = 0; i < n; i++) gb += r[i]!;
       g[0] = gb;
-      if (sc) {
-        sc.dots(r, g, 1);
-        for (let j = 0; j < k; j++) g[j + 1] += beta[j]!;
-      } else for (let j = 0; j < k; j++) g[j + 1] = dot(r, z, j * n, n) + beta[j]!;
+      for (let j = 0; j < k; j++) g[j + 1] = dot(r, z, j * n, n) + beta[j]!;
     }
     gradReady = false;
     gradMax = 0;
@@ -140,10 +117,7 @@ export function newtonLogistic(
       !haveH || k <= 16 || (history.length >= 3 && gradMax > 0.5 * history[history.length - 3]!) ||
       (history.length >= 3 && bfgsStepsLeft(history, gradMax, opts.tol) > hessianSteps(k));
     if (builtNow) {
-      // The SIMD kernel (single-precision products, double block sums) on the resident columns where
-      // it pays (k >= SIMD_MIN_K); JS for tiny k.
-      if (sc) sc.gram(d, H);
-      else weightedGram(z, n, k, d, H);
+      weightedGram(z, n, k, d, H);
       hessians++;
       const inv = invertSpd(H, m);
       if (!inv) break;
@@ -173,9 +147,7 @@ export function newtonLogistic(
     // The full step, fused: one pass over Z (row block by row block, so each block is read twice
     // from cache) gives dEta, the objective and, in case the step is accepted, the next gradient.
     // The passes are memory-bound, so this is nearly twice as fast as separate passes.
-    const fFull = sc
-      ? simdStep(sc, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry)
-      : fusedStep(z, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
+    const fFull = fusedStep(z, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
     let t = 1;
     let accepted = false;
     if (belowResolution || fFull <= f + 1e-4 * slope) {
@@ -237,35 +209,14 @@ function hessianSteps(k: number): number {
   return (k * k) / 8 / (k + 30);
 }
 
-/** Columns from which the SIMD products replace the JS loops (below, copying Z into wasm memory costs more than it saves). */
+/**
+ * Columns from which Newton-CG on the SIMD kernels (newton-cg.ts) replaces the JS Hessian below (for
+ * fewer columns, copying Z into wasm memory costs more than it saves). Measured per fit on the probe
+ * bench's data (one feature, warm-started from k / 2, CPU medians of 7 under load): k = 256 140-190 ms
+ * against 259-295 ms for one SIMD Hessian + BFGS, k = 128 65 against 129, k = 64 19 against 65, k = 16
+ * 15 against 36, k = 8 15 against 34.
+ */
 const SIMD_MIN_K = 8;
-
-/** fusedStep's results with the two products on WebAssembly SIMD (simd-matvec.ts): two passes over Z. */
-function simdStep(
-  sc: SimdColumns,
-  n: number,
-  k: number,
-  y: Uint8Array,
-  w: Float64Array,
-  C: number,
-  step: Float64Array,
-  betaTry: Float64Array,
-  eta: Float64Array,
-  dEta: Float64Array,
-  etaTry: Float64Array,
-  r: Float64Array,
-  d: Float64Array,
-  g: Float64Array,
-): number {
-  const neg = new Float64Array(k);
-  for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
-  sc.affine(-step[0]!, neg, dEta);
-  const acc = new Float64Array(2);
-  rowTerms(0, n, y, w, C, eta, dEta, etaTry, r, d, acc);
-  g[0] = acc[1]!;
-  sc.dots(r, g, 1);
-  return withRidge(g, betaTry, k, C, acc[0]!);
-}
 
 /**
  * The full step in one blocked pass: dEta = -(step_0 + Z step_1..k), etaTry = eta + dEta, and at
@@ -313,44 +264,6 @@ function fusedStep(
   return withRidge(g, betaTry, k, C, acc[0]!);
 }
 
-/** Adds the ridge term's gradient (beta) to g[1..k] and returns the objective C * loss + ||beta||^2 / 2. */
-function withRidge(g: Float64Array, beta: Float64Array, k: number, C: number, loss: number): number {
-  let reg = 0;
-  for (let j = 0; j < k; j++) {
-    g[j + 1] += beta[j]!;
-    reg += beta[j]! * beta[j]!;
-  }
-  return C * loss + 0.5 * reg;
-}
-
-/**
- * Rows i0..end of a step, given dEta: etaTry = eta + dEta, the residuals r and IRLS weights d there, and
- * into acc the weighted log-loss (acc[0]) and the intercept's gradient (acc[1]).
- */
-function rowTerms(
-  i0: number, end: number, y: Uint8Array, w: Float64Array, C: number,
-  eta: Float64Array, dEta: Float64Array, etaTry: Float64Array, r: Float64Array, d: Float64Array, acc: Float64Array,
-): void {
-  let loss = 0;
-  let gb = 0;
-  for (let i = i0; i < end; i++) {
-    const e = eta[i]! + dEta[i]!;
-    etaTry[i] = e;
-    // One exp serves the probability and the log-loss: with t = exp(-|e|), p = 1 / (1 + t) or
-    // t / (1 + t) and softplus(e) = max(e, 0) + log1p(t), the same values as sigmoid() and softplus().
-    const t = Math.exp(e >= 0 ? -e : e);
-    const p = e >= 0 ? 1 / (1 + t) : t / (1 + t);
-    const cw = C * w[i]!;
-    const ri = cw * (p - y[i]!);
-    r[i] = ri;
-    d[i] = cw * p * (1 - p);
-    gb += ri;
-    loss += w[i]! * ((e > 0 ? e + Math.log1p(t) : Math.log1p(t)) - (y[i] ? e : 0));
-  }
-  acc[0] += loss;
-  acc[1] += gb;
-}
-
 /**
  * BFGS update of the inverse Hessian estimate, with y = g - gPrev and rho = 1 / (y^T s):
  * Hi <- Hi - rho (s (Hi y)^T + (Hi y) s^T) + (rho^2 y^T Hi y + rho) s s^T. O(m^2); skipped unless
@@ -381,17 +294,6 @@ function inverseBfgsUpdate(Hi: Float64Array, m: number, s: Float64Array, g: Floa
     const hi = hy[i]!;
     for (let j = 0; j < m; j++) Hi[row + j] += -rho * (si * hy[j]! + hi * s[j]!) + c * si * s[j]!;
   }
-}
-
-function objective(eta: Float64Array, y: Uint8Array, w: Float64Array, C: number, beta: Float64Array): number {
-  let loss = 0;
-  for (let i = 0; i < eta.length; i++) {
-    const e = eta[i]!;
-    loss += w[i]! * (softplus(e) - (y[i] ? e : 0));
-  }
-  let reg = 0;
-  for (let j = 0; j < beta.length; j++) reg += beta[j]! * beta[j]!;
-  return C * loss + 0.5 * reg;
 }
 
 export function linearPredictor(z: Float32Array, n: number, k: number, beta: Float64Array, b: number, out: Float64Array): void {

@@ -51,4 +51,36 @@ describe('SIMD matrix-vector products (double precision)', () => {
     for (let i = 0; i < m * m; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-6 * scale);
     for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) expect(b[i * m + j]).toBe(b[j * m + i]);
   });
+
+  it.each([
+    [300, 9],
+    [1001, 37],
+    [257, 64],
+  ])('give H v (the single-precision Hessian-vector product) to single-precision accuracy (n=%i, k=%i)', (n, k) => {
+    const rng = new Rng(3 * n + k);
+    const z = new Float32Array(n * k);
+    for (let i = 0; i < z.length; i++) z[i] = rng.normal() + 1;
+    const d = Float64Array.from({ length: n }, () => rng.next() * 0.25);
+    const v = Float64Array.from({ length: k + 1 }, () => rng.normal());
+    const m = k + 1;
+    const H = new Float64Array(m * m);
+    weightedGram(z, n, k, d, H);
+    const cols = SimdColumns.of(z, n, k)!;
+    const pre = cols.setWeightsWithDiagonal(d);
+    const out = new Float64Array(m);
+    cols.hvp(v, out);
+    let scale = 0;
+    const want = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) want[i] += H[i * m + j]! * v[j]!;
+      scale = Math.max(scale, Math.abs(want[i]!));
+    }
+    for (let i = 0; i < m; i++) expect(Math.abs(out[i]! - want[i]!)).toBeLessThan(1e-5 * scale);
+    // The preconditioner's pieces: H's intercept row and diagonal, in double.
+    expect(Math.abs(pre.hd - H[0]!)).toBeLessThan(1e-12 * H[0]!);
+    for (let j = 0; j < k; j++) {
+      expect(Math.abs(pre.h0[j]! - H[j + 1]!)).toBeLessThan(1e-9 * (1 + Math.abs(H[j + 1]!)));
+      expect(Math.abs(pre.diag[j]! - H[(j + 1) * m + j + 1]!)).toBeLessThan(1e-9 * H[(j + 1) * m + j + 1]!);
+    }
+  });
 });

@@ -20,6 +20,7 @@
 
 import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/core/index.ts';
 import { assembleHessian, tileModule } from './simd-gram.ts';
+import { hvpModule } from './simd-hvp.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -96,6 +97,24 @@ function dotsBody(): number[] {
   return [...columnsLoop(prologue, inner, epilogue), 0x0b];
 }
 
+/** g[j] = sum_i r[i] z[j][i]^2 (the weighted squared column norms: the Hessian's diagonal), in double. */
+function sqDotsBody(): number[] {
+  const zero = [...simd(0x0c), ...new Array(16).fill(0)];
+  const prologue = [...zero, ...set(V2), ...zero, ...set(V3)];
+  const inner = [
+    ...loadZ, ...rowPtr(VEC),
+    ...get(V2), ...lo, ...lo, ...simd(F64X2_MUL), ...get(Q), ...vload(0), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V2),
+    ...get(V3), ...hi, ...hi, ...simd(F64X2_MUL), ...get(Q), ...vload(16), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V3),
+  ]; // prettier-ignore
+  const epilogue = [
+    ...get(OUT), ...get(J), ...i32c(8), I32_MUL, I32_ADD,
+    ...get(V2), ...get(V3), ...simd(F64X2_ADD), ...set(V2),
+    ...get(V2), ...simd(F64X2_EXTRACT), 0, ...get(V2), ...simd(F64X2_EXTRACT), 1, F64_ADD,
+    ...F64_STORE,
+  ]; // prettier-ignore
+  return [...columnsLoop(prologue, inner, epilogue), 0x0b];
+}
+
 /** u[j][p..p+3] = z[j][p..p+3] * d[p..p+3] in float32 (d: float32 at VEC, u at OUT with z's stride). */
 function scaleBody(): number[] {
   const F32X4_MUL = 0xe6;
@@ -113,13 +132,14 @@ function matvecModule(): Uint8Array<ArrayBuffer> {
   const f1 = [...locals, ...axpyBody()];
   const f2 = [...locals, ...dotsBody()];
   const f3 = [...locals, ...scaleBody()];
+  const f4 = [...locals, ...sqDotsBody()];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
-    ...section(3, [3, 0, 0, 0]),
-    ...section(7, [3, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1, ...name('scale'), 0x00, 2]),
-    ...section(10, [3, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2, ...uleb(f3.length), ...f3]),
+    ...section(3, [4, 0, 0, 0, 0]),
+    ...section(7, [4, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1, ...name('scale'), 0x00, 2, ...name('sqdots'), 0x00, 3]),
+    ...section(10, [4, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2, ...uleb(f3.length), ...f3, ...uleb(f4.length), ...f4]),
   ]; // prettier-ignore
   return Uint8Array.from(bytes);
 }
@@ -133,8 +153,11 @@ interface Kernel {
   axpy: Fn;
   dots: Fn;
   scale: Fn;
+  sqdots: Fn;
   /** simd-gram.ts's Gram of one row block (its 4 x 2 tiles), instantiated on this memory. */
   gram: GramFn;
+  /** simd-hvp.ts's Hessian-vector product of one row block, on this memory. */
+  hvp: (z: number, col: number, kp: number, v: number, d: number, t: number, g: number, nbytes: number) => void;
 }
 
 let kernel: Kernel | null | undefined;
@@ -143,11 +166,12 @@ function getKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
     const bytes = matvecModule();
-    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(tileModule())) return (kernel = null);
+    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(tileModule()) || !WebAssembly.validate(hvpModule())) return (kernel = null);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
     const tiles = new WebAssembly.Instance(new WebAssembly.Module(tileModule()), { env: { mem: memory } });
-    kernel = { memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, scale: inst.exports.scale as Fn, gram: tiles.exports.gram as GramFn };
+    const hvp = new WebAssembly.Instance(new WebAssembly.Module(hvpModule()), { env: { mem: memory } });
+    kernel = { hvp: hvp.exports.hvp as Kernel['hvp'], memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, scale: inst.exports.scale as Fn, sqdots: inst.exports.sqdots as Fn, gram: tiles.exports.gram as GramFn };
   } catch {
     kernel = null;
   }
@@ -169,6 +193,12 @@ export class SimdColumns {
   private readonly uOff: number;
   private readonly dOff: number;
   private readonly gOff2: number;
+  /** The IRLS weights d (n4 doubles, zero past n) of setWeights. */
+  private readonly wOff: number;
+  /** hvp's vector (kp + 1 f32), row-block scratch (BLOCK f32) and outputs (kp + 1 f64). */
+  private readonly hvOff: number;
+  private readonly htOff: number;
+  private readonly hgOff: number;
 
   private constructor(private readonly K: Kernel, z: Float32Array, readonly n: number, readonly k: number) {
     this.n4 = (n + 3) & ~3;
@@ -180,7 +210,11 @@ export class SimdColumns {
     this.uOff = (this.gOff + this.kp * 8 + 15) & ~15;
     this.dOff = this.uOff + zBytes;
     this.gOff2 = (this.dOff + this.n4 * 4 + 15) & ~15;
-    const need = this.gOff2 + this.kp * this.kp * 8;
+    this.wOff = this.gOff2 + this.kp * this.kp * 8;
+    this.hvOff = this.wOff + this.n4 * 8;
+    this.htOff = (this.hvOff + (this.kp + 1) * 4 + 15) & ~15;
+    this.hgOff = this.htOff + BLOCK * 4;
+    const need = this.hgOff + (this.kp + 1) * 8;
     const have = K.memory.buffer.byteLength;
     if (have < need) K.memory.grow(Math.ceil((need - have) / 65536));
     const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * this.kp);
@@ -215,6 +249,58 @@ export class SimdColumns {
     v.fill(0, this.n);
     this.K.dots(this.zOff, this.n4 * 4, this.k, this.vecOff, this.gOff, this.n4);
     g.set(new Float64Array(this.K.memory.buffer, this.gOff, this.k), offset);
+  }
+
+  /**
+   * Sets the row weights d of hvp (setWeightsWithDiagonal also returns what a preconditioner needs of H = [1 Z]^T D [1 Z] +
+   * diag(0, 1, ..., 1): its intercept row (h0[j] = sum_i d_i z_ij, hd = sum d) and its diagonal
+   * (diag[j] = sum_i d_i z_ij^2 + 1), in double.
+   */
+  setWeights(d: Float64Array): void {
+    const d32 = new Float32Array(this.K.memory.buffer, this.dOff, this.n4);
+    for (let i = 0; i < this.n; i++) d32[i] = d[i]!;
+    d32.fill(0, this.n);
+  }
+
+  /** setWeights, and what a preconditioner needs of H (see above), from the same d. */
+  setWeightsWithDiagonal(d: Float64Array): { hd: number; h0: Float64Array; diag: Float64Array } {
+    const { n, n4, k, K } = this;
+    const wv = new Float64Array(K.memory.buffer, this.wOff, n4);
+    wv.set(d.subarray(0, n));
+    wv.fill(0, n);
+    const d32 = new Float32Array(K.memory.buffer, this.dOff, n4);
+    d32.set(wv);
+    let hd = 0;
+    for (let i = 0; i < n; i++) hd += d[i]!;
+    const h0 = new Float64Array(k);
+    this.dots(d, h0);
+    K.sqdots(this.zOff, n4 * 4, k, this.wOff, this.gOff, n4);
+    const diag = new Float64Array(new Float64Array(K.memory.buffer, this.gOff, k));
+    for (let j = 0; j < k; j++) diag[j]! += 1;
+    return { hd, h0, diag };
+  }
+
+  /**
+   * out ~= H v for H = [1 Z]^T D [1 Z] + diag(0, 1, ..., 1) with the weights of the last setWeights
+   * (v, out: k + 1, the intercept first): simd-hvp.ts's single-precision kernel, one pass over Z in
+   * row blocks, block totals in double. No Hessian is formed.
+   */
+  hvp(v: Float64Array, out: Float64Array): void {
+    const { n4, k, kp, K } = this;
+    const buf = K.memory.buffer;
+    const v32 = new Float32Array(buf, this.hvOff, kp + 1);
+    for (let j = 0; j < k; j++) v32[j] = v[j + 1]!;
+    v32.fill(0, k, kp);
+    v32[kp] = v[0]!;
+    const g = new Float64Array(buf, this.hgOff, kp + 1);
+    g.fill(0);
+    const col = n4 * 4;
+    for (let i0 = 0; i0 < n4; i0 += BLOCK) {
+      const nbytes = Math.min(BLOCK, n4 - i0) * 4;
+      K.hvp(this.zOff + i0 * 4, col, kp, this.hvOff, this.dOff + i0 * 4, this.htOff, this.hgOff, nbytes);
+    }
+    out[0] = g[kp]!;
+    for (let j = 0; j < k; j++) out[j + 1] = g[j]! + v[j + 1]!;
   }
 
   /**
