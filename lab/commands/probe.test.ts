@@ -30,7 +30,7 @@ describe('lab probe / lab classify', () => {
     expect(s1.computed_units).toBe(16);
     expect(s1.probes + s1.skipped_units + s1.failed_units).toBe(s1.rows);
     const csv = readFileSync(join(p, 'sweep.csv'), 'utf8');
-    expect(csv.split('\n')[0]).toBe('feature,hook,method,k,f1,mcc,precision,recall,accuracy,roc_auc,pr_auc,neurons,coefs,intercept,n_train,n_test,n_pos_train,n_pos_test,converged,optimality_gap,status,skip_reason');
+    expect(csv.split('\n')[0]).toBe('feature,hook,method,k,f1,mcc,precision,recall,accuracy,roc_auc,pr_auc,neurons,coefs,intercept,n_train,n_test,n_pos_train,n_pos_test,converged,optimality_gap,status,skip_reason,contrast');
 
     const again = JSON.parse((await lab(...args)).out);
     expect([again.resumed_units, again.computed_units]).toEqual([16, 0]);
