@@ -61,4 +61,17 @@ describe('lab probe / lab classify', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--activations is required/);
   });
+
+  it('refuses --contrast hard-negatives on a store without hard-negative columns, and with --queue', async () => {
+    const r = await lab('probe', '--activations', acts, '--contrast', 'hard-negatives', '--out', join(dir, 'hard'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--contrast hard-negatives: hook 'instance\.0\.[^']*' in .* has no feature with hard-negative columns/);
+    expect(existsSync(join(dir, 'hard', 'manifest.json'))).toBe(false);
+    const q = await lab('probe', '--activations', acts, '--contrast', 'hard-negatives', '--queue', 'redis://127.0.0.1:1', '--out', join(dir, 'hardq'));
+    expect(q.code).toBe(2);
+    expect(q.err).toMatch(/--contrast hard-negatives does not run on --queue/);
+    const bad = await lab('probe', '--activations', acts, '--contrast', 'hard', '--out', join(dir, 'hardb'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--contrast must be one of all, hard-negatives; got 'hard'/);
+  });
 });
