@@ -17,6 +17,7 @@ import { capacityAgreement, responseCapacity, type CapacityAgreement } from './c
 import { DEFAULT_NEURON_THRESHOLDS, labelNeurons, neuronResponses, type NeuronLabel, type NeuronRow, type NeuronThresholds } from './neurons.ts';
 import { privilegedBasis, type PrivilegedRow } from './privileged.ts';
 import { takeLabels, takeRows } from './split.ts';
+import { contrastMask, contrastRows } from './contrast.ts';
 import { readSweep, splitFor, type ProbeEngine, type ProbeSource, type SweepConfig, type SweepRow } from './sweep.ts';
 
 import { DEDICATED_F1, KSTAR_FRAC } from './thresholds.ts';
@@ -85,6 +86,11 @@ export interface ClassifyResult {
   neurons: Array<NeuronRow & { truth_label: NeuronLabel | null }>;
   privileged: PrivilegedRow[];
   toy?: ToyComparison;
+  /**
+   * Set when the probe run compared each feature with its hard negatives only (lab probe --contrast):
+   * its F1s, the privileged-basis F1s and the neuron responses are all on those rows.
+   */
+  contrast?: 'hard-negatives';
 }
 
 export interface ClassifyDeps {
@@ -170,7 +176,9 @@ export function classifyProbeRun(probeDir: string, deps: ClassifyDeps, options: 
     const probed = summaries.filter((s) => s.status === 'ok').map((s) => s.feature);
 
     // Selectivity over all rows of the hook, for every feature the sweep probed.
-    const resp = neuronResponses(data, probed, opts.neurons.deadAct);
+    // A contrast run compares each feature with its hard negatives only, here as in its probes.
+    const within = config.contrast ? probed.map((f) => contrastMask(data.labels, f)) : undefined;
+    const resp = neuronResponses(data, probed, opts.neurons.deadAct, within);
     const labelled = labelNeurons(hook, resp, opts.neurons);
     const cap = responseCapacity(labelled, probed.length);
     const toy = hooksInfo[hook]!.toy ?? data.toy;
@@ -188,10 +196,15 @@ export function classifyProbeRun(probeDir: string, deps: ClassifyDeps, options: 
 
     let priv: PrivilegedRow[] = [];
     if (opts.rotations >= 0 && probed.length > 0) {
-      const split = splitFor(data, names, config.testFrac, config.seed);
+      const split = splitFor(data, names, config.testFrac, config.seed, config.contrast);
       const Xtr = { data: takeRows(data.X, data.nNeurons, split.train), nRows: split.train.length, nCols: data.nNeurons };
       const Xte = { data: takeRows(data.X, data.nNeurons, split.test), nRows: split.test.length, nCols: data.nNeurons };
-      const labels = Object.fromEntries(probed.map((f) => [f, { ytr: takeLabels(data.labels[f]!, split.train), yte: takeLabels(data.labels[f]!, split.test) }]));
+      const labels = Object.fromEntries(probed.map((f) => {
+        const y = data.labels[f]!;
+        if (!config.contrast) return [f, { ytr: takeLabels(y, split.train), yte: takeLabels(y, split.test) }];
+        const cr = contrastRows(data.labels, f, split);
+        return [f, { ytr: takeLabels(y, cr.trainRows), yte: takeLabels(y, cr.testRows), tr: cr.tr, te: cr.te }];
+      }));
       priv = privilegedBasis(deps.engine, hook, Xtr, Xte, labels, { rotations: opts.rotations, seed: opts.seed, fit: config.fit });
       privileged.push(...priv);
     }
@@ -216,7 +229,7 @@ export function classifyProbeRun(probeDir: string, deps: ClassifyDeps, options: 
     }
   });
 
-  const result: ClassifyResult = { features, neurons, privileged };
+  const result: ClassifyResult = { features, neurons, privileged, ...(config.contrast ? { contrast: config.contrast } : {}) };
   if (pairs.length > 0) {
     const c = labelConfusion(pairs);
     result.toy = {

@@ -48,8 +48,13 @@ export interface NeuronResponses {
   z: Float64Array;
 }
 
-/** One pass over the rows: per-feature sums of present rows, and totals, give every mean difference. */
-export function neuronResponses(data: ProbeData, features: string[], deadAct = DEAD_ACT): NeuronResponses {
+/**
+ * One pass over the rows: per-feature sums of present rows, and totals, give every mean difference.
+ * `within[f]`, where given, is the only rows feature f is compared on (a contrast probe run's rows of
+ * f and its hard negatives, probes/contrast.ts): then r_nf = E[h | f] - E[h | in within, not f].
+ * Activity and the maximum are still over every row: whether a neuron is dead is about the neuron.
+ */
+export function neuronResponses(data: ProbeData, features: string[], deadAct = DEAD_ACT, within?: ReadonlyArray<Uint8Array | undefined>): NeuronResponses {
   const { X, nRows, nNeurons: d } = data;
   const F = features.length;
   const ys = features.map((f) => data.labels[f]!);
@@ -60,6 +65,10 @@ export function neuronResponses(data: ProbeData, features: string[], deadAct = D
   const sqAll = new Float64Array(d);
   const active = new Float64Array(d);
   const maxAct = new Float64Array(d).fill(-Infinity);
+  const masked = features.map((_, f) => f).filter((f) => within?.[f] !== undefined);
+  const nIn = new Float64Array(F);
+  const sumIn = new Float64Array(F * d);
+  const sqIn = new Float64Array(F * d);
   const present: number[] = [];
   for (let r = 0; r < nRows; r++) {
     const base = r * d;
@@ -71,6 +80,16 @@ export function neuronResponses(data: ProbeData, features: string[], deadAct = D
       sqAll[n] += v * v;
       if (v > deadAct) active[n]++;
       if (v > maxAct[n]!) maxAct[n] = v;
+    }
+    for (const f of masked) {
+      if (!within![f]![r]) continue;
+      nIn[f]++;
+      const o = f * d;
+      for (let n = 0; n < d; n++) {
+        const v = X[base + n]!;
+        sumIn[o + n] += v;
+        sqIn[o + n] += v * v;
+      }
     }
     for (const f of present) {
       nPos[f]++;
@@ -85,16 +104,17 @@ export function neuronResponses(data: ProbeData, features: string[], deadAct = D
   const diff = new Float64Array(d * F);
   const z = new Float64Array(d * F);
   for (let f = 0; f < F; f++) {
+    const inside = within?.[f] !== undefined;
     const p = nPos[f]!;
-    const q = nRows - p;
+    const q = (inside ? nIn[f]! : nRows) - p;
     for (let n = 0; n < d; n++) {
       const sp = sumPos[f * d + n]!;
-      const sn = sumAll[n]! - sp;
+      const sn = (inside ? sumIn[f * d + n]! : sumAll[n]!) - sp;
       if (p === 0 || q === 0) continue;
       const mp = sp / p;
       const mn = sn / q;
       const vp = Math.max(0, sqPos[f * d + n]! / p - mp * mp);
-      const vn = Math.max(0, (sqAll[n]! - sqPos[f * d + n]!) / q - mn * mn);
+      const vn = Math.max(0, ((inside ? sqIn[f * d + n]! : sqAll[n]!) - sqPos[f * d + n]!) / q - mn * mn);
       const se = Math.sqrt(vp / p + vn / q);
       diff[n * F + f] = mp - mn;
       z[n * F + f] = se > 0 ? (mp - mn) / se : mp - mn > 0 ? Infinity : mp - mn < 0 ? -Infinity : 0;

@@ -12,6 +12,7 @@ import { tf } from '../lab/core/backend.ts';
 import { Rng } from '../lab/core/index.ts';
 import type { ProbeEngine } from './sweep.ts';
 import type { FitOptions, Matrix } from './types.ts';
+import { takeRows } from './split.ts';
 
 export const CANDIDATES = 4;
 
@@ -100,19 +101,29 @@ export interface PrivilegedRow {
   rotations: number;
 }
 
+/** Rows `at` (positions) of X, or X itself when every row counts. */
+function rowsOf(X: Matrix, at: Int32Array | undefined): Matrix {
+  return at ? { data: takeRows(X.data, X.nCols, at), nRows: at.length, nCols: X.nCols } : X;
+}
+
 /**
  * Compares the neuron basis with `rotations` random bases for each feature. The rotated train and test
- * matrices are computed once per rotation and shared by all features of the hook.
+ * matrices are computed once per rotation and shared by all features of the hook; a feature with
+ * `tr`/`te` (a contrast probe run's rows, positions in Xtr and Xte) is scored on those rows only.
  */
 export function privilegedBasis(
   engine: ProbeEngine,
   hook: string,
   Xtr: Matrix, Xte: Matrix,
-  labels: Record<string, { ytr: Uint8Array; yte: Uint8Array }>,
+  labels: Record<string, { ytr: Uint8Array; yte: Uint8Array; tr?: Int32Array; te?: Int32Array }>,
   opts: { rotations: number; seed: number; fit: FitOptions },
 ): PrivilegedRow[] {
   const features = Object.keys(labels);
-  const neuron = features.map((f) => bestSingleDirection(engine, Xtr, labels[f]!.ytr, Xte, labels[f]!.yte, opts.fit, opts.seed));
+  const best = (Rtr: Matrix, Rte: Matrix, f: string) => {
+    const l = labels[f]!;
+    return bestSingleDirection(engine, rowsOf(Rtr, l.tr), l.ytr, rowsOf(Rte, l.te), l.yte, opts.fit, opts.seed);
+  };
+  const neuron = features.map((f) => best(Xtr, Xte, f));
   const rotated: number[][] = features.map(() => []);
   const rng = new Rng(opts.seed ^ 0x5eed);
   for (let r = 0; r < opts.rotations; r++) {
@@ -120,7 +131,7 @@ export function privilegedBasis(
     const Rtr = rotate(Xtr, Q);
     const Rte = rotate(Xte, Q);
     features.forEach((f, i) => {
-      rotated[i]!.push(bestSingleDirection(engine, Rtr, labels[f]!.ytr, Rte, labels[f]!.yte, opts.fit, opts.seed).f1_test);
+      rotated[i]!.push(best(Rtr, Rte, f).f1_test);
     });
   }
   return features.map((f, i) => {

@@ -16,7 +16,8 @@ import type { FitOptions, Matrix } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
 import { UnitPool } from './unit-pool.ts';
-import { emptyRow, METRIC_NAMES, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
+import { contrastFeatures, contrastRows, hardNegativeColumns, stratifyColumns, type Contrast, type ContrastRows } from './contrast.ts';
+import { emptyRow, METRIC_NAMES, restrictHook, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
 
 export { labEngine, METRIC_NAMES, runUnit, type ProbeEngine, type RowStatus, type SweepRow, type UnitHook } from './unit.ts';
 
@@ -49,6 +50,11 @@ export interface SweepConfig {
   minPosTrain: number;
   minPosTest: number;
   fit: FitOptions;
+  /**
+   * 'hard-negatives': each feature is probed on its own rows and its hard negatives' only
+   * (probes/contrast.ts). Absent for the plain sweep, so plain configs hash as they always did.
+   */
+  contrast?: Exclude<Contrast, 'all'>;
   source_fingerprint?: string;
 }
 
@@ -196,9 +202,9 @@ interface HookData {
 }
 
 /** Rebuilds a hook's split exactly as the sweep made it (the classifier calls this too). */
-export function splitFor(data: ProbeData, features: string[], testFrac: number, seed: number): Split {
+export function splitFor(data: ProbeData, features: string[], testFrac: number, seed: number, contrast?: Contrast): Split {
   const labels: Record<string, Uint8Array> = {};
-  for (const f of features) labels[f] = data.labels[f]!;
+  for (const f of stratifyColumns(features, contrast)) labels[f] = data.labels[f]!;
   return splitBySequence(data.seqIds, { testFrac, seed, labels });
 }
 
@@ -221,7 +227,7 @@ function loadHook(source: ProbeSource, hook: string, config: SweepConfig, featur
     throw new InputError(`${source.dir}: hook '${hook}' reads back ${data.nNeurons} neurons, its manifest says ${source.width(hook)}`, source.dir);
   }
   selectFeatures(data, features, source.dir);
-  const split = splitFor(data, features, config.testFrac, config.seed);
+  const split = splitFor(data, features, config.testFrac, config.seed, config.contrast);
   // In shared memory when worker threads will read them (no second copy).
   const Xtr = { data: takeRows(data.X, data.nNeurons, split.train, shared), nRows: split.train.length, nCols: data.nNeurons };
   const Xte = { data: takeRows(data.X, data.nNeurons, split.test, shared), nRows: split.test.length, nCols: data.nNeurons };
@@ -264,6 +270,9 @@ interface HookInfo {
 export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise<SweepResult> {
   const { outDir, source, engine } = opts;
   if (source.fingerprint) config = { ...config, source_fingerprint: source.fingerprint() };
+  if (config.contrast && opts.remote) {
+    throw new UsageError('--contrast hard-negatives does not run on --queue (its units carry row subsets the queue workers do not rebuild): run it locally', 'contrast');
+  }
   const hooks = source.hooks().filter(hookMatcher(config.hooks));
   if (hooks.length === 0) {
     throw new UsageError(`--hooks '${config.hooks}' matches none of the hooks in ${source.dir}: ${source.hooks().join(', ')}`, 'hooks');
@@ -285,8 +294,9 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
         throw new UsageError(`--features: '${f}' is not a label of hook '${hook}' in ${source.dir} (has: ${have.join(', ')})`, 'features');
       }
     }
+    const probed = config.contrast ? contrastFeatures(have, config.features, hook, source.dir) : features;
     const width = source.width(hook);
-    info.set(hook, { width, features, ks: ksFor(config, hook, width) });
+    info.set(hook, { width, features: probed, ks: ksFor(config, hook, width) });
   }
   // The lock comes before anything in outDir is read or removed: a second sweep (or a --restart) into
   // the same folder is refused instead of mixing its units with this one's.
@@ -345,10 +355,14 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       const running: Promise<void>[] = [];
       for (const feature of new Set(list.map(([f]) => f))) {
         const y = h.data.labels[feature]!;
-        const ytr = takeLabels(y, h.split.train);
-        const yte = takeLabels(y, h.split.test);
+        // Under the contrast, the feature's own rows and its hard negatives' on each side, else all.
+        const cr: ContrastRows | undefined = config.contrast ? contrastRows(h.data.labels, feature, h.split) : undefined;
+        const ytr = takeLabels(y, cr ? cr.trainRows : h.split.train);
+        const yte = takeLabels(y, cr ? cr.testRows : h.split.test);
         const counts: Counts = { n_train: ytr.length, n_test: yte.length, n_pos_train: countPos(ytr), n_pos_test: countPos(yte) };
-        const reason = skipReason(counts, countPos(y), y.length, config);
+        const nAll = cr ? ytr.length + yte.length : y.length;
+        let reason = skipReason(counts, cr ? counts.n_pos_train + counts.n_pos_test : countPos(y), nAll, config);
+        if (reason && cr) reason += `, among the ${nAll} rows of '${feature}' and its hard negatives`;
         if (reason.startsWith('one class') && config.features !== 'all') {
           throw new InputError(`feature '${feature}' on hook '${hook}' in ${source.dir} has ${reason}: a probe needs both classes`, source.dir);
         }
@@ -360,8 +374,9 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
             const req: UnitRequest = { id, hook, feature, method, ks: hi.ks, features: hi.features, counts, config };
             remoteRuns.push(remote.run(req).then((rows) => persist(hook, feature, method, rows)));
           } else if (pool) {
-            running.push(pool.run({ feature, method, ks: hi.ks, seed: config.seed, fit: config.fit, ytr, yte, counts }).then((rows) => persist(hook, feature, method, rows)));
-          } else persist(hook, feature, method, runUnit(engine, unit, feature, method, hi.ks, config, ytr, yte, counts));
+            const rows = cr ? { rowsTr: cr.tr, rowsTe: cr.te } : {};
+            running.push(pool.run({ feature, method, ks: hi.ks, seed: config.seed, fit: config.fit, ytr, yte, counts, ...rows }).then((rows) => persist(hook, feature, method, rows)));
+          } else persist(hook, feature, method, runUnit(engine, cr ? restrictHook(unit, cr.tr, cr.te) : unit, feature, method, hi.ks, config, ytr, yte, counts));
         }
       }
       // Every unit of this hook settles (and is persisted if it finished) before the first error is thrown.
@@ -386,9 +401,11 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
   for (const hook of hooks) {
     for (const f of info.get(hook)!.features) for (const m of config.methods) rows.push(...done.get(unitKey(hook, f, m))!);
   }
-  writeTables(run, rows);
+  writeTables(run, rows, config.contrast ?? 'all');
   const manifest = run.finish({
     activations: source.dir,
+    // Which columns were each probed feature's negatives (absent: every other row of the hook).
+    ...(config.contrast ? { contrast: { kind: config.contrast, negatives: contrastNegatives(info) } } : {}),
     hooks: Object.fromEntries(info),
     units: { total: done.size, resumed, computed },
     threads,
@@ -399,12 +416,20 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
 
 export const SWEEP_COLUMNS = [
   'feature', 'hook', 'method', 'k', ...METRIC_NAMES, 'neurons', 'coefs', 'intercept',
-  'n_train', 'n_test', 'n_pos_train', 'n_pos_test', 'converged', 'optimality_gap', 'status', 'skip_reason',
+  'n_train', 'n_test', 'n_pos_train', 'n_pos_test', 'converged', 'optimality_gap', 'status', 'skip_reason', 'contrast',
 ] as const;
 
-function writeTables(run: RunDir, rows: SweepRow[]): void {
+function contrastNegatives(info: Map<string, HookInfo>): Record<string, [string, string]> {
+  const out: Record<string, [string, string]> = {};
+  for (const hi of info.values()) for (const f of hi.features) out[f] = hardNegativeColumns(f);
+  return out;
+}
+
+/** sweep.csv (with `contrast`: which rows were the negatives, 'all' or 'hard-negatives') and sweep.json. */
+function writeTables(run: RunDir, rows: SweepRow[], contrast: Contrast): void {
   const flat = rows.map((r) => ({
     ...r,
+    contrast,
     neurons: r.neurons.join(' '),
     coefs: r.coefs.map((c) => Number(c.toPrecision(6))).join(' '),
   }));

@@ -19,6 +19,9 @@ export interface UnitJob {
   ytr: Uint8Array;
   yte: Uint8Array;
   counts: UnitCounts;
+  /** A contrast unit's rows: positions in the hook's train and test matrices (probes/contrast.ts). */
+  rowsTr?: Int32Array;
+  rowsTe?: Int32Array;
 }
 
 export type WorkerReply = { type: 'ready' } | { type: 'rows'; id: number; rows: SweepRow[] } | { type: 'error'; id: number; message: string; stack?: string };

@@ -1,7 +1,7 @@
 /** Worker-thread side of probes/unit-pool.ts: one lab engine, the current hook's rows, units on request. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { prepareRanking } from './engine.ts';
-import { labEngine, runUnit, type EngineSpec, type UnitHook } from './unit.ts';
+import { labEngine, restrictHook, runUnit, type EngineSpec, type UnitHook } from './unit.ts';
 import type { UnitJob, WorkerReply } from './unit-messages.ts';
 import type { Matrix } from './types.ts';
 
@@ -22,7 +22,8 @@ parentPort!.on('message', async (msg: { type: 'hook'; hook: string; Xtr: Matrix;
   try {
     if (!hook) throw new Error('probe worker got a unit before its hook');
     await prepareRanking([job.method]); // loads HiGHS once for osp
-    const rows = runUnit(engine, hook, job.feature, job.method, job.ks, { seed: job.seed, fit: job.fit }, job.ytr, job.yte, job.counts);
+    const on = job.rowsTr && job.rowsTe ? restrictHook(hook, job.rowsTr, job.rowsTe) : hook;
+    const rows = runUnit(engine, on, job.feature, job.method, job.ks, { seed: job.seed, fit: job.fit }, job.ytr, job.yte, job.counts);
     reply({ type: 'rows', id, rows });
   } catch (err) {
     const e = err as Error;

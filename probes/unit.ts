@@ -7,6 +7,7 @@ import { LabError } from '../lab/core/index.ts';
 import { computeMetrics, fitProbes, predictScores, predictScoresMany, rankNeurons } from './engine.ts';
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankResult } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
+import { takeRows } from './split.ts';
 
 /** What a worker's engine is built from (probes/sweep.ts labEngine options). */
 export interface EngineSpec {
@@ -88,6 +89,19 @@ export interface UnitHook {
   hook: string;
   Xtr: Matrix;
   Xte: Matrix;
+}
+
+/**
+ * The hook restricted to some of its train and test rows (positions in Xtr and Xte): a contrast unit
+ * (probes/contrast.ts) ranks, fits and scores on its feature's rows only.
+ */
+export function restrictHook(h: UnitHook, tr: Int32Array, te: Int32Array): UnitHook {
+  const d = h.Xtr.nCols;
+  return {
+    hook: h.hook,
+    Xtr: { data: takeRows(h.Xtr.data, d, tr), nRows: tr.length, nCols: d },
+    Xte: { data: takeRows(h.Xte.data, d, te), nRows: te.length, nCols: d },
+  };
 }
 
 /** One unit: rank on train, fit every k, score on test (in this thread or a probes/unit-pool.ts worker). */

@@ -78,6 +78,13 @@ export function planCapacity(model: LanguageModel, inp: CapacityInputs): Capacit
     if (!names.has(h)) throw new UsageError(`--hooks: '${h}' is not a hook of the model in ${model.source.dir} (${model.config.nLayers} layers)`, 'hooks');
     if (!probed.includes(h)) throw new UsageError(`--hooks: '${h}' was not probed by ${inp.probeDir} (probed: ${probed.join(', ')})`, 'hooks');
   }
+  if (config.contrast) {
+    // Its probes and classify responses compare each bigram with its hard negatives only, while the
+    // capacity claim is about a feature against everything else the layer holds.
+    throw new InputError(
+      `${inp.probeDir}: a --contrast ${config.contrast} probe run (each feature against its hard negatives only); ` +
+        'lab capacity needs a plain probe run: probe the store again without --contrast', inp.probeDir);
+  }
   const store = openActivationStore(config.activations);
   const sm = store.manifest.model as { source?: string; dir?: string; checksum?: string };
   if (sm.source === 'toy') {

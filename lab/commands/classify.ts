@@ -56,7 +56,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     source, engine: labEngine(), truth: toyTruthLoader(),
     onHook: (hook, i, n) => { if (!f.quiet) process.stderr.write(`classify: hook ${i + 1}/${n} ${hook}\n`); },
   }, options);
-  if (f.out) writeClassifyRun(f.out as string, res, { seed: options.seed, config: { probes: resolve(probes), ...options }, command: ['lab', 'classify', ...argv].join(' '), overwrite: Boolean(f.overwrite) });
+  const contrast = (manifest.config as { contrast?: string }).contrast;
+  if (f.out) writeClassifyRun(f.out as string, res, { seed: options.seed, config: { probes: resolve(probes), ...options, ...(contrast ? { contrast } : {}) }, command: ['lab', 'classify', ...argv].join(' '), overwrite: Boolean(f.overwrite) });
   if (f.json) process.stdout.write(JSON.stringify(res) + '\n');
   else process.stdout.write(readable(res));
   return 0;
@@ -64,7 +65,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 
 function readable(res: ClassifyResult): string {
   const fmt = (v: number | null | boolean) => (v === null ? '-' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : Number.isInteger(v) ? String(v) : v.toFixed(3));
-  const lines = ['feature                hook                         best_f1  f1_k1  dedicated  k*  gain   capacity  toy_C  privilege'];
+  const lines = res.contrast ? ['each feature against its hard negatives only (the probe run\'s --contrast hard-negatives)', ''] : [];
+  lines.push('feature                hook                         best_f1  f1_k1  dedicated  k*  gain   capacity  toy_C  privilege');
   for (const r of res.features) {
     if (r.status !== 'ok') {
       lines.push(`${r.feature.padEnd(22)} ${r.hook.padEnd(28)} skipped: ${r.skip_reason}`);

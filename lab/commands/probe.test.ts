@@ -30,7 +30,7 @@ describe('lab probe / lab classify', () => {
     expect(s1.computed_units).toBe(16);
     expect(s1.probes + s1.skipped_units + s1.failed_units).toBe(s1.rows);
     const csv = readFileSync(join(p, 'sweep.csv'), 'utf8');
-    expect(csv.split('\n')[0]).toBe('feature,hook,method,k,f1,mcc,precision,recall,accuracy,roc_auc,pr_auc,neurons,coefs,intercept,n_train,n_test,n_pos_train,n_pos_test,converged,optimality_gap,status,skip_reason');
+    expect(csv.split('\n')[0]).toBe('feature,hook,method,k,f1,mcc,precision,recall,accuracy,roc_auc,pr_auc,neurons,coefs,intercept,n_train,n_test,n_pos_train,n_pos_test,converged,optimality_gap,status,skip_reason,contrast');
 
     const again = JSON.parse((await lab(...args)).out);
     expect([again.resumed_units, again.computed_units]).toEqual([16, 0]);
@@ -60,5 +60,18 @@ describe('lab probe / lab classify', () => {
     const r = await lab('probe', '--out', join(dir, 'x'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--activations is required/);
+  });
+
+  it('refuses --contrast hard-negatives on a store without hard-negative columns, and with --queue', async () => {
+    const r = await lab('probe', '--activations', acts, '--contrast', 'hard-negatives', '--out', join(dir, 'hard'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--contrast hard-negatives: hook 'instance\.0\.[^']*' in .* has no feature with hard-negative columns/);
+    expect(existsSync(join(dir, 'hard', 'manifest.json'))).toBe(false);
+    const q = await lab('probe', '--activations', acts, '--contrast', 'hard-negatives', '--queue', 'redis://127.0.0.1:1', '--out', join(dir, 'hardq'));
+    expect(q.code).toBe(2);
+    expect(q.err).toMatch(/--contrast hard-negatives does not run on --queue/);
+    const bad = await lab('probe', '--activations', acts, '--contrast', 'hard', '--out', join(dir, 'hardb'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--contrast must be one of all, hard-negatives; got 'hard'/);
   });
 });

@@ -20,6 +20,10 @@ const PROBE: FlagSpecs = {
   'min-pos-train': { type: 'int', min: 1, default: 10, help: 'skip a feature with fewer positives (or negatives) in train' },
   'min-pos-test': { type: 'int', min: 1, default: 2, help: 'skip a feature with fewer positives (or negatives) in test' },
   C: { type: 'number', default: 1, help: 'inverse L2 strength of the probes (as scikit-learn)' },
+  contrast: {
+    type: 'string', choices: ['all', 'hard-negatives'], default: 'all',
+    help: "negatives of each probe: 'all' other rows, or 'hard-negatives': only a bigram's f_missing_first / f_missing_second rows (compound-bigrams; Gurnee et al. 2023)",
+  },
   fitter: { type: 'string', choices: ['newton', 'ml'], default: 'newton', help: 'probe solver (ml: ml-logistic-regression, slow reference)' },
   'time-limit': { type: 'number', min: 0, help: 'seconds per ranking for the iterative methods (l1, osp)' },
   threads: { type: 'int', min: 1, max: 64, help: 'worker threads running (feature, hook, method) units at once (default: 2 with 2+ cores, else 1)' },
@@ -52,6 +56,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (!(testFrac > 0 && testFrac < 1)) throw new UsageError(`--test-frac must be in (0, 1), got ${testFrac}`, 'test-frac');
   const q = queueFlagValues(f);
   if (q && f.threads !== undefined) throw new UsageError('--threads does not apply with --queue (each `lab worker` has --concurrency)', 'threads');
+  const contrast = f.contrast === 'hard-negatives' ? 'hard-negatives' as const : undefined;
+  if (q && contrast) throw new UsageError('--contrast hard-negatives does not run on --queue (its units carry row subsets the queue workers do not rebuild): run it locally', 'contrast');
   const { initBackend } = await import('../core/backend.ts');
   const { labEngine, prepareRanking, runSweep, storeSource } = await import('../../probes/index.ts');
   await initBackend(f.backend as string | undefined);
@@ -68,6 +74,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
     minPosTrain: f['min-pos-train'] as number,
     minPosTest: f['min-pos-test'] as number,
     fit: { C: f.C as number, classWeight: 'balanced', fitter: f.fitter as 'newton' | 'ml' },
+    ...(contrast ? { contrast } : {}),
   };
   const common = {
     outDir: out, source, engine: labEngine({ timeLimitS: f['time-limit'] as number | undefined }),
