@@ -13,6 +13,13 @@
  * The second, lossgrad(pre, x, imp, g, db, scale, floor, n4) -> f32, is one output row of the
  * ReLU-output (floor = 0) or linear (floor = -inf) model: o = max(pre, floor), d = o - x,
  * loss = sum imp d^2, g = scale imp d where pre > floor (else 0), db += g.
+ *
+ * The third, gramrows(rowPtr, idx, val, rows, pre, G, dGt, xs, g, imp, db, bias, stride, n4, scale,
+ * floor) -> f64, is the gram path's whole row loop (kernels.ts gramLinear) over a CSR batch held in the
+ * same memory: per row pre = bias + sum_active x_i G[i,:] (axpy), the loss and g (lossgrad), then
+ * dGt[i,:] += x_i g for each active i. At n = 20 the row loop in JS spent more time crossing into wasm
+ * (three calls per row, each of five f32x4 groups) than in the kernels; one call per batch removes that
+ * (issue 16). The order of every floating-point operation is the JS loop's, so the weights are the same.
  */
 
 import { section, simd, str, uleb, WasmArena } from '../../lab/core/index.ts';
@@ -31,6 +38,15 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  f32Store: 0x38,
+  call: 0x10,
+  i32GeU: 0x4f,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  f64Add: 0xa0,
+  f64PromoteF32: 0xbb,
   i32Const: 0x41,
   i32Eqz: 0x45,
   i32LtU: 0x49,
@@ -50,7 +66,7 @@ export const SIMD = {
   f32x4Mul: 0xe6,
   f32x4Max: 0xe9,
 } as const;
-export const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
+export const T = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
 const memarg16 = [4, 0]; // align 2^4 bytes, offset 0
 
@@ -128,18 +144,82 @@ function lossgradBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+function gramrowsBody(): number[] {
+  const [rp, idxp, valp, rows, pre, G, dGt, xs, g, imp, db, bias, stride, n4, scale, floor] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [e, e1, i, src, dst, k, v, loss] = [16, 17, 18, 19, 20, 21, 22, 23];
+  const get = (x: number) => [OP.localGet, x];
+  const set = (x: number) => [OP.localSet, x];
+  const add = (x: number, c: number) => [...get(x), OP.i32Const, c, OP.i32Add, ...set(x)];
+  const word = [2, 0]; // memarg: align 4 bytes, offset 0
+  // e = rowPtr[r] (as a byte offset into idx / val), i = idx[e] (a feature index)
+  const rowStart = [...get(rp), OP.i32Load, ...word, OP.i32Const, 2, OP.i32Shl, ...set(e)];
+  const loadI = [...get(idxp), ...get(e), OP.i32Add, OP.i32Load, ...word, ...set(i)];
+  const loadV = [...get(valp), ...get(e), OP.i32Add, OP.f32Load, ...word];
+  const xsAt = [...get(xs), ...get(i), OP.i32Const, 2, OP.i32Shl, OP.i32Add];
+  const rowOf = (base: number) => [...get(base), ...get(i), ...get(stride), OP.i32Mul, OP.i32Add];
+  // for (; e < e1; e += 4) body
+  const overActive = (body: number[]) => [
+    OP.block, T.void, OP.loop, T.void,
+    ...get(e), ...get(e1), OP.i32GeU, OP.brIf, 1,
+    ...body,
+    ...add(e, 4),
+    OP.br, 0,
+    OP.end, OP.end,
+  ];
+  const code = [
+    OP.block, T.void,
+    OP.loop, T.void,
+    ...get(rows), OP.i32Eqz, OP.brIf, 1,
+    // pre = bias (n4 >= 1 groups)
+    ...get(bias), ...set(src), ...get(pre), ...set(dst), ...get(n4), ...set(k),
+    OP.loop, T.void,
+    ...get(dst), ...get(src), ...simd(SIMD.load), ...memarg16, ...simd(SIMD.store), ...memarg16,
+    ...add(src, 16), ...add(dst, 16),
+    ...get(k), OP.i32Const, 1, OP.i32Sub, OP.localTee, k, OP.brIf, 0,
+    OP.end,
+    ...rowStart,
+    ...get(rp), OP.i32Load, 2, 4, OP.i32Const, 2, OP.i32Shl, ...set(e1),
+    // forward: xs[i] = v; pre += v G[i,:]
+    ...overActive([
+      ...loadI, ...loadV, ...set(v),
+      ...xsAt, ...get(v), OP.f32Store, ...word,
+      ...get(pre), ...rowOf(G), ...get(v), ...get(n4), OP.call, 0,
+    ]),
+    ...get(loss),
+    ...get(pre), ...get(xs), ...get(imp), ...get(g), ...get(db), ...get(scale), ...get(floor), ...get(n4), OP.call, 1,
+    OP.f64PromoteF32, OP.f64Add, ...set(loss),
+    // backward: xs[i] = 0; dGt[i,:] += v g
+    ...rowStart,
+    ...overActive([
+      ...loadI,
+      ...xsAt, OP.f32Const, 0, 0, 0, 0, OP.f32Store, ...word,
+      ...rowOf(dGt), ...get(g), ...loadV, ...get(n4), OP.call, 0,
+    ]),
+    ...add(rp, 4),
+    ...get(rows), OP.i32Const, 1, OP.i32Sub, ...set(rows),
+    OP.br, 0,
+    OP.end,
+    OP.end,
+    ...get(loss),
+    OP.end,
+  ];
+  const body = [3, 6, T.i32, 1, T.f32, 1, T.f64, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [
-      2,
+      3,
       T.func, 4, T.i32, T.i32, T.f32, T.i32, 0,
       T.func, 8, T.i32, T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.i32, 1, T.f32,
+      T.func, 16, ...new Array<number>(14).fill(T.i32), T.f32, T.f32, 1, T.f64,
     ]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 0x01]),
-    ...section(3, [2, 0, 1]),
-    ...section(7, [2, ...str('axpy'), 0x00, 0, ...str('lossgrad'), 0x00, 1]),
-    ...section(10, [2, ...axpyBody(), ...lossgradBody()]),
+    ...section(3, [3, 0, 1, 2]),
+    ...section(7, [3, ...str('axpy'), 0x00, 0, ...str('lossgrad'), 0x00, 1, ...str('gramrows'), 0x00, 2]),
+    ...section(10, [3, ...axpyBody(), ...lossgradBody(), ...gramrowsBody()]),
   ];
   return new Uint8Array(bytes);
 }
@@ -148,16 +228,25 @@ let compiled: WebAssembly.Module | undefined;
 
 export type AxpyFn = (y: number, x: number, a: number, n4: number) => void;
 export type LossGradFn = (pre: number, x: number, imp: number, g: number, db: number, scale: number, floor: number, n4: number) => number;
+export type GramRowsFn = (
+  rowPtr: number, idx: number, val: number, rows: number, pre: number, G: number, dGt: number, xs: number,
+  g: number, imp: number, db: number, bias: number, stride: number, n4: number, scale: number, floor: number,
+) => number;
 
 /** A private wasm memory of `floats` f32 slots (16-byte aligned regions via `alloc`) and the kernel. */
 export class SimdArena extends WasmArena {
   readonly axpy: AxpyFn;
   readonly lossgrad: LossGradFn;
+  readonly gramrows: GramRowsFn;
+  /** The same memory as 32-bit integers (a CSR batch's rowPtr and idx). */
+  readonly i32: Int32Array;
 
   constructor(floats: number) {
     super((compiled ??= new WebAssembly.Module(moduleBytes())), floats, 'SimdArena');
     this.axpy = this.exports.axpy as AxpyFn;
     this.lossgrad = this.exports.lossgrad as LossGradFn;
+    this.gramrows = this.exports.gramrows as GramRowsFn;
+    this.i32 = new Int32Array(this.f32.buffer);
   }
 }
 
