@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../lab/core/index.ts';
-import { allocBatch, densify, sampleInto, sampleWithRng, sparsify } from './data.ts';
+import { allocBatch, densify, sampleInto, sparsify } from './data.ts';
 
 describe('toy data', () => {
   for (const p of [0.05, 0.3, 1]) {
@@ -62,25 +62,5 @@ describe('toy data', () => {
     const c = allocBatch(50, 8, 0.3);
     sampleInto(c, 0.3, false, new Rng(4));
     expect(densify(c).x).toEqual(x);
-  });
-
-  it('the inlined sampler draws what Rng.next() draws and leaves the stream where it does', () => {
-    for (const [p, symmetric, rows, n] of [[0.05, false, 300, 20], [0.2, true, 200, 7], [0.01, false, 50, 200], [0.1, false, 60, 1]] as const) {
-      const r1 = new Rng(21);
-      const r2 = new Rng(21);
-      // A small initial capacity so that the inlined sampler's growth path runs too.
-      const a = { ...allocBatch(rows, n, p), idx: new Int32Array(4), val: new Float32Array(4) };
-      const b = allocBatch(rows, n, p);
-      for (let rep = 0; rep < 2; rep++) {
-        sampleInto(a, p, symmetric, r1);
-        sampleWithRng(b, p, symmetric, r2);
-        const nnz = b.rowPtr[rows]!;
-        expect(nnz).toBeGreaterThan(0);
-        expect(a.rowPtr).toEqual(b.rowPtr);
-        expect(a.idx.subarray(0, nnz)).toEqual(b.idx.subarray(0, nnz));
-        expect(a.val.subarray(0, nnz)).toEqual(b.val.subarray(0, nnz));
-        expect(r1.nextU32()).toBe(r2.nextU32());
-      }
-    }
   });
 });

@@ -9,7 +9,7 @@
  *   dW  [n x m] = G H^T + X dH^T    (dot, one product: rows of GX = [G | X] against rows of HD = [H | dH])
  */
 import type { Rng } from '../../lab/core/index.ts';
-import { allocBatch, sampleInto, xoshiroState, type SparseBatch } from './data.ts';
+import { allocBatch, sampleInto, type SparseBatch } from './data.ts';
 import { GemmArena, NN_COLS, padTo } from './gemm.ts';
 import type { ModelSpec } from './layout.ts';
 
@@ -69,6 +69,14 @@ export function fillX(dw: DenseWork, n: number, B: SparseBatch): void {
   }
 }
 
+/** The four state words of lab/core/rng.ts's xoshiro128** (fields of Rng; see sampleX). */
+interface XoshiroState {
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
+}
+
 /**
  * Draws a batch straight into X: exactly the numbers data.ts's sampleInto draws from `rng` and fillX
  * writes (the tests check this), so the dense path trains on the same data as every other path and
@@ -77,8 +85,8 @@ export function fillX(dw: DenseWork, n: number, B: SparseBatch): void {
  * of its state words and stores them back. Falls back to sampleInto + fillX if Rng's fields change.
  */
 export function sampleX(dw: DenseWork, n: number, p: number, symmetric: boolean, rng: Rng): void {
-  const st = xoshiroState(rng);
-  if (!st) {
+  const st = rng as unknown as Partial<XoshiroState>;
+  if (typeof st.s0 !== 'number' || typeof st.s1 !== 'number' || typeof st.s2 !== 'number' || typeof st.s3 !== 'number') {
     dw.csr ??= allocBatch(dw.rows, n, p);
     sampleInto(dw.csr, p, symmetric, rng);
     fillX(dw, n, dw.csr);
