@@ -15,13 +15,15 @@ const mark = (label) => {
   lastWall = w;
   lastCpu = process.cpuUsage();
 };
-const { COMMANDS } = await import('../dist/lab/commands/index.js');
+// The compiled package, by URL (as bin/lab.mjs loads it): dist/ exists only after a build.
+const dist = (path) => new URL(`../dist/${path}`, import.meta.url).href;
+const { COMMANDS } = await import(dist('lab/commands/index.js'));
 mark('load lab/cli + registry');
 await COMMANDS.toy.load();
 mark('load the toy command');
-const toy = await import('../dist/activations/toy/index.js');
+const toy = await import(dist('activations/toy/index.js'));
 mark('load activations/toy');
-const { parseFeatureProb } = await import('../dist/activations/toy/kinds.js');
+const { parseFeatureProb } = await import(dist('activations/toy/kinds.js'));
 const args = process.argv.slice(2);
 const get = (name, dflt) => {
   const i = args.indexOf(`--${name}`);

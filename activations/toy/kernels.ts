@@ -36,7 +36,7 @@ export interface Workspace {
   /** Gram path only: wasm memory and the float offsets of its regions (rows padded to np floats). */
   arena?: SimdArena;
   off?: {
-    np: number; G: number; dGt: number; pre: number; g: number; Wt: number; dWt: number; xs: number; impw: number; db: number; bias: number;
+    np: number; G: number; dGt: number; pre: number; g: number; Wt: number; Wc: number; dWt: number; xs: number; impw: number; db: number; bias: number;
     /** The CSR batch copied into wasm memory: rowPtr (room for `rows` rows) and idx / val (room for `nnz`). */
     rp: number; idx: number; val: number; rows: number; nnz: number;
   };
@@ -64,7 +64,7 @@ export function workspace(spec: ModelSpec, withGram: boolean): Workspace {
  * larger, when a batch does not fit: every region but xs is rewritten per batch, and xs is left zero). */
 function gramArena(n: number, m: number, rows = 0, nnz = 0): Pick<Workspace, 'arena' | 'off'> {
   const np = pad4(n);
-  const arena = new SimdArena(2 * n * np + 6 * np + 2 * m * np + rows + 1 + 2 * nnz + 64);
+  const arena = new SimdArena(2 * n * np + 6 * np + 2 * m * np + n * m + rows + 1 + 2 * nnz + 64);
   const off = {
     rows,
     nnz,
@@ -81,6 +81,7 @@ function gramArena(n: number, m: number, rows = 0, nnz = 0): Pick<Workspace, 'ar
     db: arena.alloc(np),
     bias: arena.alloc(np),
     Wt: arena.alloc(m * np),
+    Wc: arena.alloc(n * m),
     dWt: arena.alloc(m * np),
   };
   return { arena, off };
@@ -192,19 +193,15 @@ function gramLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBa
   const nnz = B.rowPtr[B.rows]!;
   if (ws.off!.rows < B.rows || ws.off!.nnz < nnz) Object.assign(ws, gramArena(n, m, B.rows, Math.max(nnz, B.idx.length)));
   const A = ws.arena!;
-  const { f32, i32, axpy, gramrows } = A;
-  const { np, G, dGt, pre, g, Wt, dWt, xs, impw, db, bias, rp, idx, val } = ws.off!;
+  const { f32, i32, rank, gramrows } = A;
+  const { np, G, dGt, pre, g, Wt, Wc, dWt, xs, impw, db, bias, rp, idx, val } = ws.off!;
   const floor = relu ? 0 : -Infinity;
   const n4 = np >> 2;
-  // G = W W^T, built as G[a,:] = sum_k W[a,k] Wt[k,:] with whole-row SIMD updates.
+  // G = W W^T, built as G[a,:] = sum_k W[a,k] Wt[k,:] with whole-row SIMD updates (simd.ts rank; Wc: W).
   for (let c = 0; c < n; c++) for (let k = 0; k < m; k++) f32[Wt + k * np + c] = P[c * m + k]!;
+  f32.set(P.subarray(0, n * m), Wc);
   f32.fill(0, G, G + n * np);
-  for (let a = 0; a < n; a++) {
-    for (let k = 0; k < m; k++) {
-      const w = P[a * m + k]!;
-      if (w !== 0) axpy((G + a * np) << 2, (Wt + k * np) << 2, w, n4);
-    }
-  }
+  rank(G << 2, Wt << 2, Wc << 2, n, m, m, np << 2, np << 2, n4);
   f32.fill(0, dGt, dGt + n * np);
   f32.fill(0, db, db + np);
   f32.set(imp, impw);
@@ -228,12 +225,8 @@ function gramLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBa
     }
   }
   f32.fill(0, dWt, dWt + m * np);
-  for (let c = 0; c < n; c++) {
-    for (let k = 0; k < m; k++) {
-      const w = P[c * m + k]!;
-      if (w !== 0) axpy((dWt + k * np) << 2, (dGt + c * np) << 2, w, n4);
-    }
-  }
+  // dW^T[k,:] = sum_c W[c,k] S[c,:]: row k of Wt holds W[:,k].
+  rank(dWt << 2, dGt << 2, Wt << 2, m, n, np, np << 2, np << 2, n4);
   for (let a = 0; a < n; a++) for (let k = 0; k < m; k++) D[a * m + k] += f32[dWt + k * np + a]!;
   return loss / B.rows;
 }

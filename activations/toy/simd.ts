@@ -20,6 +20,10 @@
  * dGt[i,:] += x_i g for each active i. At n = 20 the row loop in JS spent more time crossing into wasm
  * (three calls per row, each of five f32x4 groups) than in the kernels; one call per batch removes that
  * (issue 16). The order of every floating-point operation is the JS loop's, so the weights are the same.
+ *
+ * The fourth, rank(Y, X, A, rows, k, lda, strideY, strideX, n4), is Y[a,:] += sum_j A[a,j] X[j,:] as
+ * axpy calls in the order a, then j (skipping A[a,j] = 0): the gram path's G = W W^T and dW^T = W^T S,
+ * which from JS took n m calls across the boundary per batch.
  */
 
 import { section, simd, str, uleb, WasmArena } from '../../lab/core/index.ts';
@@ -38,6 +42,8 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  if: 0x04,
+  f32Ne: 0x5c,
   i32Load: 0x28,
   f32Load: 0x2a,
   f32Store: 0x38,
@@ -207,19 +213,53 @@ function gramrowsBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+function rankBody(): number[] {
+  const [Y, X, A, rows, k, lda, strideY, strideX, n4] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [j, x, ap, w] = [9, 10, 11, 12];
+  const get = (q: number) => [OP.localGet, q];
+  const set = (q: number) => [OP.localSet, q];
+  const bump = (q: number, by: number[]) => [...get(q), ...by, OP.i32Add, ...set(q)];
+  const code = [
+    OP.block, T.void, OP.loop, T.void,
+    ...get(rows), OP.i32Eqz, OP.brIf, 1,
+    // j = k, x = X, ap = A (this row of A)
+    ...get(k), ...set(j), ...get(X), ...set(x), ...get(A), ...set(ap),
+    OP.block, T.void, OP.loop, T.void,
+    ...get(j), OP.i32Eqz, OP.brIf, 1,
+    ...get(ap), OP.f32Load, 2, 0, OP.localTee, w,
+    OP.f32Const, 0, 0, 0, 0, OP.f32Ne,
+    OP.if, T.void,
+    ...get(Y), ...get(x), ...get(w), ...get(n4), OP.call, 0,
+    OP.end,
+    ...bump(ap, [OP.i32Const, 4]), ...bump(x, get(strideX)),
+    ...get(j), OP.i32Const, 1, OP.i32Sub, ...set(j),
+    OP.br, 0,
+    OP.end, OP.end,
+    ...bump(Y, get(strideY)),
+    ...bump(A, [...get(lda), OP.i32Const, 2, OP.i32Shl]),
+    ...get(rows), OP.i32Const, 1, OP.i32Sub, ...set(rows),
+    OP.br, 0,
+    OP.end, OP.end,
+    OP.end,
+  ];
+  const body = [2, 3, T.i32, 1, T.f32, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [
-      3,
+      4,
       T.func, 4, T.i32, T.i32, T.f32, T.i32, 0,
       T.func, 8, T.i32, T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.i32, 1, T.f32,
       T.func, 16, ...new Array<number>(14).fill(T.i32), T.f32, T.f32, 1, T.f64,
+      T.func, 9, ...new Array<number>(9).fill(T.i32), 0,
     ]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 0x01]),
-    ...section(3, [3, 0, 1, 2]),
-    ...section(7, [3, ...str('axpy'), 0x00, 0, ...str('lossgrad'), 0x00, 1, ...str('gramrows'), 0x00, 2]),
-    ...section(10, [3, ...axpyBody(), ...lossgradBody(), ...gramrowsBody()]),
+    ...section(3, [4, 0, 1, 2, 3]),
+    ...section(7, [4, ...str('axpy'), 0x00, 0, ...str('lossgrad'), 0x00, 1, ...str('gramrows'), 0x00, 2, ...str('rank'), 0x00, 3]),
+    ...section(10, [4, ...axpyBody(), ...lossgradBody(), ...gramrowsBody(), ...rankBody()]),
   ];
   return new Uint8Array(bytes);
 }
@@ -228,6 +268,7 @@ let compiled: WebAssembly.Module | undefined;
 
 export type AxpyFn = (y: number, x: number, a: number, n4: number) => void;
 export type LossGradFn = (pre: number, x: number, imp: number, g: number, db: number, scale: number, floor: number, n4: number) => number;
+export type RankFn = (Y: number, X: number, A: number, rows: number, k: number, lda: number, strideY: number, strideX: number, n4: number) => void;
 export type GramRowsFn = (
   rowPtr: number, idx: number, val: number, rows: number, pre: number, G: number, dGt: number, xs: number,
   g: number, imp: number, db: number, bias: number, stride: number, n4: number, scale: number, floor: number,
@@ -238,6 +279,7 @@ export class SimdArena extends WasmArena {
   readonly axpy: AxpyFn;
   readonly lossgrad: LossGradFn;
   readonly gramrows: GramRowsFn;
+  readonly rank: RankFn;
   /** The same memory as 32-bit integers (a CSR batch's rowPtr and idx). */
   readonly i32: Int32Array;
 
@@ -246,6 +288,7 @@ export class SimdArena extends WasmArena {
     this.axpy = this.exports.axpy as AxpyFn;
     this.lossgrad = this.exports.lossgrad as LossGradFn;
     this.gramrows = this.exports.gramrows as GramRowsFn;
+    this.rank = this.exports.rank as RankFn;
     this.i32 = new Int32Array(this.f32.buffer);
   }
 }
