@@ -1,18 +1,25 @@
 /**
  * Splits the JS engine's instances across worker threads. Instances are independent and seeded per
- * instance, so the split changes the wall time, never the weights. A worker costs about half a second to
- * start (it loads tsx to run the TypeScript sources), so small jobs stay on the calling thread.
+ * instance, so the split changes the wall time, never the weights. A worker started from the compiled
+ * package (dist/) costs about 0.1 s of CPU; from the TypeScript sources it loads tsx first (about half a
+ * second), so there small jobs stay on the calling thread.
  */
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { NumericError, startWorker } from '../../lab/core/index.ts';
+import { NumericError, startWorker, workerModule } from '../../lab/core/index.ts';
 import { choosePath } from './kernels.ts';
 import { trainJs, type JsInstanceResult, type JsJob } from './engine-js.ts';
 
 /** Rough multiply-adds per second of the kernels on one core, to size jobs (not a measurement claim). */
 const OPS_PER_SECOND = 1e9;
-/** Below this estimated single-thread time, workers are not worth their start-up. */
-const MIN_PARALLEL_SECONDS = 2;
+/**
+ * Fixed cost of one batch row beyond its multiply-adds, in the same units: drawing its features (a
+ * logarithm per gap) and the row loop. Fitted to n=20 m=5 p=0.05, where the multiply-adds alone
+ * predicted a fifth of the measured 1.6 CPU-seconds per 10,000 instance-steps (2026-12-01, issue 16).
+ */
+const ROW_OPS = 120;
+/** Below this estimated single-thread time, workers are not worth their start-up: compiled, from tsx. */
+const MIN_PARALLEL_SECONDS = { compiled: 0.25, sources: 2 };
 
 export function estimateSeconds(job: JsJob): number {
   const { n, m } = job.spec;
@@ -20,7 +27,7 @@ export function estimateSeconds(job: JsJob): number {
   for (const p of job.probs) {
     const path = !job.path || job.path === 'auto' ? choosePath(job.spec, p, job.batch) : job.path;
     // SIMD gram rows cost about a quarter of their scalar multiply-adds.
-    const perRow = path === 'gram' ? (2 * p * n * n + 4 * n) / 4 : 3 * n * m + 2 * p * n * m;
+    const perRow = (path === 'gram' ? (2 * p * n * n + 4 * n) / 4 : 3 * n * m + 2 * p * n * m) + ROW_OPS;
     ops += job.batch * perRow + (path === 'gram' ? 2 * n * n * m : 0);
   }
   return (ops * job.steps) / OPS_PER_SECOND;
@@ -28,7 +35,8 @@ export function estimateSeconds(job: JsJob): number {
 
 export function autoWorkers(job: JsJob): number {
   const cores = availableParallelism();
-  if (cores < 2 || job.instances.length < 2 || estimateSeconds(job) < MIN_PARALLEL_SECONDS) return 1;
+  const min = workerModule(WORKER).pathname.endsWith('.js') ? MIN_PARALLEL_SECONDS.compiled : MIN_PARALLEL_SECONDS.sources;
+  if (cores < 2 || job.instances.length < 2 || estimateSeconds(job) < min) return 1;
   return Math.min(cores, job.instances.length, 2);
 }
 

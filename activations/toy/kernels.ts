@@ -35,7 +35,11 @@ export interface Workspace {
   nz: Int32Array; // indices of non-zero output gradients (n)
   /** Gram path only: wasm memory and the float offsets of its regions (rows padded to np floats). */
   arena?: SimdArena;
-  off?: { np: number; G: number; dGt: number; pre: number; g: number; Wt: number; dWt: number; xs: number; impw: number; db: number };
+  off?: {
+    np: number; G: number; dGt: number; pre: number; g: number; Wt: number; Wc: number; dWt: number; xs: number; impw: number; db: number; bias: number;
+    /** The CSR batch copied into wasm memory: rowPtr (room for `rows` rows) and idx / val (room for `nnz`). */
+    rp: number; idx: number; val: number; rows: number; nnz: number;
+  };
   /** Dense path only: its GEMM arena, made on first use for the batch size it sees. */
   dense?: DenseWork;
 }
@@ -56,10 +60,17 @@ export function workspace(spec: ModelSpec, withGram: boolean): Workspace {
   };
 }
 
-function gramArena(n: number, m: number): Pick<Workspace, 'arena' | 'off'> {
+/** The gram path's wasm memory, with room for a batch of `rows` rows and `nnz` active entries (made again,
+ * larger, when a batch does not fit: every region but xs is rewritten per batch, and xs is left zero). */
+function gramArena(n: number, m: number, rows = 0, nnz = 0): Pick<Workspace, 'arena' | 'off'> {
   const np = pad4(n);
-  const arena = new SimdArena(2 * n * np + 5 * np + 2 * m * np + 64);
+  const arena = new SimdArena(2 * n * np + 6 * np + 2 * m * np + n * m + rows + 1 + 2 * nnz + 64);
   const off = {
+    rows,
+    nnz,
+    rp: arena.alloc(rows + 1),
+    idx: arena.alloc(nnz),
+    val: arena.alloc(nnz),
     np,
     G: arena.alloc(n * np),
     dGt: arena.alloc(n * np),
@@ -68,7 +79,9 @@ function gramArena(n: number, m: number): Pick<Workspace, 'arena' | 'off'> {
     xs: arena.alloc(np),
     impw: arena.alloc(np),
     db: arena.alloc(np),
+    bias: arena.alloc(np),
     Wt: arena.alloc(m * np),
+    Wc: arena.alloc(n * m),
     dWt: arena.alloc(m * np),
   };
   return { arena, off };
@@ -177,44 +190,30 @@ function rowsLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBa
 function gramLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBatch, imp: Float32Array, relu: boolean): number {
   const { n, m } = ws.spec;
   const bo = ws.L.bOut;
+  const nnz = B.rowPtr[B.rows]!;
+  if (ws.off!.rows < B.rows || ws.off!.nnz < nnz) Object.assign(ws, gramArena(n, m, B.rows, Math.max(nnz, B.idx.length)));
   const A = ws.arena!;
-  const { f32, axpy, lossgrad } = A;
-  const { np, G, dGt, pre, g, Wt, dWt, xs, impw, db } = ws.off!;
+  const { f32, i32, rank, gramrows } = A;
+  const { np, G, dGt, pre, g, Wt, Wc, dWt, xs, impw, db, bias, rp, idx, val } = ws.off!;
   const floor = relu ? 0 : -Infinity;
-  const { rowPtr, idx, val } = B;
   const n4 = np >> 2;
-  // G = W W^T, built as G[a,:] = sum_k W[a,k] Wt[k,:] with whole-row SIMD updates.
+  // G = W W^T, built as G[a,:] = sum_k W[a,k] Wt[k,:] with whole-row SIMD updates (simd.ts rank; Wc: W).
   for (let c = 0; c < n; c++) for (let k = 0; k < m; k++) f32[Wt + k * np + c] = P[c * m + k]!;
+  f32.set(P.subarray(0, n * m), Wc);
   f32.fill(0, G, G + n * np);
-  for (let a = 0; a < n; a++) {
-    for (let k = 0; k < m; k++) {
-      const w = P[a * m + k]!;
-      if (w !== 0) axpy((G + a * np) << 2, (Wt + k * np) << 2, w, n4);
-    }
-  }
+  rank(G << 2, Wt << 2, Wc << 2, n, m, m, np << 2, np << 2, n4);
   f32.fill(0, dGt, dGt + n * np);
   f32.fill(0, db, db + np);
   f32.set(imp, impw);
-  const bias = P.subarray(bo, bo + n);
-  const scale = 2 / B.rows;
-  let loss = 0;
-  for (let r = 0; r < B.rows; r++) {
-    const e0 = rowPtr[r]!;
-    const e1 = rowPtr[r + 1]!;
-    f32.set(bias, pre);
-    for (let e = e0; e < e1; e++) {
-      const i = idx[e]!;
-      f32[xs + i] = val[e]!;
-      axpy(pre << 2, (G + i * np) << 2, val[e]!, n4);
-    }
-    loss += lossgrad(pre << 2, xs << 2, impw << 2, g << 2, db << 2, scale, floor, n4);
-    // dL/dG[j][i] = sum_rows g_j x_i, kept transposed (dGt) so each active i updates one contiguous row.
-    for (let e = e0; e < e1; e++) {
-      const i = idx[e]!;
-      f32[xs + i] = 0;
-      axpy((dGt + i * np) << 2, g << 2, val[e]!, n4);
-    }
-  }
+  // The bias as a padded row, which the row loop copies into pre in whole f32x4 groups (padding stays 0).
+  f32.set(P.subarray(bo, bo + n), bias);
+  i32.set(B.rowPtr.subarray(0, B.rows + 1), rp);
+  i32.set(B.idx.subarray(0, nnz), idx);
+  f32.set(B.val.subarray(0, nnz), val);
+  // Per row (in wasm, simd.ts gramrows): pre = b + G x over the active features, the loss and the output
+  // gradient g, then dL/dG[j][i] = sum_rows g_j x_i, kept transposed (dGt) so each active i updates one
+  // contiguous row.
+  const loss = gramrows(rp << 2, idx << 2, val << 2, B.rows, pre << 2, G << 2, dGt << 2, xs << 2, g << 2, impw << 2, db << 2, bias << 2, np << 2, n4, 2 / B.rows, floor);
   for (let j = 0; j < n; j++) D[bo + j] += f32[db + j]!;
   // dL/dW = S W with S = dG + dG^T (symmetric), computed as dW^T[k,:] = sum_c W[c,k] S[c,:].
   for (let a = 0; a < n; a++) {
@@ -226,12 +225,8 @@ function gramLinear(ws: Workspace, P: Float32Array, D: Float32Array, B: SparseBa
     }
   }
   f32.fill(0, dWt, dWt + m * np);
-  for (let c = 0; c < n; c++) {
-    for (let k = 0; k < m; k++) {
-      const w = P[c * m + k]!;
-      if (w !== 0) axpy((dWt + k * np) << 2, (dGt + c * np) << 2, w, n4);
-    }
-  }
+  // dW^T[k,:] = sum_c W[c,k] S[c,:]: row k of Wt holds W[:,k].
+  rank(dWt << 2, dGt << 2, Wt << 2, m, n, np, np << 2, np << 2, n4);
   for (let a = 0; a < n; a++) for (let k = 0; k < m; k++) D[a * m + k] += f32[dWt + k * np + a]!;
   return loss / B.rows;
 }

@@ -2,8 +2,7 @@
  * trainToy: what the CLI and notebooks call. Resolves the config, trains every instance with the chosen
  * engine, and measures the result (metrics, geometry, neuron labels).
  */
-import { Rng } from '../../lab/core/index.ts';
-import { activeBackend, initBackend } from '../../lab/core/backend.ts';
+import { isInstalled, Rng } from '../../lab/core/index.ts';
 import { featureProbs, hasNeurons, importances, resolveConfig, type ToyConfig } from './config.ts';
 import { evalLoss, instanceSeed, type JsJob, type JsInstanceResult } from './engine-js.ts';
 import { trainJsParallel } from './engine-pool.ts';
@@ -75,9 +74,15 @@ export async function trainToy(partial: Parameters<typeof resolveConfig>[0], opt
   const importance = importances(config);
   const job = jobFor(config, importance, probs);
   let engine: 'js' | 'tfjs' = config.engine === 'tfjs' ? 'tfjs' : 'js';
-  if (config.engine === 'auto' || config.engine === 'tfjs' || opts.backend !== undefined) {
+  let backend: string | undefined;
+  // tfjs (about a second of start-up with the wasm backend) loads only when it may be used: a forced
+  // backend or engine, or auto with tfjs-node-gpu installed. Auto without it is the JS engine for certain.
+  const forced = opts.backend !== undefined || process.env.LAB_BACKEND !== undefined;
+  if (config.engine === 'tfjs' || forced || (config.engine === 'auto' && isInstalled('@tensorflow/tfjs-node-gpu'))) {
+    const { activeBackend, initBackend } = await import('../../lab/core/backend.ts');
     const report = await initBackend(opts.backend);
     if (config.engine === 'auto') engine = report.active === 'node-gpu' ? 'tfjs' : 'js';
+    if (engine === 'tfjs') backend = activeBackend();
   }
   const onChunk = (done: number, loss: number) => opts.onProgress?.(done, config.steps, loss);
   const t0 = performance.now();
@@ -90,7 +95,7 @@ export async function trainToy(partial: Parameters<typeof resolveConfig>[0], opt
   }
   const train_seconds = (performance.now() - t0) / 1000;
   const instances = results.map((r) => describeInstance(config, spec, r.instance, probs[r.instance]!, r.params, importance));
-  return { config, instances, engine, backend: engine === 'tfjs' ? activeBackend() : undefined, train_seconds };
+  return { config, instances, engine, backend, train_seconds };
 }
 
 /** Metrics, geometry and neuron labels of one trained instance. */

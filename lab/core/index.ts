@@ -19,3 +19,4 @@ export { Progress, formatSeconds, type ProgressOptions } from './progress.ts';
 export { uleb, sleb, localGet, localSet, i32Const, section, str, simd, WasmArena, OP, SIMD, T } from './wasm-emit.ts';
 export { packageRoot, packagePath } from './paths.ts';
 export { startWorker, workerModule } from './worker.ts';
+export { isInstalled } from './installed.ts';

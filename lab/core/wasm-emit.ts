@@ -23,6 +23,15 @@ export const OP = {
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32Shl: 0x74,
+  if: 0x04,
+  call: 0x10,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  f32Store: 0x38,
+  i32GeU: 0x4f,
+  f32Ne: 0x5c,
+  f64Add: 0xa0,
+  f64PromoteF32: 0xbb,
   simd: 0xfd,
 } as const;
 
@@ -58,7 +67,7 @@ export const SIMD = {
 } as const;
 
 /** Value and block types. */
-export const T = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
+export const T = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
 /** Unsigned LEB128 (sizes, indices, alignments, offsets; also i32 constants below 64). */
 export function uleb(n: number): number[] {
