@@ -8,27 +8,24 @@
  * multiply-add (relaxed SIMD's f32x4.relaxed_madd is behind a flag in Node 20), so each lane-pair is two
  * instructions: a multiply and an add, counted as 2 flops.
  */
-import { localGet as get, localSet as set, section, simd, str, uleb, WasmArena } from '../lab/core/index.ts';
-
-const OP = { block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d, localTee: 0x22, i32Const: 0x41, i32Sub: 0x6b, f32Add: 0x92, f32Const: 0x43 } as const;
-const SIMD = { load: 0x00, splat: 0x13, extractLane: 0x1f, add: 0xe4, mul: 0xe6 } as const;
+import { localGet as get, localSet as set, OP, section, SIMD, simd, str, T, uleb, WasmArena } from '../lab/core/index.ts';
 
 function peakModule(K: number): Uint8Array<ArrayBuffer> {
   const [ptr, iters, w] = [0, 1, 2];
   const acc = (j: number) => 3 + j;
   const code: number[] = [
-    OP.f32Const, ...new Uint8Array(new Float32Array([0.999]).buffer), ...simd(SIMD.splat), ...set(w),
-    OP.loop, 0x40,
+    OP.f32Const, ...new Uint8Array(new Float32Array([0.999]).buffer), ...simd(SIMD.f32x4Splat), ...set(w),
+    OP.loop, T.void,
   ];
   for (let j = 0; j < K; j++) {
-    code.push(...get(acc(j)), ...get(ptr), ...simd(SIMD.load), 4, ...uleb(16 * j), ...get(w), ...simd(SIMD.mul), ...simd(SIMD.add), ...set(acc(j)));
+    code.push(...get(acc(j)), ...get(ptr), ...simd(SIMD.load), 4, ...uleb(16 * j), ...get(w), ...simd(SIMD.f32x4Mul), ...simd(SIMD.f32x4Add), ...set(acc(j)));
   }
   code.push(...get(iters), OP.i32Const, 1, OP.i32Sub, OP.localTee, iters, OP.brIf, 0, OP.end);
   // Sum every accumulator's lanes into the result, so that no accumulator is dead code.
   code.push(OP.f32Const, 0, 0, 0, 0);
   for (let j = 0; j < K; j++) for (let l = 0; l < 4; l++) code.push(...get(acc(j)), ...simd(SIMD.extractLane), l, OP.f32Add);
   code.push(OP.end);
-  const body = [2, 1, 0x7b, K, 0x7b, ...code]; // locals: w, then K accumulators (v128)
+  const body = [2, 1, T.v128, K, T.v128, ...code]; // locals: w, then K accumulators (v128)
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 1, 0x7d]),
