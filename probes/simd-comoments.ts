@@ -2,7 +2,7 @@
  * The correlation pass of `lab neurons` on WebAssembly SIMD: one kernel module that takes a chunk of a
  * hook as stored (f32, IEEE half bits, or u8 codes) and, slab by slab of rows, decodes it, shifts it,
  * and accumulates each column's sum and sum of squares and its cross products with the S selected
- * columns. Assembled from opcodes with lab/core's emitter, like probes/fit/simd-gram.ts.
+ * columns. Assembled from opcodes with lab/core's emitter, like probes/fit/simd-hvp.ts.
  *
  * Per slab of `slabRows` rows (row-major, `np` = n rounded up to 8 columns):
  *   decode16/32/8(src, dst, shift, qp, rows, rowBytes, np4): v[r][c] = f32(x[r][c] - shift[c]), where x is

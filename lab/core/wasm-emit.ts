@@ -1,6 +1,6 @@
 /**
  * The few encoders every hand-assembled WebAssembly module in the lab needs (activations/toy/simd.ts and
- * gemm.ts, probes/fit/simd-gram.ts and simd-matvec.ts, probes/simd-comoments.ts): each assembles its
+ * gemm.ts, probes/fit/simd-hvp.ts and simd-matvec.ts, probes/simd-comoments.ts): each assembles its
  * functions from opcodes, so no wasm toolchain is needed at install or build time.
  */
 

@@ -8,7 +8,7 @@
  *
  * Products and block sums are f32x4, each block's column totals are added into double-precision
  * outputs. The product only steers CG (the direction of a Newton step): the gradient, which decides
- * convergence, stays in double (simd-matvec.ts). Assembled from the opcodes, like simd-gram.ts:
+ * convergence, stays in double (simd-matvec.ts). Assembled from the opcodes, like simd-matvec.ts:
  *
  *   (func $hvp (param $z $col $kp $v $d $t $g $nbytes i32))
  *     z: the block's first row of column 0 (columns $col bytes apart, kp of them, a multiple of 4),

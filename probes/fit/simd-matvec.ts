@@ -6,8 +6,8 @@
  *
  * Each f32x4 load of a column is widened to two f64x2 (f64x2.promote_low_f32x4), so every product and
  * sum is in double, as in the JS loops they replace (the gradient decides convergence, so it must stay
- * in double; only the Hessian, in simd-gram.ts, uses single-precision products). Assembled here from
- * the opcodes, like simd-gram.ts:
+ * in double; only the Hessian-vector product, in simd-hvp.ts, uses single-precision products).
+ * Assembled here from the opcodes:
  *
  *   (func $axpy (param $z $stride $k $s $out $len i32)     ;; out[i] += sum_j s[j] * z[j][i], i < len
  *     for j < k: sv = splat(s[j]); for p < len step 4: out[p..p+3] += sv * widen(z[j][p..p+3]))
@@ -19,7 +19,6 @@
  */
 
 import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/core/index.ts';
-import { assembleHessian, tileModule } from './simd-gram.ts';
 import { hvpModule } from './simd-hvp.ts';
 
 const I32 = 0x7f;
@@ -115,47 +114,30 @@ function sqDotsBody(): number[] {
   return [...columnsLoop(prologue, inner, epilogue), 0x0b];
 }
 
-/** u[j][p..p+3] = z[j][p..p+3] * d[p..p+3] in float32 (d: float32 at VEC, u at OUT with z's stride). */
-function scaleBody(): number[] {
-  const F32X4_MUL = 0xe6;
-  const inner = [
-    ...get(OUT), ...get(J), ...get(STRIDE), I32_MUL, I32_ADD, ...get(P), ...i32c(4), I32_MUL, I32_ADD,
-    ...get(ZC), ...get(P), ...i32c(4), I32_MUL, I32_ADD, ...vload(),
-    ...get(VEC), ...get(P), ...i32c(4), I32_MUL, I32_ADD, ...vload(),
-    ...simd(F32X4_MUL), ...vstore(),
-  ]; // prettier-ignore
-  return [...columnsLoop([], inner, []), 0x0b];
-}
-
 function matvecModule(): Uint8Array<ArrayBuffer> {
   const locals = [2, 4, I32, 4, V128];
   const f1 = [...locals, ...axpyBody()];
   const f2 = [...locals, ...dotsBody()];
-  const f3 = [...locals, ...scaleBody()];
-  const f4 = [...locals, ...sqDotsBody()];
+  const f3 = [...locals, ...sqDotsBody()];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
-    ...section(3, [4, 0, 0, 0, 0]),
-    ...section(7, [4, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1, ...name('scale'), 0x00, 2, ...name('sqdots'), 0x00, 3]),
-    ...section(10, [4, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2, ...uleb(f3.length), ...f3, ...uleb(f4.length), ...f4]),
+    ...section(3, [3, 0, 0, 0]),
+    ...section(7, [3, ...name('axpy'), 0x00, 0, ...name('dots'), 0x00, 1, ...name('sqdots'), 0x00, 2]),
+    ...section(10, [3, ...uleb(f1.length), ...f1, ...uleb(f2.length), ...f2, ...uleb(f3.length), ...f3]),
   ]; // prettier-ignore
   return Uint8Array.from(bytes);
 }
 
 type Fn = (z: number, stride: number, k: number, vec: number, out: number, len: number) => void;
 
-type GramFn = (u: number, z: number, col: number, kp: number, nbytes: number, g: number) => void;
 
 interface Kernel {
   memory: WebAssembly.Memory;
   axpy: Fn;
   dots: Fn;
-  scale: Fn;
   sqdots: Fn;
-  /** simd-gram.ts's Gram of one row block (its 4 x 2 tiles), instantiated on this memory. */
-  gram: GramFn;
   /** simd-hvp.ts's Hessian-vector product of one row block, on this memory. */
   hvp: (z: number, col: number, kp: number, v: number, d: number, t: number, g: number, nbytes: number) => void;
 }
@@ -166,12 +148,11 @@ function getKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
     const bytes = matvecModule();
-    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(tileModule()) || !WebAssembly.validate(hvpModule())) return (kernel = null);
+    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(hvpModule())) return (kernel = null);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    const tiles = new WebAssembly.Instance(new WebAssembly.Module(tileModule()), { env: { mem: memory } });
     const hvp = new WebAssembly.Instance(new WebAssembly.Module(hvpModule()), { env: { mem: memory } });
-    kernel = { hvp: hvp.exports.hvp as Kernel['hvp'], memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, scale: inst.exports.scale as Fn, sqdots: inst.exports.sqdots as Fn, gram: tiles.exports.gram as GramFn };
+    kernel = { hvp: hvp.exports.hvp as Kernel['hvp'], memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, sqdots: inst.exports.sqdots as Fn };
   } catch {
     kernel = null;
   }
@@ -184,15 +165,13 @@ function getKernel(): Kernel | null {
  */
 export class SimdColumns {
   private readonly n4: number;
-  /** Columns rounded up to 4 (the Gram's tiles read 4 at a time; the extra ones are zero). */
+  /** Columns rounded up to 4 (the Hessian-vector product reads 4 at a time; the extra ones are zero). */
   private readonly kp: number;
   private readonly zOff = 0;
   private readonly vecOff: number;
   private readonly outOff: number;
   private readonly gOff: number;
-  private readonly uOff: number;
   private readonly dOff: number;
-  private readonly gOff2: number;
   /** The IRLS weights d (n4 doubles, zero past n) of setWeights. */
   private readonly wOff: number;
   /** hvp's vector (kp + 1 f32), row-block scratch (BLOCK f32) and outputs (kp + 1 f64). */
@@ -207,10 +186,8 @@ export class SimdColumns {
     this.vecOff = (zBytes + 15) & ~15;
     this.outOff = this.vecOff + Math.max(this.kp, this.n4) * 8; // vec holds s (k) or r (n4)
     this.gOff = this.outOff + this.n4 * 8;
-    this.uOff = (this.gOff + this.kp * 8 + 15) & ~15;
-    this.dOff = this.uOff + zBytes;
-    this.gOff2 = (this.dOff + this.n4 * 4 + 15) & ~15;
-    this.wOff = this.gOff2 + this.kp * this.kp * 8;
+    this.dOff = (this.gOff + this.kp * 8 + 15) & ~15;
+    this.wOff = (this.dOff + this.n4 * 4 + 15) & ~15;
     this.hvOff = this.wOff + this.n4 * 8;
     this.htOff = (this.hvOff + (this.kp + 1) * 4 + 15) & ~15;
     this.hgOff = this.htOff + BLOCK * 4;
@@ -302,36 +279,7 @@ export class SimdColumns {
     out[0] = g[kp]!;
     for (let j = 0; j < k; j++) out[j + 1] = g[j]! + v[j + 1]!;
   }
-
-  /**
-   * The weighted Gram of simd-gram.ts (same contract: H = [1 Z]^T diag(d) [1 Z] + diag(0, 1, ..., 1),
-   * row-major (k+1)^2) on the resident columns: U = D Z in one SIMD pass, then simd-gram's 4 x 2 tiles
-   * straight on Z and U, block by block of rows (single-precision products and block sums, block totals
-   * in double), and the intercept row Z^T d by the double-precision dots.
-   */
-  gram(d: Float64Array, H: Float64Array): void {
-    const { n, k, kp, n4, K } = this;
-    const buf = K.memory.buffer;
-    const d32 = new Float32Array(buf, this.dOff, n4);
-    for (let i = 0; i < n; i++) d32[i] = d[i]!;
-    d32.fill(0, n);
-    K.scale(this.zOff, n4 * 4, kp, this.dOff, this.uOff, n4);
-    const h0 = new Float64Array(k);
-    this.dots(d, h0);
-    let hd = 0;
-    for (let i = 0; i < n; i++) hd += d[i]!;
-    const g = new Float64Array(K.memory.buffer, this.gOff2, kp * kp);
-    g.fill(0);
-    const col = n4 * 4;
-    for (let i0 = 0; i0 < n4; i0 += BLOCK) {
-      const nbytes = Math.min(BLOCK, n4 - i0) * 4;
-      K.gram(this.uOff + i0 * 4, this.zOff + i0 * 4, col, kp, nbytes, this.gOff2);
-    }
-    const G = new Float64Array(new Float64Array(K.memory.buffer, this.gOff2, kp * kp));
-    H.fill(0);
-    assembleHessian(G, kp, h0, hd, k, H);
-  }
 }
 
-/** Rows per block of the Gram's single-precision sums (as simd-gram.ts). */
+/** Rows per block of the Hessian-vector product's single-precision sums (simd-hvp.ts). */
 const BLOCK = 256;
