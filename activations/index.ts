@@ -13,7 +13,7 @@ export {
   readUserTable, userFileDataset, type UserTable, type UserFileOptions,
 } from './datasets/index.ts';
 export {
-  openActivationStore, StoreWriter, configHash, halfToFloatTable,
+  openActivationStore, StoreWriter, configHash, halfToFloatTable, dequantU8,
   type ActivationStore, type ChunkData, type OpenOptions, type StoreManifest, type StoreHook, type StoreChunk,
   type Aggregation, type StoreDtype, type Quantisation,
 } from './store/index.ts';

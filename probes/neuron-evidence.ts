@@ -23,7 +23,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, Rng, UsageError } from '../lab/core/index.ts';
-import { halfToFloatTable, type ActivationStore, type StoreDtype, type Tokenizer } from '../activations/index.ts';
+import { dequantU8, halfToFloatTable, type ActivationStore, type StoreDtype, type Tokenizer } from '../activations/index.ts';
 import { DEAD_ACT } from './neurons.ts';
 import { Comoments } from './simd-comoments.ts';
 
@@ -211,11 +211,7 @@ function columns(data: Uint8Array, dtype: StoreDtype, qp: Float32Array | undefin
     const x = view(data, 2, (b, o, l) => new Uint16Array(b, o, l));
     get = (i) => half[x[i]!]!;
   } else {
-    const groups = qp!.length / 2;
-    get = (i, j) => {
-      const g = groups === 1 ? 0 : j;
-      return Math.fround(qp![groups + g]! + qp![g]! * data[i]!);
-    };
+    get = (i, j) => dequantU8(qp!, j, data[i]!);
   }
   for (let r = 0; r < R; r++) {
     const base = r * n;

@@ -5,4 +5,4 @@ export {
   STORE_FORMAT, STORE_FORMAT_VERSION, STORE_MANIFEST, canonicalJson, configHash,
   type Aggregation, type StoreChunk, type StoreHook, type StoreManifest,
 } from './format.ts';
-export { encodeChunk, decodeChunk, toHalf, halfToFloatTable, type StoreDtype, type Quantisation } from './quantize.ts';
+export { encodeChunk, decodeChunk, dequantU8, toHalf, halfToFloatTable, type StoreDtype, type Quantisation } from './quantize.ts';

@@ -112,6 +112,16 @@ export function encodeChunk(values: Float32Array, rows: number, n: number, dtype
   return { data: out, qparams };
 }
 
+/**
+ * One u8 value of neuron `j` as activations/README.md documents it: offset + scale * q, with `qparams`
+ * the chunk's scales then offsets, one pair per neuron or one for the tensor (per_tensor).
+ */
+export function dequantU8(qparams: Float32Array, j: number, q: number): number {
+  const groups = qparams.length / 2;
+  const g = groups === 1 ? 0 : j;
+  return qparams[groups + g]! + qparams[g]! * q;
+}
+
 /** Decodes a chunk into `out` (rows x n f32, row-major) starting at element `at`. */
 export function decodeChunk(
   bytes: Uint8Array, rows: number, n: number, dtype: StoreDtype, qparams: Float32Array | undefined, out: Float32Array, at = 0,
@@ -126,13 +136,9 @@ export function decodeChunk(
     for (let i = 0; i < len; i++) out[at + i] = t[h[i]!]!;
   } else {
     const qp = qparams!;
-    const groups = qp.length / 2;
     for (let r = 0; r < rows; r++) {
       const base = r * n;
-      for (let j = 0; j < n; j++) {
-        const g = groups === 1 ? 0 : j;
-        out[at + base + j] = qp[groups + g]! + qp[g]! * bytes[base + j]!;
-      }
+      for (let j = 0; j < n; j++) out[at + base + j] = dequantU8(qp, j, bytes[base + j]!);
     }
   }
 }
