@@ -10,7 +10,7 @@ export {
   tagFeatures, textProps, encodeAligned,
   brownDir, brownFiles, readBrown, brownDocumentText, brownFileText, detokenize, BROWN_ID, type BrownDocument,
   type DatasetName, type DatasetOptions, type DatasetSpec, type TextDataset, type TextSource, type EncodedText,
-  readUserTable, userFileDataset, type UserTable, type UserFileOptions,
+  readUserTable, userFileDataset, type UserTable, type UserFileOptions, hardNegativeColumns,
 } from './datasets/index.ts';
 export {
   openActivationStore, StoreWriter, configHash, halfToFloatTable, dequantU8,

@@ -18,15 +18,12 @@
  * columns (the same list a plain `--features all` sweep of the dataset stratifies on), so a contrast
  * run and a plain run of the same store and seed put the same sequences on the test side.
  */
+import { hardNegativeColumns } from '../activations/index.ts';
 import { UsageError } from '../lab/core/index.ts';
 
 export const CONTRASTS = ['all', 'hard-negatives'] as const;
 export type Contrast = (typeof CONTRASTS)[number];
 
-/** The two hard-negative columns of feature f (the compound-bigrams dataset's names). */
-export function hardNegativeColumns(feature: string): [string, string] {
-  return [`${feature}_missing_first`, `${feature}_missing_second`];
-}
 
 /** Whether the labels `have` hold both hard-negative columns of f. */
 export function hasHardNegatives(feature: string, have: readonly string[]): boolean {

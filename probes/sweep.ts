@@ -11,12 +11,12 @@ import * as aq from 'arquero';
 import { InputError, UsageError } from '../lab/core/index.ts';
 import { Progress } from '../lab/core/index.ts';
 import { LOCK_FILE, RunDir, configHash, lockRunDir, readJson, readManifest, unlockRunDir, writeJsonAtomic, type Manifest } from '../lab/core/index.ts';
-import { hookGlobMatcher, type ProbeData } from '../activations/index.ts';
+import { hardNegativeColumns, hookGlobMatcher, type ProbeData } from '../activations/index.ts';
 import type { FitOptions, Matrix } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
 import { UnitPool } from './unit-pool.ts';
-import { contrastFeatures, contrastRows, hardNegativeColumns, stratifyColumns, type Contrast, type ContrastRows } from './contrast.ts';
+import { contrastFeatures, contrastRows, stratifyColumns, type Contrast, type ContrastRows } from './contrast.ts';
 import { emptyRow, METRIC_NAMES, restrictHook, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
 
 export { labEngine, METRIC_NAMES, runUnit, type ProbeEngine, type RowStatus, type SweepRow, type UnitHook } from './unit.ts';

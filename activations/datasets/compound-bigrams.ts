@@ -27,7 +27,18 @@ export const COMPOUND_BIGRAMS: [string, string][] = [
   ['side', 'effects'], ['public', 'health'], ['federal', 'government'], ['third', 'party'], ['clinical', 'trials'],
   ['mental', 'health'],
 ];
-export const BIGRAM_FEATURES = COMPOUND_BIGRAMS.flatMap(([a, b]) => [`${a}_${b}`, `${a}_${b}_missing_first`, `${a}_${b}_missing_second`]);
+/** The two hard-negative columns of bigram feature f: its second word without the first, its first without the second. */
+export function hardNegativeColumns(feature: string): [string, string] {
+  return [`${feature}_missing_first`, `${feature}_missing_second`];
+}
+
+/** Each pair's words and its three column names. */
+const PAIRS = COMPOUND_BIGRAMS.map(([a, b]) => {
+  const f = `${a}_${b}`;
+  const [missingFirst, missingSecond] = hardNegativeColumns(f);
+  return { a, b, f, missingFirst, missingSecond };
+});
+export const BIGRAM_FEATURES = PAIRS.flatMap((p) => [p.f, p.missingFirst, p.missingSecond]);
 
 export function bigramLabels(enc: EncodedText, text: string): Record<string, Uint8Array> {
   const words: { start: number; end: number; word: string }[] = [];
@@ -42,9 +53,9 @@ export function bigramLabels(enc: EncodedText, text: string): Record<string, Uin
     if (at < 0) continue;
     const adjacent = w > 0 && /^ +$/.test(text.slice(words[w - 1]!.end, words[w]!.start));
     const prev = adjacent ? words[w - 1]!.word : undefined;
-    for (const [a, b] of COMPOUND_BIGRAMS) {
-      if (words[w]!.word === b) out[prev === a ? `${a}_${b}` : `${a}_${b}_missing_first`]![at] = 1;
-      else if (prev === a) out[`${a}_${b}_missing_second`]![at] = 1;
+    for (const { a, b, f, missingFirst, missingSecond } of PAIRS) {
+      if (words[w]!.word === b) out[prev === a ? f : missingFirst]![at] = 1;
+      else if (prev === a) out[missingSecond]![at] = 1;
     }
   }
   return out;

@@ -15,7 +15,7 @@ export { compoundWords, compoundLabels, COMPOUND_FEATURES } from './compound-wor
 export { udhrLang, udhrArticles, htmlText, UDHR_LANGUAGES, UDHR_FEATURES } from './udhr-lang.ts';
 export { tokenPropsDataset, tokenProps, TOKEN_PROP_FEATURES } from './token-props.ts';
 export { affixesDataset, affixFeatures, AFFIX_FEATURES, PREFIXES, SUFFIXES } from './affixes.ts';
-export { compoundBigrams, bigramLabels, BIGRAM_FEATURES, COMPOUND_BIGRAMS } from './compound-bigrams.ts';
+export { compoundBigrams, bigramLabels, hardNegativeColumns, BIGRAM_FEATURES, COMPOUND_BIGRAMS } from './compound-bigrams.ts';
 export { POS_FEATURES, tagFeatures, isKnownTag } from './brown-tags.ts';
 export {
   brownDir, brownDocs, brownFiles, parseBrown, parseBrownFile, detokenize, readBrown, brownDocumentText, brownFileText, genreOf,
