@@ -1,7 +1,7 @@
 /**
  * CPU time per stage of the probe bench's sweep (process.cpuUsage, so a loaded machine still gives
  * usable figures): ranking, the gather, each k's warm-started fit (iterations, Hessians), test scores,
- * metrics. Data cached in /tmp between runs.
+ * metrics. Data cached in /tmp between runs. CM=0 leaves out the column-major copy the sweep makes.
  *
  *   node --import tsx bench/probe-profile.ts [FEATURES=4] [FIRST=0]
  */
@@ -11,6 +11,7 @@ import { computeMetrics, predictScoresMany, rankNeurons, STANDARD_KS, classWeigh
 import { gatherColumns, subColumns } from '../probes/fit/gather.ts';
 import { fitGathered, resolveFitOptions } from '../probes/fit/fit-probe.ts';
 import type { ProbeFit } from '../probes/types.ts';
+import { columnMajorHook } from '../probes/unit.ts';
 
 const nF = Number(process.argv[2] ?? 4);
 const first = Number(process.argv[3] ?? 0);
@@ -42,6 +43,10 @@ const hs = new Float64Array(ks.length);
 let tRank = 0, tGather = 0, tPred = 0, tMet = 0;
 const o = resolveFitOptions({});
 const c0 = cpu();
+// As the sweep does per hook (CM=0 to leave it out): a column-major copy of the train and test rows.
+let tCm = cpu();
+if (process.env.CM !== '0') columnMajorHook({ hook: 'bench', Xtr: train, Xte: test }, nF);
+tCm = cpu() - tCm;
 for (let f = first; f < first + nF; f++) {
   const ytr = ys[f]!.subarray(0, nTrain);
   const yte = ys[f]!.subarray(nTrain);
@@ -75,7 +80,7 @@ for (let f = first; f < first + nF; f++) {
 }
 const total = cpu() - c0;
 const fitSum = perK.reduce((a, b) => a + b, 0);
-console.log(`CPU ms per feature (${nF} features from ${first}): total ${(total / nF).toFixed(0)}, rank ${(tRank / nF).toFixed(0)}, gather ${(tGather / nF).toFixed(0)}, fits ${(fitSum / nF).toFixed(0)}, predict ${(tPred / nF).toFixed(0)}, metrics ${(tMet / nF).toFixed(0)}`);
+console.log(`CPU ms per feature (${nF} features from ${first}): total ${(total / nF).toFixed(0)}, column-major copy ${(tCm / nF).toFixed(0)}, rank ${(tRank / nF).toFixed(0)}, gather ${(tGather / nF).toFixed(0)}, fits ${(fitSum / nF).toFixed(0)}, predict ${(tPred / nF).toFixed(0)}, metrics ${(tMet / nF).toFixed(0)}`);
 console.log('fit CPU ms (iterations) per k: ' + ks.map((k, q) => `${k}:${(perK[q]! / nF).toFixed(0)}(${(its[q]! / nF).toFixed(1)})`).join(' '));
 import { cgStats } from '../probes/fit/newton-cg.ts';
 console.log(`CG: ${cgStats.steps} Newton steps, ${cgStats.products} Hessian-vector products`);

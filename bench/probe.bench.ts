@@ -30,6 +30,7 @@ import { Rng } from '../lab/core/rng.ts';
 import { computeMetrics, fitProbes, predictScoresMany, rankNeurons, STANDARD_KS } from '../probes/engine.ts';
 import type { Matrix } from '../probes/types.ts';
 import { UnitPool } from '../probes/unit-pool.ts';
+import { columnMajorHook } from '../probes/unit.ts';
 import { runPeer } from './peer.ts';
 import { median, row, type Benchmark, type BenchRow } from './run.ts';
 
@@ -99,6 +100,8 @@ function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 
   const test = rows(d.X, d.nTrain, d.X.nRows);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  // As lab probe's sweep does for a hook's units (its cost is in the timing).
+  columnMajorHook({ hook: 'bench', Xtr: train, Xte: test }, features.length);
   const f1: number[][] = [];
   for (const f of features) {
     const ytr = d.ys[f]!.subarray(0, d.nTrain);

@@ -35,33 +35,46 @@ export function computeMetrics(y: Uint8Array, scores: Float64Array | Float32Arra
   return { f1, mcc, precision, recall, accuracy, roc_auc: rocAuc, pr_auc: averagePrecision };
 }
 
-/** ROC-AUC (Mann-Whitney U with mid-ranks for ties) and average precision, from one sort. */
+/**
+ * ROC-AUC (Mann-Whitney U with mid-ranks for ties) and average precision. The positives' and the
+ * negatives' scores are sorted apart (the typed arrays' own numeric sort, several times faster than a
+ * sort of indices through a comparator) and merged from the top, one group of equal scores at a time.
+ * Scores must not be NaN (computeMetrics checks).
+ */
 export function rankingMetrics(y: Uint8Array, scores: Float64Array | Float32Array): { rocAuc: number; averagePrecision: number } {
   const n = y.length;
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += y[i]!;
   const nNeg = n - nPos;
   if (nPos === 0 || nNeg === 0) return { rocAuc: NaN, averagePrecision: NaN };
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  // Descending by score; ties form groups handled as one threshold.
-  idx.sort((a, b) => scores[b]! - scores[a]!);
+  const ps = new Float64Array(nPos);
+  const ns = new Float64Array(nNeg);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    if (y[i]) ps[a++] = scores[i]!;
+    else ns[b++] = scores[i]!;
+  }
+  ps.sort();
+  ns.sort();
+  let pi = nPos - 1;
+  let ni = nNeg - 1;
   let tpCum = 0;
   let fpCum = 0;
   let ap = 0;
   let prevRecall = 0;
   // Sum over positives of the number of negatives ranked strictly below, plus half the tied ones.
   let aucNum = 0;
-  let g = 0;
-  while (g < n) {
-    const s = scores[idx[g]!]!;
-    let e = g;
+  while (pi >= 0 || ni >= 0) {
+    // The next group, descending: every score equal to the largest left on either side.
+    const s = pi < 0 ? ns[ni]! : ni < 0 ? ps[pi]! : Math.max(ps[pi]!, ns[ni]!);
     let pos = 0;
     let neg = 0;
-    while (e < n && scores[idx[e]!]! === s) {
-      if (y[idx[e]!]) pos++;
-      else neg++;
-      e++;
+    while (pi >= 0 && ps[pi] === s) {
+      pos++;
+      pi--;
+    }
+    while (ni >= 0 && ns[ni] === s) {
+      neg++;
+      ni--;
     }
     // Negatives strictly below this group: nNeg - fpCum - neg.
     aucNum += pos * (nNeg - fpCum - neg) + 0.5 * pos * neg;
@@ -71,7 +84,6 @@ export function rankingMetrics(y: Uint8Array, scores: Float64Array | Float32Arra
     const precision = tpCum / (tpCum + fpCum);
     ap += (recall - prevRecall) * precision;
     prevRecall = recall;
-    g = e;
   }
   return { rocAuc: aucNum / (nPos * nNeg), averagePrecision: ap };
 }

@@ -17,7 +17,7 @@ import type { RankMethod } from './rank/index.ts';
 import { splitBySequence, takeLabels, takeRows, type Split } from './split.ts';
 import { UnitPool } from './unit-pool.ts';
 import { contrastFeatures, contrastRows, stratifyColumns, type Contrast, type ContrastRows } from './contrast.ts';
-import { emptyRow, METRIC_NAMES, restrictHook, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
+import { columnMajorHook, emptyRow, METRIC_NAMES, restrictHook, runUnit, type Counts, type ProbeEngine, type SweepRow, type UnitHook } from './unit.ts';
 
 export { labEngine, METRIC_NAMES, runUnit, type ProbeEngine, type RowStatus, type SweepRow, type UnitHook } from './unit.ts';
 
@@ -351,7 +351,10 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       Object.assign(hi, { n_train: h.split.train.length, n_test: h.split.test.length, unbalanced: h.split.unbalanced, toy: h.data.toy });
       const unit: UnitHook = { hook, Xtr: h.Xtr, Xte: h.Xte };
       const pool = await poolStart;
-      pool?.setHook(hook, h.Xtr, h.Xte);
+      // Contrast units read row subsets of their own: a column-major copy of the hook would go unused.
+      const units = config.contrast ? 0 : list.length;
+      if (pool) pool.setHook(hook, h.Xtr, h.Xte, units);
+      else columnMajorHook(unit, units);
       const running: Promise<void>[] = [];
       for (const feature of new Set(list.map(([f]) => f))) {
         const y = h.data.labels[feature]!;

@@ -9,7 +9,7 @@
 import type { Worker } from 'node:worker_threads';
 import { LabError, startWorker } from '../lab/core/index.ts';
 import type { Matrix } from './types.ts';
-import type { EngineSpec, SweepRow } from './unit.ts';
+import { columnMajorHook, type EngineSpec, type SweepRow } from './unit.ts';
 import type { UnitJob, WorkerReply } from './unit-messages.ts';
 
 const WORKER = new URL('./unit-worker.ts', import.meta.url);
@@ -70,12 +70,17 @@ export class UnitPool {
   }
 
   /**
-   * The hook every following unit runs on: its train and test rows, shared with the workers. Call it
-   * only while no unit is in flight (the sweep finishes one hook before the next).
+   * The hook every following unit runs on: its train and test rows, shared with the workers (and, for
+   * `units` >= 2, a column-major copy of them). Call it only while no unit is in flight (the sweep
+   * finishes one hook before the next).
    */
-  setHook(hook: string, Xtr: Matrix, Xte: Matrix): void {
+  setHook(hook: string, Xtr: Matrix, Xte: Matrix, units = 2): void {
     if (this.waiting.size > 0 || this.queue.length > 0) throw new LabError('UnitPool.setHook while units are running');
-    const msg = { type: 'hook', hook, Xtr: sharedMatrix(Xtr), Xte: sharedMatrix(Xte) };
+    const tr = sharedMatrix(Xtr);
+    const te = sharedMatrix(Xte);
+    // One column-major copy for all workers, made here once (probes/unit.ts columnMajorHook).
+    const cm = columnMajorHook({ hook, Xtr: tr, Xte: te }, units, true);
+    const msg = { type: 'hook', hook, Xtr: tr, Xte: te, cm };
     for (const s of this.slots) s.worker.postMessage(msg);
   }
 

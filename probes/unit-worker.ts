@@ -4,6 +4,7 @@ import { prepareRanking } from './engine.ts';
 import { labEngine, restrictHook, runUnit, type EngineSpec, type UnitHook } from './unit.ts';
 import type { UnitJob, WorkerReply } from './unit-messages.ts';
 import type { Matrix } from './types.ts';
+import { registerColumnMajor } from './fit/gather.ts';
 
 const { spec } = workerData as { spec: EngineSpec };
 const engine = labEngine(spec);
@@ -13,9 +14,15 @@ function reply(msg: WorkerReply): void {
   parentPort!.postMessage(msg);
 }
 
-parentPort!.on('message', async (msg: { type: 'hook'; hook: string; Xtr: Matrix; Xte: Matrix } | { type: 'unit'; id: number; job: UnitJob }) => {
+type HookMessage = { type: 'hook'; hook: string; Xtr: Matrix; Xte: Matrix; cm?: { tr: Float32Array; te: Float32Array } };
+
+parentPort!.on('message', async (msg: HookMessage | { type: 'unit'; id: number; job: UnitJob }) => {
   if (msg.type === 'hook') {
     hook = { hook: msg.hook, Xtr: msg.Xtr, Xte: msg.Xte };
+    if (msg.cm) {
+      registerColumnMajor(msg.Xtr, msg.cm.tr);
+      registerColumnMajor(msg.Xte, msg.cm.te);
+    }
     return;
   }
   const { id, job } = msg;

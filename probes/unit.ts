@@ -8,6 +8,7 @@ import { computeMetrics, fitProbes, predictScores, predictScoresMany, rankNeuron
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankResult } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
 import { takeRows } from './split.ts';
+import { withColumnMajor } from './fit/gather.ts';
 
 /** What a worker's engine is built from (probes/sweep.ts labEngine options). */
 export interface EngineSpec {
@@ -102,6 +103,24 @@ export function restrictHook(h: UnitHook, tr: Int32Array, te: Int32Array): UnitH
     Xtr: { data: takeRows(h.Xtr.data, d, tr), nRows: tr.length, nCols: d },
     Xte: { data: takeRows(h.Xte.data, d, te), nRows: te.length, nCols: d },
   };
+}
+
+/**
+ * The largest matrix (a hook's train or test rows, in bytes) given a column-major copy while its units
+ * run (probes/fit/gather.ts withColumnMajor): the copy doubles the hook's memory and saves each unit a
+ * pass over the rows in every gather.
+ */
+export const COLUMN_MAJOR_MAX_BYTES = 2 ** 30;
+
+/**
+ * Column-major copies of a hook's train and test rows when `units` units will read them (with one unit
+ * the copy costs what it saves) and each fits COLUMN_MAJOR_MAX_BYTES; undefined otherwise. Contrast units
+ * read their own row subsets (restrictHook), so they gain nothing from it.
+ */
+export function columnMajorHook(h: UnitHook, units: number, shared = false): { tr: Float32Array; te: Float32Array } | undefined {
+  const fits = (X: Matrix) => X.nRows * X.nCols * 4 <= COLUMN_MAJOR_MAX_BYTES;
+  if (units < 2 || !fits(h.Xtr) || !fits(h.Xte)) return undefined;
+  return { tr: withColumnMajor(h.Xtr, shared), te: withColumnMajor(h.Xte, shared) };
 }
 
 /** One unit: rank on train, fit every k, score on test (in this thread or a probes/unit-pool.ts worker). */

@@ -3,7 +3,8 @@ import { Rng } from '../../lab/core/index.ts';
 import { InputError, UsageError } from '../../lab/core/index.ts';
 import type { Matrix, ProbeFit } from '../types.ts';
 import { computeMetrics } from '../metrics.ts';
-import { fitProbe, fitProbes, predictScores } from './fit-probe.ts';
+import { fitProbe, fitProbes, predictScores, predictScoresMany } from './fit-probe.ts';
+import { gatherColumns, withColumnMajor } from './gather.ts';
 import { classWeights } from './newton.ts';
 import { loadSklearnRef } from '../testdata/load.ts';
 
@@ -142,6 +143,37 @@ describe('fitProbe agrees with scikit-learn', () => {
     // lbfgs at tol 1e-12 is converged: the two solutions agree far past what F1 needs.
     sk.coef.forEach((v, j) => expect(Math.abs(fit.coef[j]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
     expect(Math.abs(fit.intercept - sk.intercept)).toBeLessThan(1e-4 * (1 + Math.abs(sk.intercept)));
+  });
+});
+
+describe('column-major copy (withColumnMajor)', () => {
+  it('gives the same gathered block, fits and scores as the row-major matrix, bit for bit', () => {
+    const { X, y } = synthetic(300, 9, 5, [1, -0.5, 0, 0.8], 0.2);
+    const rowMajor = { data: new Float32Array(X.data), nRows: X.nRows, nCols: X.nCols };
+    const cm = withColumnMajor(X);
+    // The copy is the transpose.
+    for (let i = 0; i < X.nRows; i++) for (let j = 0; j < X.nCols; j++) expect(cm[j * X.nRows + i]).toBe(X.data[i * X.nCols + j]);
+    const neurons = [7, 0, 3, 8];
+    expect(gatherColumns(X, neurons).z).toEqual(gatherColumns(rowMajor, neurons).z);
+    const supports = [[3], [3, 0], [7, 0, 3, 8]];
+    const a = fitProbes(X, y, supports);
+    const b = fitProbes(rowMajor, y, supports);
+    a.forEach((f, q) => expect(Array.from(f.coef)).toEqual(Array.from(b[q]!.coef)));
+    const sa = predictScoresMany(X, a);
+    const sb = predictScoresMany(rowMajor, a);
+    sa.forEach((s, q) => {
+      expect(Array.from(s)).toEqual(Array.from(sb[q]!));
+      expect(Array.from(s)).toEqual(Array.from(predictScores(rowMajor, a[q]!)));
+    });
+  });
+  it('still names the row and neuron of a NaN when scoring from the copy', () => {
+    const { X, y } = synthetic(60, 4, 6, [1], 0);
+    const fit = fitProbe(X, y, [1, 2]);
+    const bad = { ...X, data: new Float32Array(X.data) };
+    bad.data[11 * 4 + 2] = NaN;
+    withColumnMajor(bad);
+    expect(() => predictScoresMany(bad, [fit])).toThrow(/NaN at row 11, column \(neuron\) 2/);
+    expect(() => fitProbe(bad, y, [2])).toThrow(/NaN at row 11, column \(neuron\) 2/);
   });
 });
 

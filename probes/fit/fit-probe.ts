@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../lab/core/index.ts';
 import type { FitOptions, Matrix, ProbeFit } from '../types.ts';
-import { gatherColumns, subColumns, type Columns } from './gather.ts';
+import { cachedColumnMajor, checkFiniteColumns, gatherColumns, subColumns, type Columns } from './gather.ts';
 import { fitMl } from './ml-fitter.ts';
 import { classWeights, linearPredictor, newtonLogistic } from './newton.ts';
 import { checkNeurons, checkXy } from './validate.ts';
@@ -136,15 +136,19 @@ export function predictScoresMany(X: Matrix, fits: readonly ProbeFit[]): Float64
       }
     }
   }
-  const cols = gatherColumns(X, union);
+  // With a column-major copy of X its columns are read in place; else the union is gathered once.
+  const cm = cachedColumnMajor(X);
+  if (cm) checkFiniteColumns(X, cm, union, union);
+  const z = cm ?? gatherColumns(X, union).z;
+  const colOf = (j: number) => (cm ? j : at.get(j)!);
   const n = X.nRows;
   return fits.map((fit) => {
     const out = new Float64Array(n).fill(fit.intercept);
     fit.neurons.forEach((j, p) => {
       const c = fit.coef[p]!;
       if (c === 0) return;
-      const off = at.get(j)! * n;
-      for (let i = 0; i < n; i++) out[i] += c * cols.z[off + i]!;
+      const off = colOf(j) * n;
+      for (let i = 0; i < n; i++) out[i] += c * z[off + i]!;
     });
     for (let i = 0; i < n; i++) {
       const e = out[i]!;

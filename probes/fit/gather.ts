@@ -19,23 +19,78 @@ export function gatherColumns(X: Matrix, neurons: readonly number[], what = 'act
   const n = X.nRows;
   const k = neurons.length;
   const d = X.nCols;
-  const src = X.data;
   const z = new Float32Array(n * k);
-  // Row-outer, and within a row in ascending column order, so each row is read front to back.
-  const byCol = Array.from({ length: k }, (_, p) => p).sort((a, b) => neurons[a]! - neurons[b]!);
-  const srcCol = Int32Array.from(byCol, (p) => neurons[p]!);
-  const dstOff = Int32Array.from(byCol, (p) => p * n);
-  for (let i = 0; i < n; i++) {
-    const base = i * d;
-    for (let q = 0; q < k; q++) z[dstOff[q]! + i] = src[base + srcCol[q]!]!;
+  const cm = cachedColumnMajor(X);
+  if (cm) {
+    // A contiguous copy per column from the hook's column-major copy (no pass over the rows).
+    for (let p = 0; p < k; p++) z.set(cm.subarray(neurons[p]! * n, (neurons[p]! + 1) * n), p * n);
+  } else {
+    const src = X.data;
+    // Row-outer, and within a row in ascending column order, so each row is read front to back.
+    const byCol = Array.from({ length: k }, (_, p) => p).sort((a, b) => neurons[a]! - neurons[b]!);
+    const srcCol = Int32Array.from(byCol, (p) => neurons[p]!);
+    const dstOff = Int32Array.from(byCol, (p) => p * n);
+    for (let i = 0; i < n; i++) {
+      const base = i * d;
+      for (let q = 0; q < k; q++) z[dstOff[q]! + i] = src[base + srcCol[q]!]!;
+    }
   }
-  for (let j = 0; j < k; j++) {
-    let s = 0;
-    const off = j * n;
-    for (let i = 0; i < n; i++) s += z[off + i]!;
-    if (!Number.isFinite(s)) throwNonFinite(X, neurons[j]!, what);
-  }
+  checkFiniteColumns(X, z, Array.from({ length: k }, (_, p) => p), neurons, what);
   return { z, n, k, neurons: [...neurons] };
+}
+
+/** Throws (naming the neuron and row) if column positions[p] of the column-major z holds a NaN or infinity. */
+export function checkFiniteColumns(X: Matrix, z: Float32Array, positions: readonly number[], neurons: readonly number[], what = 'activations'): void {
+  const n = X.nRows;
+  positions.forEach((c, p) => {
+    let s = 0;
+    const off = c * n;
+    for (let i = 0; i < n; i++) s += z[off + i]!;
+    if (!Number.isFinite(s)) throwNonFinite(X, neurons[p]!, what);
+  });
+}
+
+/**
+ * A column-major copy of a whole activation matrix (column j at [j * nRows, (j + 1) * nRows)), kept
+ * beside the row-major one for as long as the row-major array lives. A sweep ranks, fits and scores every
+ * feature of a hook on the same rows, and each feature reads up to 256 scattered columns of each row:
+ * from row-major memory that touches nearly every cache line of the matrix (a full pass per feature, and
+ * memory-bound, so a second thread gains little); from the copy it is a contiguous read of those columns.
+ * Keyed by the row-major array (activations are never modified in place once probed, as for
+ * rank/class-stats.ts's column totals).
+ */
+const columnMajorCache = new WeakMap<Float32Array, { nRows: number; nCols: number; cm: Float32Array }>();
+
+/** The copy registered for X (by withColumnMajor or registerColumnMajor), if any. */
+export function cachedColumnMajor(X: Matrix): Float32Array | undefined {
+  const hit = columnMajorCache.get(X.data);
+  return hit && hit.nRows === X.nRows && hit.nCols === X.nCols ? hit.cm : undefined;
+}
+
+/** Makes (or finds) X's column-major copy; in shared memory when worker threads will read it. */
+export function withColumnMajor(X: Matrix, shared = false): Float32Array {
+  const hit = cachedColumnMajor(X);
+  if (hit && (!shared || hit.buffer instanceof SharedArrayBuffer)) return hit;
+  const { data, nRows: n, nCols: d } = X;
+  const bytes = n * d * 4;
+  const cm = new Float32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  // Blocks of rows that stay in cache while each column's run of them is written.
+  const RB = 64;
+  for (let i0 = 0; i0 < n; i0 += RB) {
+    const end = Math.min(n, i0 + RB);
+    for (let j = 0; j < d; j++) {
+      const o = j * n;
+      for (let i = i0; i < end; i++) cm[o + i] = data[i * d + j]!;
+    }
+  }
+  columnMajorCache.set(data, { nRows: n, nCols: d, cm });
+  return cm;
+}
+
+/** Registers a copy made elsewhere (a worker thread receives the main thread's with the hook). */
+export function registerColumnMajor(X: Matrix, cm: Float32Array): void {
+  if (cm.length !== X.nRows * X.nCols) throw new Error(`column-major copy has ${cm.length} values, the matrix ${X.nRows} x ${X.nCols}`);
+  columnMajorCache.set(X.data, { nRows: X.nRows, nCols: X.nCols, cm });
 }
 
 /** A view on a subset of an already gathered block (no copy when the subset is a prefix). */
