@@ -5,7 +5,7 @@ import type { Matrix, ProbeFit } from '../types.ts';
 import { computeMetrics } from '../metrics.ts';
 import { fitProbe, fitProbes, predictScores, predictScoresMany } from './fit-probe.ts';
 import { gatherColumns, withColumnMajor } from './gather.ts';
-import { classWeights } from './newton.ts';
+import { classWeights, newtonLogistic } from './newton.ts';
 import { loadSklearnRef } from '../testdata/load.ts';
 
 function synthetic(n: number, d: number, seed: number, beta: number[], b: number): { X: Matrix; y: Uint8Array } {
@@ -143,6 +143,24 @@ describe('fitProbe agrees with scikit-learn', () => {
     // lbfgs at tol 1e-12 is converged: the two solutions agree far past what F1 needs.
     sk.coef.forEach((v, j) => expect(Math.abs(fit.coef[j]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
     expect(Math.abs(fit.intercept - sk.intercept)).toBeLessThan(1e-4 * (1 + Math.abs(sk.intercept)));
+  });
+});
+
+describe('the two Newton solvers', () => {
+  it('Newton-CG (WebAssembly SIMD) and the JS Hessian + BFGS path reach the same optimum for small and large k', () => {
+    const { X, y } = synthetic(800, 40, 8, [1.2, -0.7, 0.4, 0, 0.9, -0.3], -0.5);
+    const w = classWeights(y, 'balanced');
+    for (const k of [1, 3, 7, 40]) {
+      const cols = gatherColumns(X, Array.from({ length: k }, (_, j) => j));
+      const a = newtonLogistic(cols, y, w, { C: 1, maxIter: 100, tol: 1e-8 });
+      const b = newtonLogistic(cols, y, w, { C: 1, maxIter: 100, tol: 1e-8, simd: false });
+      expect(a.converged && b.converged, `k ${k}`).toBe(true);
+      expect(a.hessians, 'Newton-CG forms no Hessian').toBe(0);
+      expect(b.hessians).toBeGreaterThan(0);
+      // Both gradients are within 1e-8 of zero and the Hessian is >= I, so the solutions agree to ~1e-8.
+      a.coef.forEach((v, j) => expect(Math.abs(v - b.coef[j]!), `k ${k} coef ${j}`).toBeLessThan(1e-7));
+      expect(Math.abs(a.intercept - b.intercept)).toBeLessThan(1e-7);
+    }
   });
 });
 

@@ -8,6 +8,8 @@ export interface NewtonOptions {
   maxIter: number;
   /** Stop when max |grad f| <= tol (absolute, on the objective above). */
   tol: number;
+  /** false: the JS Hessian + BFGS solver even where WebAssembly SIMD is available (tests compare the two). */
+  simd?: boolean;
 }
 
 export interface NewtonResult {

@@ -69,7 +69,7 @@ export function newtonLogistic(
   const gPrev = new Float64Array(m);
 
   // The two matrix-vector products of each step on WebAssembly SIMD (double precision) where it pays.
-  const sc = k >= SIMD_MIN_K ? SimdColumns.of(z, n, k) : null;
+  const sc = k >= SIMD_MIN_K && opts.simd !== false ? SimdColumns.of(z, n, k) : null;
   if (sc) return newtonCg(sc, y, w, opts, beta, b);
   linearPredictor(z, n, k, beta, b, eta);
   let f = objective(eta, y, w, C, beta);
@@ -210,13 +210,14 @@ function hessianSteps(k: number): number {
 }
 
 /**
- * Columns from which Newton-CG on the SIMD kernels (newton-cg.ts) replaces the JS Hessian below (for
- * fewer columns, copying Z into wasm memory costs more than it saves). Measured per fit on the probe
- * bench's data (one feature, warm-started from k / 2, CPU medians of 7 under load): k = 256 140-190 ms
- * against 259-295 ms for one SIMD Hessian + BFGS, k = 128 65 against 129, k = 64 19 against 65, k = 16
- * 15 against 36, k = 8 15 against 34.
+ * Newton-CG on the SIMD kernels (newton-cg.ts) serves every k where WebAssembly SIMD is available; the
+ * JS Hessian + BFGS path below is what runs without it (and what `simd: false` asks for, in tests).
+ * Measured per fit on the probe bench's data (warm-started as in a sweep, 6 features, under load 2.6):
+ * k = 1-7 took 21-33 ms each on the JS path against 8-15 ms on Newton-CG (whose products cost 2 n k for
+ * a tiny k, against the JS path's separate gradient, Hessian and line-search passes); earlier, k = 256
+ * 140-190 ms against 259-295 ms for one SIMD Hessian + BFGS, k = 64 19 against 65.
  */
-const SIMD_MIN_K = 8;
+const SIMD_MIN_K = 1;
 
 /**
  * The full step in one blocked pass: dEta = -(step_0 + Z step_1..k), etaTry = eta + dEta, and at
