@@ -23,7 +23,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+// @ts-expect-error: a plain ES module of the build scripts, without declarations
+import { buildState } from '../bin/build-state.mjs';
 import { parseFlags } from '../lab/commands/args.ts';
 import { UsageError } from '../lab/core/index.ts';
 import { Rng } from '../lab/core/rng.ts';
@@ -122,9 +124,11 @@ function labSweep(d: Data, features: number[], ks: number[], fitter: 'newton' | 
  * metrics), each to whichever worker is idle. Timed from spawning the workers (start-up included) to the
  * last result.
  */
-async function labSweepThreads(d: Data, features: number[], ks: number[], threads: number): Promise<{ seconds: number; f1: number[][] }> {
+async function labSweepThreads(d: Data, features: number[], ks: number[], threads: number): Promise<{ seconds: number; startSeconds: number; f1: number[][] }> {
+  const { UnitPool } = await poolModule();
   const t0 = performance.now();
   const pool = await UnitPool.open(threads);
+  const startSeconds = (performance.now() - t0) / 1000;
   try {
     pool.setHook('bench', rows(d.X, 0, d.nTrain), rows(d.X, d.nTrain, d.X.nRows));
     const results = await Promise.all(
@@ -135,10 +139,26 @@ async function labSweepThreads(d: Data, features: number[], ks: number[], thread
         return pool.run({ feature: `f${f}`, method: 'mean_dif', ks, seed: 0, fit: { C: 1, classWeight: 'balanced' }, ytr, yte, counts });
       }),
     );
-    return { seconds: (performance.now() - t0) / 1000, f1: results.map((rs) => rs.map((r) => r.f1 ?? NaN)) };
+    return { seconds: (performance.now() - t0) / 1000, startSeconds, f1: results.map((rs) => rs.map((r) => r.f1 ?? NaN)) };
   } finally {
     await pool.close();
   }
+}
+
+const root = join(here, '..');
+
+/** Whether the pool's workers start from the compiled package (dist/, fresh), as `lab probe` runs them. */
+function compiled(): boolean {
+  return buildState(root) === 'fresh';
+}
+
+/**
+ * UnitPool from the compiled package when dist/ is fresh (`npm run build`), so its workers start as a
+ * user's `lab probe --threads N` starts them; from the sources each worker first loads tsx (about 0.5 s).
+ */
+async function poolModule(): Promise<{ UnitPool: typeof UnitPool }> {
+  if (compiled()) return import(pathToFileURL(join(root, 'dist', 'probes', 'unit-pool.js')).href);
+  return { UnitPool };
 }
 
 const bench: Benchmark = {
@@ -249,13 +269,15 @@ const bench: Benchmark = {
     }
     if (!peer) process.stderr.write(`lab sweep median ${labSeconds.toFixed(2)} s (peer skipped)\n`);
     const threads = flags.threads as number;
-    if (threads > 1 && peer) {
+    if (threads > 1) {
       const tTimes: number[] = [];
-      let par: { seconds: number; f1: number[][] } | undefined;
+      let par: { seconds: number; startSeconds: number; f1: number[][] } | undefined;
+      const starts: number[] = [];
       for (let r = 0; r < (flags.repeats as number); r++) {
         par = await labSweepThreads(data, features, ks, threads);
         tTimes.push(par.seconds);
-        process.stderr.write(`lab sweep, ${threads} worker threads, ${r + 1}: ${par.seconds.toFixed(2)} s\n`);
+        starts.push(par.startSeconds);
+        process.stderr.write(`lab sweep, ${threads} worker threads, ${r + 1}: ${par.seconds.toFixed(2)} s (workers started in ${par.startSeconds.toFixed(2)} s)\n`);
       }
       const dPar = par!.f1.flat().reduce((m, v, q) => Math.max(m, Math.abs(v - labF1[q]!)), 0);
       const agreePar = agreement(par!.f1.flat());
@@ -269,7 +291,7 @@ const bench: Benchmark = {
             lab: median(tTimes),
             peer: p.seconds,
             higherIsBetter: false,
-            notes: `lab probe's UnitPool: one unit per feature to whichever of ${threads} workers is idle (start-up included); max |F1 - converged sklearn F1| ${agreePar.maxD.toFixed(4)} (${agreePar.over} over 0.01); max |F1 - F1 of the 1-thread lab| ${dPar.toExponential(1)} (its supports are in rank order, not sorted); median of ${tTimes.length} (${tTimes.map((t) => t.toFixed(1)).join(', ')} s)`,
+            notes: `lab probe's UnitPool: one unit per feature to whichever of ${threads} workers is idle (start-up included: median ${median(starts).toFixed(2)} s, workers from ${compiled() ? 'the compiled package, dist/' : 'the TypeScript sources through tsx (npm run build: from dist/, as lab probe runs them)'}); max |F1 - converged sklearn F1| ${agreePar.maxD.toFixed(4)} (${agreePar.over} over 0.01); max |F1 - F1 of the 1-thread lab| ${dPar.toExponential(1)} (its supports are in rank order, not sorted); median of ${tTimes.length} (${tTimes.map((t) => t.toFixed(1)).join(', ')} s)`,
           }),
         );
       }

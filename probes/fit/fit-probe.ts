@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../lab/core/index.ts';
 import type { FitOptions, Matrix, ProbeFit } from '../types.ts';
-import { cachedColumnMajor, checkFiniteColumns, gatherColumns, subColumns, type Columns } from './gather.ts';
+import { cachedColumnMajor, checkFiniteColumns, gatherColumns, scratchBlock, subColumns, type Columns } from './gather.ts';
 import { fitMl } from './ml-fitter.ts';
 import { classWeights, linearPredictor, newtonLogistic } from './newton.ts';
 import { checkNeurons, checkXy } from './validate.ts';
@@ -61,12 +61,13 @@ export function fitProbes(X: Matrix, y: Uint8Array, supports: number[][], opts: 
       }
     }
   }
-  const all = gatherColumns(X, union);
+  // The block lives only for this call (the fits keep coefficients): a reused one, not fresh memory.
+  const all = gatherColumns(X, union, 'activations', scratchBlock(X.nRows * union.length));
   const w = classWeights(y, o.classWeight);
   const fits: ProbeFit[] = [];
   let prev: ProbeFit | undefined;
   for (const s of supports) {
-    const cols = subColumns(all, s.map((j) => at.get(j)!));
+    const cols = subColumns(all, s.map((j) => at.get(j)!), scratchBlock(X.nRows * s.length, 1));
     const fit = fitGathered(cols, y, w, o, prev);
     fits.push(fit);
     prev = fit;
