@@ -12,7 +12,7 @@
  * the spectrum of the weighted correlation matrix of the centred columns (plus the ridge), which for
  * weakly correlated neurons is close to 1, so CG needs few products.
  */
-import { objective, rowTerms, withRidge, type NewtonOptions, type NewtonResult } from './logistic-rows.ts';
+import { withRidge, type NewtonOptions, type NewtonResult } from './logistic-rows.ts';
 import type { SimdColumns } from './simd-matvec.ts';
 
 /** Counters for the bench's profile (bench/probe-profile.ts): Newton steps and products so far. */
@@ -21,30 +21,18 @@ export const cgStats = { products: 0, steps: 0 };
 export function newtonCg(
   sc: SimdColumns, y: Uint8Array, w: Float64Array, opts: NewtonOptions, beta: Float64Array, b0: number,
 ): NewtonResult {
-  const { n, k } = sc;
+  const { k } = sc;
   const m = k + 1;
   const C = opts.C;
   let b = b0;
-  let eta = new Float64Array(n);
-  let r = new Float64Array(n);
-  let d = new Float64Array(n);
-  const dEta = new Float64Array(n);
-  let etaTry = new Float64Array(n);
-  let rTry = new Float64Array(n);
-  let dTry = new Float64Array(n);
+  // The rows' state (eta, residuals, IRLS weights at the current point and at a trial) lives in the
+  // kernel's memory (SimdColumns.setRows): `cur` names the current point's slot, 1 - cur the trial's.
+  sc.setRows(y, w, C);
+  let cur = 0;
   const g = new Float64Array(m);
   const gTry = new Float64Array(m);
-  const zero = new Float64Array(n);
-  /** r, d, g and f at etaNew (copied into eta): the fused step's row terms with a zero step. */
-  const at = (etaNew: Float64Array): number => {
-    const acc = new Float64Array(2);
-    rowTerms(0, n, y, w, C, etaNew, zero, eta, r, d, acc);
-    g[0] = acc[1]!;
-    sc.dots(r, g, 1);
-    return withRidge(g, beta, k, C, acc[0]!);
-  };
-  sc.affine(b, beta, etaTry);
-  let f = at(etaTry);
+  sc.affineTo(b, beta, cur);
+  let f = withRidge(g, beta, k, C, sc.evaluate(cur, g));
   let iterations = 0;
   let converged = false;
   let gradMax = Infinity;
@@ -68,15 +56,17 @@ export function newtonCg(
     // Forcing term (Eisenstat-Walker style): a loose solve far from the optimum, tighter as the gradient
     // falls, which keeps Newton's superlinear rate without solving early steps exactly.
     const forcing = Math.min(0.1, Math.sqrt(gnorm / g0norm));
-    if (!pre) pre = preconditioner(sc.setWeightsWithDiagonal(d));
-    else sc.setWeights(d);
+    if (!pre) pre = preconditioner(sc.weightsAt(cur, true));
+    else sc.weightsAt(cur);
     pcg(sc, pre, g, step, forcing * gnorm, 0.1 * opts.tol);
     let slope = 0;
     for (let j = 0; j < m; j++) slope -= g[j]! * step[j]!;
     const betaTry = new Float64Array(k);
     for (let j = 0; j < k; j++) betaTry[j] = beta[j]! - step[j + 1]!;
     const belowResolution = -slope < 1e-11 * (1 + Math.abs(f));
-    const fFull = simdStep(sc, n, k, y, w, C, step, betaTry, eta, dEta, etaTry, rTry, dTry, gTry);
+    const nxt = 1 - cur;
+    // The full step, fused: one blocked pass over Z gives dEta, the objective and the next gradient.
+    const fFull = withRidge(gTry, betaTry, k, C, sc.step(step, cur, nxt, gTry));
     let accepted = false;
     let t = 1;
     if (belowResolution || fFull <= f + 1e-4 * slope) {
@@ -84,21 +74,20 @@ export function newtonCg(
       f = fFull;
       b -= step[0]!;
       beta.set(betaTry);
-      [eta, etaTry] = [etaTry, eta];
-      [r, rTry] = [rTry, r];
-      [d, dTry] = [dTry, d];
+      cur = nxt;
       g.set(gTry);
     } else t = 0.5;
     for (let ls = 0; ls < 40 && !accepted; ls++) {
       for (let j = 0; j < k; j++) betaTry[j] = beta[j]! - t * step[j + 1]!;
-      for (let i = 0; i < n; i++) etaTry[i] = eta[i]! + t * dEta[i]!;
-      const fTry = objective(etaTry, y, w, C, betaTry);
+      sc.trialAlong(cur, nxt, t);
+      const fTry = withRidge(gTry, betaTry, k, C, sc.evaluate(nxt, gTry));
       if (belowResolution || fTry <= f + 1e-4 * t * slope) {
         accepted = true;
         b -= t * step[0]!;
         beta.set(betaTry);
-        // The gradient and weights at the accepted point (the full step's were for t = 1).
-        f = at(etaTry);
+        f = fTry;
+        cur = nxt;
+        g.set(gTry);
         break;
       }
       t *= 0.5;
@@ -165,31 +154,3 @@ function pcg(sc: SimdColumns, precond: (rv: Float64Array, out: Float64Array) => 
   }
   cgStats.steps++;
 }
-
-/** fusedStep's results with the two products on WebAssembly SIMD (simd-matvec.ts): two passes over Z. */
-function simdStep(
-  sc: SimdColumns,
-  n: number,
-  k: number,
-  y: Uint8Array,
-  w: Float64Array,
-  C: number,
-  step: Float64Array,
-  betaTry: Float64Array,
-  eta: Float64Array,
-  dEta: Float64Array,
-  etaTry: Float64Array,
-  r: Float64Array,
-  d: Float64Array,
-  g: Float64Array,
-): number {
-  const neg = new Float64Array(k);
-  for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
-  sc.affine(-step[0]!, neg, dEta);
-  const acc = new Float64Array(2);
-  rowTerms(0, n, y, w, C, eta, dEta, etaTry, r, d, acc);
-  g[0] = acc[1]!;
-  sc.dots(r, g, 1);
-  return withRidge(g, betaTry, k, C, acc[0]!);
-}
-

@@ -15,11 +15,14 @@
  *     for j < k: a0 = a1 = 0; for p < len step 4: a0 += widen_lo * r[p..p+1]; a1 += widen_hi * r[p+2..p+3]
  *                g[j] = lanes(a0 + a1))
  *
- * `len` is a multiple of 4; columns are padded with zeros to it.
+ * `len` is a multiple of 4; columns are padded with zeros to it. SimdColumns keeps a fit's Z and its row
+ * state (eta, residuals, weights: simd-rows.ts's kernel computes them) in the kernels' memory, so a Newton
+ * step copies nothing but its k coefficients in and its gradient out.
  */
 
 import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, uleb } from '../../lab/core/index.ts';
 import { hvpModule } from './simd-hvp.ts';
+import { rowsModule } from './simd-rows.ts';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -140,6 +143,8 @@ interface Kernel {
   sqdots: Fn;
   /** simd-hvp.ts's Hessian-vector product of one row block, on this memory. */
   hvp: (z: number, col: number, kp: number, v: number, d: number, t: number, g: number, nbytes: number) => void;
+  /** simd-rows.ts's row terms (sigmoid, residuals, weights, log-loss) of a run of rows, on this memory. */
+  rows: (eta: number, dEta: number, etaTry: number, y: number, w: number, cw: number, r: number, d: number, d32: number, nbytes: number, acc: number) => void;
 }
 
 let kernel: Kernel | null | undefined;
@@ -148,11 +153,14 @@ function getKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
     const bytes = matvecModule();
-    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(hvpModule())) return (kernel = null);
+    if (!WebAssembly.validate(bytes) || !WebAssembly.validate(hvpModule()) || !WebAssembly.validate(rowsModule())) return (kernel = null);
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    const hvp = new WebAssembly.Instance(new WebAssembly.Module(hvpModule()), { env: { mem: memory } });
-    kernel = { hvp: hvp.exports.hvp as Kernel['hvp'], memory, axpy: inst.exports.axpy as Fn, dots: inst.exports.dots as Fn, sqdots: inst.exports.sqdots as Fn };
+    const on = (b: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { mem: memory } }).exports;
+    const inst = on(bytes);
+    kernel = {
+      hvp: on(hvpModule()).hvp as Kernel['hvp'], rows: on(rowsModule()).rows as Kernel['rows'],
+      memory, axpy: inst.axpy as Fn, dots: inst.dots as Fn, sqdots: inst.sqdots as Fn,
+    };
   } catch {
     kernel = null;
   }
@@ -169,29 +177,32 @@ export class SimdColumns {
   private readonly kp: number;
   private readonly zOff = 0;
   private readonly vecOff: number;
-  private readonly outOff: number;
   private readonly gOff: number;
   private readonly dOff: number;
-  /** The IRLS weights d (n4 doubles, zero past n) of setWeights. */
-  private readonly wOff: number;
   /** hvp's vector (kp + 1 f32), row-block scratch (BLOCK f32) and outputs (kp + 1 f64). */
   private readonly hvOff: number;
   private readonly htOff: number;
   private readonly hgOff: number;
+  private readonly rowsOff: number;
+  private readonly accOff: number;
+  /** One row block's Z^T r (kp f64) in the fused step. */
+  private readonly gBlkOff: number;
 
   private constructor(private readonly K: Kernel, z: Float32Array, readonly n: number, readonly k: number) {
     this.n4 = (n + 3) & ~3;
     this.kp = (k + 3) & ~3;
     const zBytes = this.n4 * this.kp * 4;
     this.vecOff = (zBytes + 15) & ~15;
-    this.outOff = this.vecOff + Math.max(this.kp, this.n4) * 8; // vec holds s (k) or r (n4)
-    this.gOff = this.outOff + this.n4 * 8;
+    this.gOff = this.vecOff + this.kp * 8; // vec holds a step's coefficients (k)
     this.dOff = (this.gOff + this.kp * 8 + 15) & ~15;
-    this.wOff = (this.dOff + this.n4 * 4 + 15) & ~15;
-    this.hvOff = this.wOff + this.n4 * 8;
+    this.hvOff = (this.dOff + this.n4 * 4 + 15) & ~15;
     this.htOff = (this.hvOff + (this.kp + 1) * 4 + 15) & ~15;
     this.hgOff = this.htOff + BLOCK * 4;
-    const need = this.hgOff + (this.kp + 1) * 8;
+    // The row state of a fit (setRows): ROW_VECTORS f64 vectors of n4, then the row kernel's 4 sums.
+    this.rowsOff = (this.hgOff + (this.kp + 1) * 8 + 15) & ~15;
+    this.accOff = this.rowsOff + ROW_VECTORS * this.n4 * 8;
+    this.gBlkOff = this.accOff + 4 * 8;
+    const need = this.gBlkOff + this.kp * 8;
     const have = K.memory.buffer.byteLength;
     if (have < need) K.memory.grow(Math.ceil((need - have) / 65536));
     const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * this.kp);
@@ -208,57 +219,8 @@ export class SimdColumns {
     return K ? new SimdColumns(K, z, n, k) : null;
   }
 
-  /** out[i] = c + sum_j s[j] z[j][i] for i < n. */
-  affine(c: number, s: Float64Array, out: Float64Array): void {
-    const buf = this.K.memory.buffer;
-    new Float64Array(buf, this.vecOff, this.k).set(s.subarray(0, this.k));
-    const o = new Float64Array(buf, this.outOff, this.n4);
-    o.fill(c);
-    this.K.axpy(this.zOff, this.n4 * 4, this.k, this.vecOff, this.outOff, this.n4);
-    out.set(new Float64Array(this.K.memory.buffer, this.outOff, this.n));
-  }
-
-  /** g[j] = sum_i r[i] z[j][i] for j < k (into g[offset + j]). */
-  dots(r: Float64Array, g: Float64Array, offset = 0): void {
-    const buf = this.K.memory.buffer;
-    const v = new Float64Array(buf, this.vecOff, this.n4);
-    v.set(r.subarray(0, this.n));
-    v.fill(0, this.n);
-    this.K.dots(this.zOff, this.n4 * 4, this.k, this.vecOff, this.gOff, this.n4);
-    g.set(new Float64Array(this.K.memory.buffer, this.gOff, this.k), offset);
-  }
-
   /**
-   * Sets the row weights d of hvp (setWeightsWithDiagonal also returns what a preconditioner needs of H = [1 Z]^T D [1 Z] +
-   * diag(0, 1, ..., 1): its intercept row (h0[j] = sum_i d_i z_ij, hd = sum d) and its diagonal
-   * (diag[j] = sum_i d_i z_ij^2 + 1), in double.
-   */
-  setWeights(d: Float64Array): void {
-    const d32 = new Float32Array(this.K.memory.buffer, this.dOff, this.n4);
-    for (let i = 0; i < this.n; i++) d32[i] = d[i]!;
-    d32.fill(0, this.n);
-  }
-
-  /** setWeights, and what a preconditioner needs of H (see above), from the same d. */
-  setWeightsWithDiagonal(d: Float64Array): { hd: number; h0: Float64Array; diag: Float64Array } {
-    const { n, n4, k, K } = this;
-    const wv = new Float64Array(K.memory.buffer, this.wOff, n4);
-    wv.set(d.subarray(0, n));
-    wv.fill(0, n);
-    const d32 = new Float32Array(K.memory.buffer, this.dOff, n4);
-    d32.set(wv);
-    let hd = 0;
-    for (let i = 0; i < n; i++) hd += d[i]!;
-    const h0 = new Float64Array(k);
-    this.dots(d, h0);
-    K.sqdots(this.zOff, n4 * 4, k, this.wOff, this.gOff, n4);
-    const diag = new Float64Array(new Float64Array(K.memory.buffer, this.gOff, k));
-    for (let j = 0; j < k; j++) diag[j]! += 1;
-    return { hd, h0, diag };
-  }
-
-  /**
-   * out ~= H v for H = [1 Z]^T D [1 Z] + diag(0, 1, ..., 1) with the weights of the last setWeights
+   * out ~= H v for H = [1 Z]^T D [1 Z] + diag(0, 1, ..., 1) with the weights of the last weightsAt
    * (v, out: k + 1, the intercept first): simd-hvp.ts's single-precision kernel, one pass over Z in
    * row blocks, block totals in double. No Hessian is formed.
    */
@@ -279,7 +241,138 @@ export class SimdColumns {
     out[0] = g[kp]!;
     for (let j = 0; j < k; j++) out[j + 1] = g[j]! + v[j + 1]!;
   }
+
+  /** Byte offset of row vector `q` (ETA0 + slot, ...). */
+  private row(q: number): number {
+    return this.rowsOff + q * this.n4 * 8;
+  }
+
+  private view(q: number): Float64Array {
+    return new Float64Array(this.K.memory.buffer, this.row(q), this.n4);
+  }
+
+  /**
+   * The rows of a fit: labels, weights w and C w, into the kernel's memory (zero past n, so the padded
+   * rows add nothing). Needed before affineTo, evaluate, step and weightsAt.
+   */
+  setRows(y: Uint8Array, w: Float64Array, C: number): void {
+    const { n } = this;
+    const yv = this.view(Y);
+    const wv = this.view(W);
+    const cw = this.view(CW);
+    for (let i = 0; i < n; i++) {
+      yv[i] = y[i]!;
+      wv[i] = w[i]!;
+      cw[i] = C * w[i]!;
+    }
+    for (const v of [yv, wv, cw, this.view(ZERO), this.view(ETA0), this.view(ETA0 + 1), this.view(DETA)]) v.fill(0, n);
+    this.view(ZERO).fill(0);
+  }
+
+  /** eta at point `slot` (0 or 1) = c + Z s. */
+  affineTo(c: number, s: Float64Array, slot: number): void {
+    const buf = this.K.memory.buffer;
+    new Float64Array(buf, this.vecOff, this.k).set(s.subarray(0, this.k));
+    new Float64Array(buf, this.row(ETA0 + slot), this.n).fill(c);
+    this.K.axpy(this.zOff, this.n4 * 4, this.k, this.vecOff, this.row(ETA0 + slot), this.n4);
+  }
+
+  /** eta at `to` = eta at `from` + t dEta (a line-search trial along the last step). */
+  trialAlong(from: number, to: number, t: number): void {
+    const a = this.view(ETA0 + from);
+    const b = this.view(ETA0 + to);
+    const dv = this.view(DETA);
+    for (let i = 0; i < this.n; i++) b[i] = a[i]! + t * dv[i]!;
+  }
+
+  /** The row terms at `slot`'s eta (residuals and weights kept there); g[0] = the intercept's gradient, g[1..k] = Z^T r. Returns the loss. */
+  evaluate(slot: number, g: Float64Array): number {
+    const { K } = this;
+    const e = this.row(ETA0 + slot);
+    K.rows(e, this.row(ZERO), e, this.row(Y), this.row(W), this.row(CW), this.row(R0 + slot), this.row(D0 + slot), this.dOff, this.n4 * 8, this.accOff);
+    const acc = new Float64Array(K.memory.buffer, this.accOff, 4);
+    g[0] = acc[2]! + acc[3]!;
+    const loss = acc[0]! + acc[1]!;
+    K.dots(this.zOff, this.n4 * 4, this.k, this.row(R0 + slot), this.gOff, this.n4);
+    g.set(new Float64Array(K.memory.buffer, this.gOff, this.k), 1);
+    return loss;
+  }
+
+  /**
+   * The full Newton step from `from` to `to` in one pass over Z, block by block (each block of Z is read
+   * twice while in cache): dEta = -(step_0 + Z step_1..k), eta_to = eta_from + dEta, the row terms there,
+   * and g = their gradient (without the ridge term). Returns the loss at `to`.
+   */
+  step(step: Float64Array, from: number, to: number, g: Float64Array): number {
+    const { n4, k, K } = this;
+    const buf = K.memory.buffer;
+    const neg = new Float64Array(buf, this.vecOff, k);
+    for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
+    const dEta = this.view(DETA);
+    dEta.fill(-step[0]!, 0, this.n);
+    const acc = new Float64Array(buf, this.accOff, 4);
+    const gBlk = new Float64Array(buf, this.gBlkOff, k);
+    g.fill(0);
+    let loss = 0;
+    let gb = 0;
+    const col = n4 * 4;
+    for (let i0 = 0; i0 < n4; i0 += STEP_BLOCK) {
+      const len = Math.min(STEP_BLOCK, n4 - i0);
+      const o8 = i0 * 8;
+      K.axpy(this.zOff + i0 * 4, col, k, this.vecOff, this.row(DETA) + o8, len);
+      K.rows(
+        this.row(ETA0 + from) + o8, this.row(DETA) + o8, this.row(ETA0 + to) + o8, this.row(Y) + o8, this.row(W) + o8,
+        this.row(CW) + o8, this.row(R0 + to) + o8, this.row(D0 + to) + o8, this.dOff + i0 * 4, len * 8, this.accOff,
+      ); // prettier-ignore
+      loss += acc[0]! + acc[1]!;
+      gb += acc[2]! + acc[3]!;
+      K.dots(this.zOff + i0 * 4, col, k, this.row(R0 + to) + o8, this.gBlkOff, len);
+      for (let j = 0; j < k; j++) g[j + 1] += gBlk[j]!;
+    }
+    g[0] = gb;
+    return loss;
+  }
+
+  /** eta at `slot` (n values; a view, valid until the next SimdColumns grows the memory). */
+  etaAt(slot: number): Float64Array {
+    return this.view(ETA0 + slot).subarray(0, this.n);
+  }
+
+  /**
+   * The IRLS weights at `slot` as hvp's weights (float32); with `diagonal`, also what a preconditioner
+   * needs of H = [1 Z]^T D [1 Z] + diag(0, 1, ..., 1), in double: its intercept row (h0[j] = sum_i d_i
+   * z_ij, hd = sum d) and its diagonal (diag[j] = sum_i d_i z_ij^2 + 1).
+   */
+  weightsAt(slot: number, diagonal: true): { hd: number; h0: Float64Array; diag: Float64Array };
+  weightsAt(slot: number, diagonal?: false): undefined;
+  weightsAt(slot: number, diagonal = false): { hd: number; h0: Float64Array; diag: Float64Array } | undefined {
+    const { n, n4, k, K } = this;
+    const dv = this.view(D0 + slot);
+    const d32 = new Float32Array(K.memory.buffer, this.dOff, n4);
+    for (let i = 0; i < n4; i++) d32[i] = dv[i]!;
+    if (!diagonal) return undefined;
+    let hd = 0;
+    for (let i = 0; i < n; i++) hd += dv[i]!;
+    K.dots(this.zOff, n4 * 4, k, this.row(D0 + slot), this.gOff, n4);
+    const h0 = new Float64Array(new Float64Array(K.memory.buffer, this.gOff, k));
+    K.sqdots(this.zOff, n4 * 4, k, this.row(D0 + slot), this.gOff, n4);
+    const diag = new Float64Array(new Float64Array(K.memory.buffer, this.gOff, k));
+    for (let j = 0; j < k; j++) diag[j]! += 1;
+    return { hd, h0, diag };
+  }
 }
 
 /** Rows per block of the Hessian-vector product's single-precision sums (simd-hvp.ts). */
 const BLOCK = 256;
+
+/**
+ * The f64 row vectors a fit keeps in the kernel's memory: eta at two points (the current one and a
+ * trial, swapped by index when a step is accepted), their residuals and weights, the step's dEta, y, w,
+ * C w and zeros.
+ */
+const ROW_VECTORS = 11;
+const [ETA0, R0, D0, DETA, Y, W, CW, ZERO] = [0, 2, 4, 6, 7, 8, 9, 10];
+
+/** Rows per block of the fused step (Z s, the row terms, then Z^T r while the block is in cache). */
+const STEP_BLOCK = 512;
+
