@@ -1,6 +1,6 @@
 /**
  * The Hessian-vector product of Newton-CG (newton-cg.ts) on WebAssembly SIMD in single precision, in
- * one pass over Z: for each block of rows (<= 256, in L1/L2 while it is used twice)
+ * one pass over Z: for each block of rows (<= 512, in L2 while it is used twice)
  *
  *   t = v_0 + Z_blk v_1..k        (4 columns per sweep over t: one load and store of t per 4 columns)
  *   u = d_blk * t,  out_0 += sum u

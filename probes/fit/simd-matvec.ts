@@ -176,10 +176,11 @@ export class SimdColumns {
   /** Columns rounded up to 4 (the Hessian-vector product reads 4 at a time; the extra ones are zero). */
   private readonly kp: number;
   private readonly zOff = 0;
+  /** Row blocks of ZB rows (the last may be shorter). */
+  private readonly blocks: number;
   private readonly vecOff: number;
-  private readonly gOff: number;
   private readonly dOff: number;
-  /** hvp's vector (kp + 1 f32), row-block scratch (BLOCK f32) and outputs (kp + 1 f64). */
+  /** hvp's vector (kp + 1 f32), row-block scratch (ZB f32) and outputs (kp + 1 f64). */
   private readonly hvOff: number;
   private readonly htOff: number;
   private readonly hgOff: number;
@@ -191,13 +192,17 @@ export class SimdColumns {
   private constructor(private readonly K: Kernel, z: Float32Array, readonly n: number, readonly k: number) {
     this.n4 = (n + 3) & ~3;
     this.kp = (k + 3) & ~3;
-    const zBytes = this.n4 * this.kp * 4;
+    // Z by row blocks: block b holds rows [b ZB, (b + 1) ZB) of all kp columns, each column's run of
+    // them contiguous (CS floats apart). Every pass over Z then streams one contiguous block at a time;
+    // column-major, a block was kp separate runs 4 n bytes apart, too many streams for the prefetchers
+    // (the k = 256 product ran at a third of its in-cache rate).
+    this.blocks = Math.ceil(this.n4 / ZB);
+    const zBytes = this.blocks * CS * this.kp * 4;
     this.vecOff = (zBytes + 15) & ~15;
-    this.gOff = this.vecOff + this.kp * 8; // vec holds a step's coefficients (k)
-    this.dOff = (this.gOff + this.kp * 8 + 15) & ~15;
+    this.dOff = (this.vecOff + this.kp * 8 + 15) & ~15; // vec holds a step's coefficients (k)
     this.hvOff = (this.dOff + this.n4 * 4 + 15) & ~15;
     this.htOff = (this.hvOff + (this.kp + 1) * 4 + 15) & ~15;
-    this.hgOff = this.htOff + BLOCK * 4;
+    this.hgOff = this.htOff + ZB * 4;
     // The row state of a fit (setRows): ROW_VECTORS f64 vectors of n4, then the row kernel's 4 sums.
     this.rowsOff = (this.hgOff + (this.kp + 1) * 8 + 15) & ~15;
     this.accOff = this.rowsOff + ROW_VECTORS * this.n4 * 8;
@@ -205,12 +210,30 @@ export class SimdColumns {
     const need = this.gBlkOff + this.kp * 8;
     const have = K.memory.buffer.byteLength;
     if (have < need) K.memory.grow(Math.ceil((need - have) / 65536));
-    const f32 = new Float32Array(K.memory.buffer, 0, this.n4 * this.kp);
-    for (let j = 0; j < k; j++) {
-      f32.set(z.subarray(j * n, (j + 1) * n), j * this.n4);
-      f32.fill(0, j * this.n4 + n, (j + 1) * this.n4);
+    const f32 = new Float32Array(K.memory.buffer, 0, zBytes / 4);
+    f32.fill(0);
+    for (let b = 0; b < this.blocks; b++) {
+      const i0 = b * ZB;
+      const len = Math.min(ZB, n - i0);
+      if (len <= 0) break;
+      for (let j = 0; j < k; j++) f32.set(z.subarray(j * n + i0, j * n + i0 + len), (b * this.kp + j) * CS);
     }
-    f32.fill(0, k * this.n4);
+  }
+
+  /** Calls fn for each row block: its first column's byte offset, its first row and its rows (a multiple of 4). */
+  private forBlocks(fn: (zb: number, i0: number, len: number) => void): void {
+    for (let b = 0; b < this.blocks; b++) fn(this.zOff + b * CS * this.kp * 4, b * ZB, Math.min(ZB, this.n4 - b * ZB));
+  }
+
+  /** out[j] = sum over blocks of kernel's per-column result (dots or sqdots) with the row vector at byte `vec`. */
+  private blockDots(kernel: Fn, vec: number, out: Float64Array, offset = 0): void {
+    const { k } = this;
+    const gBlk = new Float64Array(this.K.memory.buffer, this.gBlkOff, k);
+    out.fill(0, offset, offset + k);
+    this.forBlocks((zb, i0, len) => {
+      kernel(zb, CS * 4, k, vec + i0 * 8, this.gBlkOff, len);
+      for (let j = 0; j < k; j++) out[offset + j] += gBlk[j]!;
+    });
   }
 
   /** The kernel on these columns, or null where WebAssembly SIMD is unavailable. */
@@ -225,7 +248,7 @@ export class SimdColumns {
    * row blocks, block totals in double. No Hessian is formed.
    */
   hvp(v: Float64Array, out: Float64Array): void {
-    const { n4, k, kp, K } = this;
+    const { k, kp, K } = this;
     const buf = K.memory.buffer;
     const v32 = new Float32Array(buf, this.hvOff, kp + 1);
     for (let j = 0; j < k; j++) v32[j] = v[j + 1]!;
@@ -233,11 +256,9 @@ export class SimdColumns {
     v32[kp] = v[0]!;
     const g = new Float64Array(buf, this.hgOff, kp + 1);
     g.fill(0);
-    const col = n4 * 4;
-    for (let i0 = 0; i0 < n4; i0 += BLOCK) {
-      const nbytes = Math.min(BLOCK, n4 - i0) * 4;
-      K.hvp(this.zOff + i0 * 4, col, kp, this.hvOff, this.dOff + i0 * 4, this.htOff, this.hgOff, nbytes);
-    }
+    // One call per layout block: its columns' runs are then read front to back (in halves, the
+    // prefetchers fetched the half not yet wanted, and the product ran at a third of this rate at k = 128).
+    this.forBlocks((zb, i0, len) => K.hvp(zb, CS * 4, kp, this.hvOff, this.dOff + i0 * 4, this.htOff, this.hgOff, len * 4));
     out[0] = g[kp]!;
     for (let j = 0; j < k; j++) out[j + 1] = g[j]! + v[j + 1]!;
   }
@@ -274,7 +295,8 @@ export class SimdColumns {
     const buf = this.K.memory.buffer;
     new Float64Array(buf, this.vecOff, this.k).set(s.subarray(0, this.k));
     new Float64Array(buf, this.row(ETA0 + slot), this.n).fill(c);
-    this.K.axpy(this.zOff, this.n4 * 4, this.k, this.vecOff, this.row(ETA0 + slot), this.n4);
+    const eta = this.row(ETA0 + slot);
+    this.forBlocks((zb, i0, len) => this.K.axpy(zb, CS * 4, this.k, this.vecOff, eta + i0 * 8, len));
   }
 
   /** eta at `to` = eta at `from` + t dEta (a line-search trial along the last step). */
@@ -293,8 +315,7 @@ export class SimdColumns {
     const acc = new Float64Array(K.memory.buffer, this.accOff, 4);
     g[0] = acc[2]! + acc[3]!;
     const loss = acc[0]! + acc[1]!;
-    K.dots(this.zOff, this.n4 * 4, this.k, this.row(R0 + slot), this.gOff, this.n4);
-    g.set(new Float64Array(K.memory.buffer, this.gOff, this.k), 1);
+    this.blockDots(K.dots, this.row(R0 + slot), g, 1);
     return loss;
   }
 
@@ -304,7 +325,7 @@ export class SimdColumns {
    * and g = their gradient (without the ridge term). Returns the loss at `to`.
    */
   step(step: Float64Array, from: number, to: number, g: Float64Array): number {
-    const { n4, k, K } = this;
+    const { k, K } = this;
     const buf = K.memory.buffer;
     const neg = new Float64Array(buf, this.vecOff, k);
     for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
@@ -315,20 +336,18 @@ export class SimdColumns {
     g.fill(0);
     let loss = 0;
     let gb = 0;
-    const col = n4 * 4;
-    for (let i0 = 0; i0 < n4; i0 += STEP_BLOCK) {
-      const len = Math.min(STEP_BLOCK, n4 - i0);
+    this.forBlocks((zb, i0, len) => {
       const o8 = i0 * 8;
-      K.axpy(this.zOff + i0 * 4, col, k, this.vecOff, this.row(DETA) + o8, len);
+      K.axpy(zb, CS * 4, k, this.vecOff, this.row(DETA) + o8, len);
       K.rows(
         this.row(ETA0 + from) + o8, this.row(DETA) + o8, this.row(ETA0 + to) + o8, this.row(Y) + o8, this.row(W) + o8,
         this.row(CW) + o8, this.row(R0 + to) + o8, this.row(D0 + to) + o8, this.dOff + i0 * 4, len * 8, this.accOff,
       ); // prettier-ignore
       loss += acc[0]! + acc[1]!;
       gb += acc[2]! + acc[3]!;
-      K.dots(this.zOff + i0 * 4, col, k, this.row(R0 + to) + o8, this.gBlkOff, len);
+      K.dots(zb, CS * 4, k, this.row(R0 + to) + o8, this.gBlkOff, len);
       for (let j = 0; j < k; j++) g[j + 1] += gBlk[j]!;
-    }
+    });
     g[0] = gb;
     return loss;
   }
@@ -353,17 +372,15 @@ export class SimdColumns {
     if (!diagonal) return undefined;
     let hd = 0;
     for (let i = 0; i < n; i++) hd += dv[i]!;
-    K.dots(this.zOff, n4 * 4, k, this.row(D0 + slot), this.gOff, n4);
-    const h0 = new Float64Array(new Float64Array(K.memory.buffer, this.gOff, k));
-    K.sqdots(this.zOff, n4 * 4, k, this.row(D0 + slot), this.gOff, n4);
-    const diag = new Float64Array(new Float64Array(K.memory.buffer, this.gOff, k));
+    const h0 = new Float64Array(k);
+    this.blockDots(K.dots, this.row(D0 + slot), h0);
+    const diag = new Float64Array(k);
+    this.blockDots(K.sqdots, this.row(D0 + slot), diag);
     for (let j = 0; j < k; j++) diag[j]! += 1;
     return { hd, h0, diag };
   }
 }
 
-/** Rows per block of the Hessian-vector product's single-precision sums (simd-hvp.ts). */
-const BLOCK = 256;
 
 /**
  * The f64 row vectors a fit keeps in the kernel's memory: eta at two points (the current one and a
@@ -373,6 +390,15 @@ const BLOCK = 256;
 const ROW_VECTORS = 11;
 const [ETA0, R0, D0, DETA, Y, W, CW, ZERO] = [0, 2, 4, 6, 7, 8, 9, 10];
 
-/** Rows per block of the fused step (Z s, the row terms, then Z^T r while the block is in cache). */
-const STEP_BLOCK = 512;
+/**
+ * Rows per block of Z's layout, and of the fused step (Z s, the row terms, then Z^T r while the block is
+ * in cache: 512 rows x 256 columns is 512 KiB, within the 1 MiB L2 here), and of the Hessian-vector
+ * product's single-precision block sums (simd-hvp.ts).
+ */
+const ZB = 2048;
+/**
+ * Floats from one column's run to the next within a block: ZB plus a cache line, since a power-of-two
+ * stride (2 KiB) maps every column of a block to the same few cache sets.
+ */
+const CS = ZB + 4;
 
