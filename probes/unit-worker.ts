@@ -4,7 +4,7 @@ import { prepareRanking } from './engine.ts';
 import { labEngine, restrictHook, runUnit, type EngineSpec, type UnitHook } from './unit.ts';
 import type { UnitJob, WorkerReply } from './unit-messages.ts';
 import type { Matrix } from './types.ts';
-import { registerColumnMajor } from './fit/gather.ts';
+import { registerColumnMajor, type ColumnMajor } from './fit/gather.ts';
 
 const { spec } = workerData as { spec: EngineSpec };
 const engine = labEngine(spec);
@@ -14,7 +14,7 @@ function reply(msg: WorkerReply): void {
   parentPort!.postMessage(msg);
 }
 
-type HookMessage = { type: 'hook'; hook: string; Xtr: Matrix; Xte: Matrix; cm?: { tr: Float32Array; te: Float32Array } };
+type HookMessage = { type: 'hook'; hook: string; Xtr: Matrix; Xte: Matrix; cm?: { tr: ColumnMajor; te: ColumnMajor } };
 
 parentPort!.on('message', async (msg: HookMessage | { type: 'unit'; id: number; job: UnitJob }) => {
   if (msg.type === 'hook') {

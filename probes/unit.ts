@@ -8,7 +8,7 @@ import { computeMetrics, fitProbes, predictScores, predictScoresMany, rankNeuron
 import type { FitOptions, Matrix, Metrics, ProbeFit, RankResult } from './types.ts';
 import type { RankMethod } from './rank/index.ts';
 import { takeRows } from './split.ts';
-import { withColumnMajor } from './fit/gather.ts';
+import { withColumnMajor, type ColumnMajor } from './fit/gather.ts';
 
 /** What a worker's engine is built from (probes/sweep.ts labEngine options). */
 export interface EngineSpec {
@@ -117,7 +117,7 @@ export const COLUMN_MAJOR_MAX_BYTES = 2 ** 30;
  * the copy costs what it saves) and each fits COLUMN_MAJOR_MAX_BYTES; undefined otherwise. Contrast units
  * read their own row subsets (restrictHook), so they gain nothing from it.
  */
-export function columnMajorHook(h: UnitHook, units: number, shared = false): { tr: Float32Array; te: Float32Array } | undefined {
+export function columnMajorHook(h: UnitHook, units: number, shared = false): { tr: ColumnMajor; te: ColumnMajor } | undefined {
   const fits = (X: Matrix) => X.nRows * X.nCols * 4 <= COLUMN_MAJOR_MAX_BYTES;
   if (units < 2 || !fits(h.Xtr) || !fits(h.Xte)) return undefined;
   return { tr: withColumnMajor(h.Xtr, shared), te: withColumnMajor(h.Xte, shared) };

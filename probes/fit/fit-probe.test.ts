@@ -168,7 +168,8 @@ describe('column-major copy (withColumnMajor)', () => {
   it('gives the same gathered block, fits and scores as the row-major matrix, bit for bit', () => {
     const { X, y } = synthetic(300, 9, 5, [1, -0.5, 0, 0.8], 0.2);
     const rowMajor = { data: new Float32Array(X.data), nRows: X.nRows, nCols: X.nCols };
-    const cm = withColumnMajor(X);
+    const { cm, finite } = withColumnMajor(X);
+    expect(Array.from(finite)).toEqual(new Array(X.nCols).fill(1));
     // The copy is the transpose.
     for (let i = 0; i < X.nRows; i++) for (let j = 0; j < X.nCols; j++) expect(cm[j * X.nRows + i]).toBe(X.data[i * X.nCols + j]);
     const neurons = [7, 0, 3, 8];

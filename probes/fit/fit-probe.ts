@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../lab/core/index.ts';
 import type { FitOptions, Matrix, ProbeFit } from '../types.ts';
-import { cachedColumnMajor, checkFiniteColumns, gatherColumns, scratchBlock, subColumns, type Columns } from './gather.ts';
+import { cachedColumnMajor, checkFiniteFlags, gatherColumns, scratchBlock, subColumns, type Columns } from './gather.ts';
 import { fitMl } from './ml-fitter.ts';
 import { classWeights, linearPredictor, newtonLogistic } from './newton.ts';
 import { checkNeurons, checkXy } from './validate.ts';
@@ -139,18 +139,19 @@ export function predictScoresMany(X: Matrix, fits: readonly ProbeFit[]): Float64
   }
   // With a column-major copy of X its columns are read in place; else the union is gathered once.
   const cm = cachedColumnMajor(X);
-  if (cm) checkFiniteColumns(X, cm, union, union);
-  const z = cm ?? gatherColumns(X, union).z;
-  const colOf = (j: number) => (cm ? j : at.get(j)!);
+  if (cm) checkFiniteFlags(X, cm, union);
+  const z = cm ? cm.cm : gatherColumns(X, union).z;
   const n = X.nRows;
   return fits.map((fit) => {
     const out = new Float64Array(n).fill(fit.intercept);
-    fit.neurons.forEach((j, p) => {
-      const c = fit.coef[p]!;
-      if (c === 0) return;
-      const off = colOf(j) * n;
+    const { neurons, coef } = fit;
+    // In each fit's neuron order, one column at a time: the same double operations as decisionFunction.
+    for (let p = 0; p < neurons.length; p++) {
+      const c = coef[p]!;
+      if (c === 0) continue;
+      const off = (cm ? neurons[p]! : at.get(neurons[p]!)!) * n;
       for (let i = 0; i < n; i++) out[i] += c * z[off + i]!;
-    });
+    }
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
       out[i] = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));

@@ -22,32 +22,39 @@ export function gatherColumns(X: Matrix, neurons: readonly number[], what = 'act
   const z = into && into.length >= n * k ? into.subarray(0, n * k) : new Float32Array(n * k);
   const cm = cachedColumnMajor(X);
   if (cm) {
-    // A contiguous copy per column from the hook's column-major copy (no pass over the rows).
-    for (let p = 0; p < k; p++) z.set(cm.subarray(neurons[p]! * n, (neurons[p]! + 1) * n), p * n);
-  } else {
-    const src = X.data;
-    // Row-outer, and within a row in ascending column order, so each row is read front to back.
-    const byCol = Array.from({ length: k }, (_, p) => p).sort((a, b) => neurons[a]! - neurons[b]!);
-    const srcCol = Int32Array.from(byCol, (p) => neurons[p]!);
-    const dstOff = Int32Array.from(byCol, (p) => p * n);
-    for (let i = 0; i < n; i++) {
-      const base = i * d;
-      for (let q = 0; q < k; q++) z[dstOff[q]! + i] = src[base + srcCol[q]!]!;
-    }
+    // A contiguous copy per column from the hook's column-major copy (no pass over the rows); its
+    // columns were checked for NaN and infinity once, when it was made.
+    checkFiniteFlags(X, cm, neurons, what);
+    for (let p = 0; p < k; p++) z.set(cm.cm.subarray(neurons[p]! * n, (neurons[p]! + 1) * n), p * n);
+    return { z, n, k, neurons: [...neurons] };
   }
-  checkFiniteColumns(X, z, Array.from({ length: k }, (_, p) => p), neurons, what);
+  const src = X.data;
+  // Row-outer, and within a row in ascending column order, so each row is read front to back.
+  const byCol = Array.from({ length: k }, (_, p) => p).sort((a, b) => neurons[a]! - neurons[b]!);
+  const srcCol = Int32Array.from(byCol, (p) => neurons[p]!);
+  const dstOff = Int32Array.from(byCol, (p) => p * n);
+  for (let i = 0; i < n; i++) {
+    const base = i * d;
+    for (let q = 0; q < k; q++) z[dstOff[q]! + i] = src[base + srcCol[q]!]!;
+  }
+  for (let p = 0; p < k; p++) {
+    if (!finiteColumn(z, p * n, n)) throwNonFinite(X, neurons[p]!, what);
+  }
   return { z, n, k, neurons: [...neurons] };
 }
 
-/** Throws (naming the neuron and row) if column positions[p] of the column-major z holds a NaN or infinity. */
-export function checkFiniteColumns(X: Matrix, z: Float32Array, positions: readonly number[], neurons: readonly number[], what = 'activations'): void {
-  const n = X.nRows;
-  positions.forEach((c, p) => {
-    let s = 0;
-    const off = c * n;
-    for (let i = 0; i < n; i++) s += z[off + i]!;
-    if (!Number.isFinite(s)) throwNonFinite(X, neurons[p]!, what);
-  });
+/** Whether z[off .. off + n) holds no NaN or infinity (a sum of them is finite unless it overflows). */
+function finiteColumn(z: Float32Array, off: number, n: number): boolean {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += z[off + i]!;
+  return Number.isFinite(s);
+}
+
+/** Throws (naming the neuron and row) if one of `neurons` of X holds a NaN or infinity, by cm's flags. */
+export function checkFiniteFlags(X: Matrix, cm: ColumnMajor, neurons: readonly number[], what = 'activations'): void {
+  for (let p = 0; p < neurons.length; p++) {
+    if (!cm.finite[neurons[p]!]) throwNonFinite(X, neurons[p]!, what);
+  }
 }
 
 /**
@@ -59,18 +66,25 @@ export function checkFiniteColumns(X: Matrix, z: Float32Array, positions: readon
  * Keyed by the row-major array (activations are never modified in place once probed, as for
  * rank/class-stats.ts's column totals).
  */
-const columnMajorCache = new WeakMap<Float32Array, { nRows: number; nCols: number; cm: Float32Array }>();
+const columnMajorCache = new WeakMap<Float32Array, { nRows: number; nCols: number; c: ColumnMajor }>();
+
+export interface ColumnMajor {
+  /** Column j at [j * nRows, (j + 1) * nRows). */
+  cm: Float32Array;
+  /** 1 where column j holds no NaN or infinity (checked once, so gathers need not scan again). */
+  finite: Uint8Array;
+}
 
 /** The copy registered for X (by withColumnMajor or registerColumnMajor), if any. */
-export function cachedColumnMajor(X: Matrix): Float32Array | undefined {
+export function cachedColumnMajor(X: Matrix): ColumnMajor | undefined {
   const hit = columnMajorCache.get(X.data);
-  return hit && hit.nRows === X.nRows && hit.nCols === X.nCols ? hit.cm : undefined;
+  return hit && hit.nRows === X.nRows && hit.nCols === X.nCols ? hit.c : undefined;
 }
 
 /** Makes (or finds) X's column-major copy; in shared memory when worker threads will read it. */
-export function withColumnMajor(X: Matrix, shared = false): Float32Array {
+export function withColumnMajor(X: Matrix, shared = false): ColumnMajor {
   const hit = cachedColumnMajor(X);
-  if (hit && (!shared || hit.buffer instanceof SharedArrayBuffer)) return hit;
+  if (hit && (!shared || hit.cm.buffer instanceof SharedArrayBuffer)) return hit;
   const { data, nRows: n, nCols: d } = X;
   const bytes = n * d * 4;
   const cm = new Float32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
@@ -83,14 +97,19 @@ export function withColumnMajor(X: Matrix, shared = false): Float32Array {
       for (let i = i0; i < end; i++) cm[o + i] = data[i * d + j]!;
     }
   }
-  columnMajorCache.set(data, { nRows: n, nCols: d, cm });
-  return cm;
+  const finite = new Uint8Array(shared ? new SharedArrayBuffer(d) : new ArrayBuffer(d));
+  for (let j = 0; j < d; j++) finite[j] = finiteColumn(cm, j * n, n) ? 1 : 0;
+  const c = { cm, finite };
+  columnMajorCache.set(data, { nRows: n, nCols: d, c });
+  return c;
 }
 
 /** Registers a copy made elsewhere (a worker thread receives the main thread's with the hook). */
-export function registerColumnMajor(X: Matrix, cm: Float32Array): void {
-  if (cm.length !== X.nRows * X.nCols) throw new Error(`column-major copy has ${cm.length} values, the matrix ${X.nRows} x ${X.nCols}`);
-  columnMajorCache.set(X.data, { nRows: X.nRows, nCols: X.nCols, cm });
+export function registerColumnMajor(X: Matrix, c: ColumnMajor): void {
+  if (c.cm.length !== X.nRows * X.nCols || c.finite.length !== X.nCols) {
+    throw new Error(`column-major copy has ${c.cm.length} values and ${c.finite.length} flags, the matrix ${X.nRows} x ${X.nCols}`);
+  }
+  columnMajorCache.set(X.data, { nRows: X.nRows, nCols: X.nCols, c });
 }
 
 /**
