@@ -12,7 +12,7 @@
  * written out as polynomials:
  *
  *   exp(a), a in [-708, 0]: a = k ln2 + s (Cody-Waite, ln2 in two parts, as fdlibm), |s| <= ln2 / 2,
- *     exp(s) by its Taylor series to s^13 (truncation < 1e-17 relative), times 2^k built in the exponent
+ *     exp(s) by its Taylor series to s^13 (truncation < 1e-17 relative; Estrin's scheme), times 2^k built in the exponent
  *     bits. Below -708 (exp < 3.3e-308, where 2^k would be subnormal) a is clamped to -708: p, r, d and
  *     the loss then differ from the exact values by less than 3.3e-308.
  *   log1p(t), t in [0, 1]: 2 atanh(u), u = t / (2 + t) in [0, 1/3], by its series in u^2 (<= 1/9) to
@@ -65,15 +65,36 @@ function i64s(x: number): number[] {
 const [ETA, DETA, ETA_TRY, Y, W, CW, R, D, D32, NB, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const P = 11;
 const [E, A, K, S, TT, Q, PR, RV, DV, U, U2, ACC_L, ACC_G, YV] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+/** s^2, s^4, s^8 (26-28) and u^4 .. u^32 (29-32): the powers Estrin's scheme multiplies by. */
+const [S2, U4] = [26, 29];
+const V128_LOCALS = 21;
 
 const LN2_HI = 6.93147180369123816490e-1;
 const LN2_LO = 1.90821492927058770002e-10;
 
-/** Horner: acc = c[0]; acc = acc * x + c[i] for the rest; leaves acc on the stack. */
-function horner(x: number, coeffs: number[]): number[] {
-  const out = [...f64s(coeffs[0]!)];
-  for (let i = 1; i < coeffs.length; i++) out.push(...get(x), ...op(F64X2.mul), ...f64s(coeffs[i]!), ...op(F64X2.add));
-  return out;
+/**
+ * Estrin's scheme: sum_i c[i] x^i (c ascending) as a tree, c_low(x) + x^h c_high(x) with h the largest
+ * power of two below c's length, so the products at each level are independent (depth log2 of the
+ * degree, where Horner's rule is one long chain of dependent multiply-adds: that chain, not the
+ * arithmetic, bounded the kernel). pow(h) pushes x^h.
+ */
+function estrin(c: number[], pow: (h: number) => number[]): number[] {
+  if (c.length === 1) return f64s(c[0]!);
+  let h = 1;
+  while (2 * h < c.length) h *= 2;
+  return [...estrin(c.slice(0, h), pow), ...estrin(c.slice(h), pow), ...pow(h), ...op(F64X2.mul), ...op(F64X2.add)];
+}
+
+/** Locals x^2, x^4, ... x^top from x (in local `x`), into locals from `first` on; returns pow(h). */
+function powers(x: number, first: number, top: number): { code: number[]; pow: (h: number) => number[] } {
+  const code: number[] = [];
+  const at = new Map<number, number>([[1, x]]);
+  let local = first;
+  for (let h = 2; h <= top; h *= 2) {
+    code.push(...get(at.get(h / 2)!), ...get(at.get(h / 2)!), ...op(F64X2.mul), ...set(local));
+    at.set(h, local++);
+  }
+  return { code, pow: (h) => get(at.get(h)!) };
 }
 
 function rowsBody(): number[] {
@@ -97,7 +118,8 @@ function rowsBody(): number[] {
     if (i > 0) f *= i;
     inv.push(1 / f);
   }
-  body.push(...horner(S, inv.reverse()));
+  const sp = powers(S, S2, 8);
+  body.push(...sp.code, ...estrin(inv, sp.pow));
   // times 2^k: ((int64) k + 1023) << 52 is 2^k's bit pattern (k in [-1022, 0]).
   body.push(
     ...get(K), ...op(I32X4_TRUNC_SAT_F64X2_S_ZERO), ...op(I64X2_EXTEND_LOW_I32X4_S), ...i64s(1023), ...op(I64X2_ADD),
@@ -118,8 +140,9 @@ function rowsBody(): number[] {
   body.push(...get(TT), ...f64s(2), ...get(TT), ...op(F64X2.add), ...op(F64X2.div), ...set(U));
   body.push(...get(U), ...get(U), ...op(F64X2.mul), ...set(U2));
   const series: number[] = [];
-  for (let m = 16; m >= 0; m--) series.push(1 / (2 * m + 1));
-  body.push(...horner(U2, series), ...get(U), ...op(F64X2.mul), ...f64s(2), ...op(F64X2.mul));
+  for (let m = 0; m <= 16; m++) series.push(1 / (2 * m + 1));
+  const up = powers(U2, U4, 16);
+  body.push(...up.code, ...estrin(series, up.pow), ...get(U), ...op(F64X2.mul), ...f64s(2), ...op(F64X2.mul));
   // loss += w (max(e, 0) + log1p(t) - y e)
   body.push(...get(E), ...f64s(0), ...op(F64X2.max), ...op(F64X2.add), ...get(YV), ...get(E), ...op(F64X2.mul), ...op(F64X2.sub));
   body.push(...load(W), ...op(F64X2.mul), ...get(ACC_L), ...op(F64X2.add), ...set(ACC_L));
@@ -139,7 +162,7 @@ function rowsBody(): number[] {
 }
 
 export function rowsModule(): Uint8Array<ArrayBuffer> {
-  const fn = [2, 1, I32, 14, V128, ...rowsBody()];
+  const fn = [2, 1, I32, V128_LOCALS, V128, ...rowsBody()];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 11, ...new Array(11).fill(I32), 0]),
