@@ -130,7 +130,7 @@ async function labSweepThreads(d: Data, features: number[], ks: number[], thread
   const pool = await UnitPool.open(threads);
   const startSeconds = (performance.now() - t0) / 1000;
   try {
-    pool.setHook('bench', rows(d.X, 0, d.nTrain), rows(d.X, d.nTrain, d.X.nRows));
+    await pool.setHook('bench', rows(d.X, 0, d.nTrain), rows(d.X, d.nTrain, d.X.nRows), features.length);
     const results = await Promise.all(
       features.map((f) => {
         const ytr = d.ys[f]!.subarray(0, d.nTrain);

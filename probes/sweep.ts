@@ -353,7 +353,7 @@ export async function runSweep(config: SweepConfig, opts: SweepOptions): Promise
       const pool = await poolStart;
       // Contrast units read row subsets of their own: a column-major copy of the hook would go unused.
       const units = config.contrast ? 0 : list.length;
-      if (pool) pool.setHook(hook, h.Xtr, h.Xte, units);
+      if (pool) await pool.setHook(hook, h.Xtr, h.Xte, units);
       else columnMajorHook(unit, units);
       const running: Promise<void>[] = [];
       for (const feature of new Set(list.map(([f]) => f))) {

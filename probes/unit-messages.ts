@@ -24,4 +24,8 @@ export interface UnitJob {
   rowsTe?: Int32Array;
 }
 
-export type WorkerReply = { type: 'ready' } | { type: 'rows'; id: number; rows: SweepRow[] } | { type: 'error'; id: number; message: string; stack?: string };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'rows'; id: number; rows: SweepRow[] }
+  | { type: 'done'; id: number }
+  | { type: 'error'; id: number; message: string; stack?: string };

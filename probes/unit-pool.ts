@@ -9,7 +9,8 @@
 import type { Worker } from 'node:worker_threads';
 import { LabError, startWorker } from '../lab/core/index.ts';
 import type { Matrix } from './types.ts';
-import { columnMajorHook, type EngineSpec, type SweepRow } from './unit.ts';
+import { columnMajorFits, type EngineSpec, type SweepRow } from './unit.ts';
+import { cachedColumnMajor, emptyColumnMajor, registerColumnMajor, type ColumnMajor } from './fit/gather.ts';
 import type { UnitJob, WorkerReply } from './unit-messages.ts';
 
 const WORKER = new URL('./unit-worker.ts', import.meta.url);
@@ -30,6 +31,8 @@ interface Slot {
 export class UnitPool {
   private readonly slots: Slot[];
   private readonly waiting = new Map<number, { resolve: (rows: SweepRow[]) => void; reject: (e: Error) => void }>();
+  /** Requests that are not units (setHook's transposes), by id. */
+  private readonly chores = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly queue: { id: number; job: UnitJob }[] = [];
   private nextId = 0;
   private failure: Error | undefined;
@@ -71,17 +74,45 @@ export class UnitPool {
 
   /**
    * The hook every following unit runs on: its train and test rows, shared with the workers (and, for
-   * `units` >= 2, a column-major copy of them). Call it only while no unit is in flight (the sweep
-   * finishes one hook before the next).
+   * `units` >= 2, a column-major copy of them, which the workers make together, each a range of the
+   * columns). Call it only while no unit is in flight (the sweep finishes one hook before the next).
    */
-  setHook(hook: string, Xtr: Matrix, Xte: Matrix, units = 2): void {
+  async setHook(hook: string, Xtr: Matrix, Xte: Matrix, units = 2): Promise<void> {
     if (this.waiting.size > 0 || this.queue.length > 0) throw new LabError('UnitPool.setHook while units are running');
     const tr = sharedMatrix(Xtr);
     const te = sharedMatrix(Xte);
-    // One column-major copy for all workers, made here once (probes/unit.ts columnMajorHook).
-    const cm = columnMajorHook({ hook, Xtr: tr, Xte: te }, units, true);
+    let cm: { tr: ColumnMajor; te: ColumnMajor } | undefined;
+    if (columnMajorFits({ hook, Xtr: tr, Xte: te }, units)) {
+      const made = (X: Matrix) => {
+        const c = cachedColumnMajor(X);
+        return c && c.cm.buffer instanceof SharedArrayBuffer ? c : undefined;
+      };
+      cm = { tr: made(tr) ?? emptyColumnMajor(tr, true), te: made(te) ?? emptyColumnMajor(te, true) };
+      const jobs: Promise<void>[] = [];
+      for (const [X, c] of [[tr, cm.tr], [te, cm.te]] as const) {
+        if (made(X)) continue;
+        const per = Math.ceil(X.nCols / this.slots.length);
+        this.slots.forEach((slot, q) => {
+          const j0 = q * per;
+          const j1 = Math.min(X.nCols, j0 + per);
+          if (j0 < j1) jobs.push(this.ask(slot, { type: 'transpose', X, c, j0, j1 }));
+        });
+      }
+      await Promise.all(jobs);
+      registerColumnMajor(tr, cm.tr);
+      registerColumnMajor(te, cm.te);
+    }
     const msg = { type: 'hook', hook, Xtr: tr, Xte: te, cm };
     for (const s of this.slots) s.worker.postMessage(msg);
+  }
+
+  /** Posts a message to one worker and resolves on its 'done' reply (used while no unit runs). */
+  private ask(slot: Slot, msg: object): Promise<void> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.chores.set(id, { resolve, reject });
+      slot.worker.postMessage({ ...msg, id });
+    });
   }
 
   /** Runs one unit on the next idle worker; resolves with its rows. */
@@ -106,12 +137,19 @@ export class UnitPool {
 
   private onReply(slot: Slot, msg: WorkerReply): void {
     if (msg.type === 'ready') return;
+    const chore = this.chores.get(msg.id);
+    if (chore) {
+      this.chores.delete(msg.id);
+      if (msg.type === 'error') chore.reject(new LabError(msg.message));
+      else chore.resolve();
+      return;
+    }
     const w = this.waiting.get(msg.id);
     slot.busy = false;
     if (w) {
       this.waiting.delete(msg.id);
       if (msg.type === 'rows') w.resolve(msg.rows);
-      else {
+      else if (msg.type === 'error') {
         const err = new LabError(msg.message);
         if (msg.stack) err.stack = msg.stack;
         w.reject(err);
@@ -122,8 +160,9 @@ export class UnitPool {
 
   private fail(err: Error): void {
     this.failure ??= err;
-    for (const w of this.waiting.values()) w.reject(err);
+    for (const w of [...this.waiting.values(), ...this.chores.values()]) w.reject(err);
     this.waiting.clear();
+    this.chores.clear();
     this.queue.length = 0;
   }
 

@@ -4,7 +4,7 @@ import { prepareRanking } from './engine.ts';
 import { labEngine, restrictHook, runUnit, type EngineSpec, type UnitHook } from './unit.ts';
 import type { UnitJob, WorkerReply } from './unit-messages.ts';
 import type { Matrix } from './types.ts';
-import { registerColumnMajor, type ColumnMajor } from './fit/gather.ts';
+import { registerColumnMajor, transposeColumns, type ColumnMajor } from './fit/gather.ts';
 
 const { spec } = workerData as { spec: EngineSpec };
 const engine = labEngine(spec);
@@ -16,7 +16,18 @@ function reply(msg: WorkerReply): void {
 
 type HookMessage = { type: 'hook'; hook: string; Xtr: Matrix; Xte: Matrix; cm?: { tr: ColumnMajor; te: ColumnMajor } };
 
-parentPort!.on('message', async (msg: HookMessage | { type: 'unit'; id: number; job: UnitJob }) => {
+type TransposeMessage = { type: 'transpose'; id: number; X: Matrix; c: ColumnMajor; j0: number; j1: number };
+
+parentPort!.on('message', async (msg: HookMessage | TransposeMessage | { type: 'unit'; id: number; job: UnitJob }) => {
+  if (msg.type === 'transpose') {
+    try {
+      transposeColumns(msg.X, msg.c, msg.j0, msg.j1);
+      reply({ type: 'done', id: msg.id });
+    } catch (err) {
+      reply({ type: 'error', id: msg.id, message: (err as Error).message });
+    }
+    return;
+  }
   if (msg.type === 'hook') {
     hook = { hook: msg.hook, Xtr: msg.Xtr, Xte: msg.Xte };
     if (msg.cm) {

@@ -118,9 +118,14 @@ export const COLUMN_MAJOR_MAX_BYTES = 2 ** 30;
  * read their own row subsets (restrictHook), so they gain nothing from it.
  */
 export function columnMajorHook(h: UnitHook, units: number, shared = false): { tr: ColumnMajor; te: ColumnMajor } | undefined {
-  const fits = (X: Matrix) => X.nRows * X.nCols * 4 <= COLUMN_MAJOR_MAX_BYTES;
-  if (units < 2 || !fits(h.Xtr) || !fits(h.Xte)) return undefined;
+  if (!columnMajorFits(h, units)) return undefined;
   return { tr: withColumnMajor(h.Xtr, shared), te: withColumnMajor(h.Xte, shared) };
+}
+
+/** Whether columnMajorHook makes the copies (the pool has its workers make them: probes/unit-pool.ts). */
+export function columnMajorFits(h: UnitHook, units: number): boolean {
+  const fits = (X: Matrix) => X.nRows * X.nCols * 4 <= COLUMN_MAJOR_MAX_BYTES;
+  return units >= 2 && fits(h.Xtr) && fits(h.Xte);
 }
 
 /** One unit: rank on train, fit every k, score on test (in this thread or a probes/unit-pool.ts worker). */

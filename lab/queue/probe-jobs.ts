@@ -119,7 +119,7 @@ export class ProbeUnitRunner {
       }
       const key = hookKey(u);
       if (slot.hookKey !== key) {
-        slot.pool.setHook(u.hook, h.Xtr, h.Xte);
+        await slot.pool.setHook(u.hook, h.Xtr, h.Xte);
         slot.hookKey = key;
       }
       return await slot.pool.run({ feature: u.feature, method: u.method, ks: u.ks, seed: u.config.seed, fit: u.config.fit, ytr, yte, counts });

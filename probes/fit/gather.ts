@@ -85,23 +85,38 @@ export function cachedColumnMajor(X: Matrix): ColumnMajor | undefined {
 export function withColumnMajor(X: Matrix, shared = false): ColumnMajor {
   const hit = cachedColumnMajor(X);
   if (hit && (!shared || hit.cm.buffer instanceof SharedArrayBuffer)) return hit;
+  const c = emptyColumnMajor(X, shared);
+  transposeColumns(X, c, 0, X.nCols);
+  registerColumnMajor(X, c);
+  return c;
+}
+
+/** Room for X's column-major copy (zeros; filled by transposeColumns). */
+export function emptyColumnMajor(X: Matrix, shared = false): ColumnMajor {
+  const bytes = X.nRows * X.nCols * 4;
+  return {
+    cm: new Float32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)),
+    finite: new Uint8Array(shared ? new SharedArrayBuffer(X.nCols) : new ArrayBuffer(X.nCols)),
+  };
+}
+
+/**
+ * Columns j0 .. j1 of X into c (and their NaN/infinity flags): worker threads each fill a range of the
+ * same shared copy (probes/unit-pool.ts), which also spreads the first touch of its fresh pages.
+ */
+export function transposeColumns(X: Matrix, c: ColumnMajor, j0: number, j1: number): void {
   const { data, nRows: n, nCols: d } = X;
-  const bytes = n * d * 4;
-  const cm = new Float32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const { cm, finite } = c;
   // Blocks of rows that stay in cache while each column's run of them is written.
   const RB = 64;
   for (let i0 = 0; i0 < n; i0 += RB) {
     const end = Math.min(n, i0 + RB);
-    for (let j = 0; j < d; j++) {
+    for (let j = j0; j < j1; j++) {
       const o = j * n;
       for (let i = i0; i < end; i++) cm[o + i] = data[i * d + j]!;
     }
   }
-  const finite = new Uint8Array(shared ? new SharedArrayBuffer(d) : new ArrayBuffer(d));
-  for (let j = 0; j < d; j++) finite[j] = finiteColumn(cm, j * n, n) ? 1 : 0;
-  const c = { cm, finite };
-  columnMajorCache.set(data, { nRows: n, nCols: d, c });
-  return c;
+  for (let j = j0; j < j1; j++) finite[j] = finiteColumn(cm, j * n, n) ? 1 : 0;
 }
 
 /** Registers a copy made elsewhere (a worker thread receives the main thread's with the hook). */
