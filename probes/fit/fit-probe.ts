@@ -32,7 +32,7 @@ export function resolveFitOptions(opts: FitOptions = {}): ResolvedFitOptions {
     classWeight,
     fitter,
     maxIter: opts.maxIter ?? (fitter === 'ml' ? 2000 : 100),
-    tol: opts.tol ?? 1e-6,
+    tol: opts.tol ?? 1e-8,
   };
 }
 
@@ -105,7 +105,10 @@ export function fitGathered(cols: Columns, y: Uint8Array, w: Float64Array, o: Re
     });
     if (shared > 0) init = { coef, intercept: warm.intercept };
   }
-  const r = newtonLogistic(cols, y, w, { C: o.C, maxIter: o.maxIter, tol: o.tol }, init);
+  // tol is on scikit-learn's scale (the objective divided by C sum(w)); Newton's is absolute.
+  let sw = 0;
+  for (let i = 0; i < cols.n; i++) sw += w[i]!;
+  const r = newtonLogistic(cols, y, w, { C: o.C, maxIter: o.maxIter, tol: o.tol * o.C * sw }, init);
   return { neurons: cols.neurons, coef: r.coef, intercept: r.intercept, iterations: r.iterations, converged: r.converged };
 }
 
