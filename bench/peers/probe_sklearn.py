@@ -1,6 +1,6 @@
 """Peer for `npm run bench -- probe`: the reference work's k-sparse probing sweep in scikit-learn.
 
-Usage: /usr/bin/python3 bench/peers/probe_sklearn.py DIR KS [SOLVER] [FEATURES]
+Usage: /usr/bin/python3 bench/peers/probe_sklearn.py DIR KS [SOLVER] [FEATURES] [REFIT]
 DIR holds meta.json (n_rows, n_cols, n_features, n_train), x.f32 (row-major float32 activations) and
 y.u8 (labels, feature-major [n_features x n_rows]) written by bench/probe.bench.ts. Rows [0, n_train)
 train, the rest test. For each feature: mean-difference ranking on train, then for every k
@@ -11,7 +11,7 @@ max_iter=100). Prints one JSON line: F1 per feature and k, the sweep's wall time
 + fits + predictions, not the file load), and how many fits stopped at max_iter.
 Every fit is then refitted, outside the timing, to convergence (solver='newton-cholesky', tol=1e-10,
 max_iter=1000, float64): `f1_converged` holds those F1s for every feature and k, the reference the
-bench holds the lab (and the timed solver) to.
+bench holds the lab (and the timed solver) to. REFIT 0 skips that (the bench's later rounds).
 """
 import json
 import os
@@ -27,7 +27,7 @@ from sklearn.metrics import f1_score
 warnings.filterwarnings('ignore', category=ConvergenceWarning)
 
 
-def main(d, ks, solver='saga', features=None):
+def main(d, ks, solver='saga', features=None, refit=True):
     meta = json.load(open(os.path.join(d, 'meta.json')))
     n, m, nf, nt = meta['n_rows'], meta['n_cols'], meta['n_features'], meta['n_train']
     x = np.fromfile(os.path.join(d, 'x.f32'), dtype=np.float32).reshape(n, m)
@@ -59,7 +59,7 @@ def main(d, ks, solver='saga', features=None):
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - c0
     f1_converged = {}
-    for f, q, support in supports:
+    for f, q, support in supports if refit else []:
         ytr, yte = ys[f, :nt], ys[f, nt:]
         lr = LogisticRegression(class_weight='balanced', C=1.0, solver='newton-cholesky', tol=1e-10, max_iter=1000)
         lr.fit(xtr[:, support].astype(np.float64), ytr)
@@ -73,4 +73,5 @@ if __name__ == '__main__':
     if solver not in ('saga', 'newton-cholesky', 'lbfgs'):
         sys.exit(f'probe_sklearn.py: solver must be saga, newton-cholesky or lbfgs, got {solver!r}')
     feats = [int(f) for f in sys.argv[4].split(',')] if len(sys.argv) > 4 and sys.argv[4] else None
-    main(sys.argv[1], ks, solver, feats)
+    refit = not (len(sys.argv) > 5 and sys.argv[5] == '0')
+    main(sys.argv[1], ks, solver, feats, refit)
