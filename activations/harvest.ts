@@ -37,9 +37,10 @@ export interface HarvestOptions {
   silent?: boolean;
   command?: string;
   /**
-   * Worker threads that run the forward passes (activations/models/forward-pool.ts), each with its own
-   * backend and copy of the model loaded from the model's folder, a batch split between them; default 1
-   * (this thread).
+   * Threads that run the forward passes (activations/models/forward-pool.ts), a batch split between them:
+   * this thread, on the model passed in, and threads - 1 worker threads, each with its own backend and copy
+   * of the model loaded from the model's folder (one copy of the weights per forward thread); default 1
+   * (this thread alone).
    */
   threads?: number;
   /** Model sources: make the chunks elsewhere (lab/queue's workers); the store is the same bytes. */
@@ -395,7 +396,10 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
   }
 
   // The workers start only once there is work (a complete store returns above without loading them).
-  const pool = (opts.threads ?? 1) > 1 ? await ForwardPool.open(model.source.dir, opts.threads, activeBackend() ?? 'wasm') : undefined;
+  // This thread is forward thread 0: it holds the model (loaded to plan) anyway, so a second copy here
+  // would be one the forward never uses (issue 16: one copy of the weights per forward thread).
+  const threads = opts.threads ?? 1;
+  const pool = threads > 1 ? await ForwardPool.open(model.source.dir, threads, activeBackend() ?? 'wasm', { local: model }) : undefined;
   try {
     const forward = batchForward(model, pool, plan.names);
     const span = { start: writer.resumedSequences, tokens: startTokens };

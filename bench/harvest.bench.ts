@@ -1,13 +1,15 @@
 /**
- * `npm run bench -- harvest [--batch B] [--seq S] [--repeats N] [--full]`: the harvest forward pass in tokens/s
- * on a random GPT-2-small-shaped checkpoint (12 layers, d_model 768, 12 heads, vocab 50257), keeping
- * every blocks.*.mlp.hook_post and reading it back to host memory, lab (tfjs, active backend) against
- * PyTorch (bench/peers/harvest_torch.py, 2 threads, float32). The checkpoint is written at bench time
- * into a temp folder and removed afterwards. The harvest forward (`logits: false`: hooks only, what
- * `lab harvest` runs; the peer also stops after the last block) at `lab harvest`'s default batch of 8
- * sequences, on the lab's ForwardPool (2 worker threads, the harvest's default on wasm) and in-process
- * on one thread; with `--full`, also the full forward with the 50257-wide logits on one thread. Rounds interleave peer, lab and
- * lab pool; after a warm-up round, each figure is the median over the repeats.
+ * `npm run bench -- harvest [--arch gpt2|gpt-neox] [--batch B] [--seq S] [--repeats N] [--full]`: the harvest
+ * forward pass in tokens/s on a random checkpoint of GPT-2 small's shape (12 layers, d_model 768, 12 heads,
+ * vocab 50257) or, with `--arch gpt-neox`, Pythia-160m's (the same widths, vocab 50304, rotary on 25% of
+ * each head, parallel residual), keeping every blocks.*.mlp.hook_post and reading it back to host memory,
+ * lab (tfjs, active backend) against PyTorch (bench/peers/harvest_torch.py, 2 threads, float32). The
+ * checkpoint is written at bench time into a temp folder and removed afterwards. The harvest forward
+ * (`logits: false`: hooks only, what `lab harvest` runs; the peer also stops after the last block) at
+ * `lab harvest`'s default batch of 8 sequences, on the lab's ForwardPool as `lab harvest` opens it (this
+ * thread and 1 worker thread, the harvest's default on wasm) and in-process on one thread; with `--full`,
+ * also the full forward with the logits on one thread. Rounds interleave peer, lab and lab pool; after a
+ * warm-up round, each figure is the median over the repeats.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,18 +26,29 @@ import { median, row, type Benchmark } from './run.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The shapes the bench runs: GPT-2 small, and Pythia-160m (GPT-NeoX). */
+const SHAPES = {
+  gpt2: { label: 'gpt2-small shape', spec: { architecture: 'gpt2', dModel: 768, nHeads: 12, vocabSize: 50257, contextLength: 1024 } },
+  'gpt-neox': {
+    label: 'pythia-160m shape (gpt-neox)',
+    spec: { architecture: 'gpt-neox', dModel: 768, nHeads: 12, vocabSize: 50304, contextLength: 2048, rotaryPct: 0.25, parallelResidual: true },
+  },
+} as const;
+
 const bench: Benchmark = {
-  description: 'harvest forward tokens/s, GPT-2-small shape (12 x 768, vocab 50257), all blocks.*.mlp.hook_post kept',
+  description: 'harvest forward tokens/s, GPT-2-small or Pythia-160m shape (12 x 768), all blocks.*.mlp.hook_post kept',
   peer: 'bench/peers/harvest_torch.py (PyTorch 1.13 CPU, torch.set_num_threads(2), float32, no_grad)',
   async run(args) {
     const { flags } = parseFlags(args, {
+      arch: { type: 'string', help: 'checkpoint shape: gpt2 (GPT-2 small) or gpt-neox (Pythia-160m)', default: 'gpt2', choices: Object.keys(SHAPES) },
       batch: { type: 'int', help: 'sequences per forward (8: what lab harvest runs by default)', default: 8, min: 1 },
-      full: { type: 'boolean', help: 'also time the full forward with the 50257-wide logits (1 thread each; at batch 8 the in-process wasm heap can run out)', default: false },
+      full: { type: 'boolean', help: 'also time the full forward with the vocabulary-wide logits (1 thread each; at batch 8 the in-process wasm heap can run out)', default: false },
       seq: { type: 'int', help: 'tokens per sequence (the context)', default: 128, min: 1, max: 1024 },
       repeats: { type: 'int', help: 'timed forwards per side', default: 3, min: 1 },
       layers: { type: 'int', help: 'layers (12 for GPT-2 small)', default: 12, min: 1 },
-      threads: { type: 'int', help: 'worker threads of the pooled lab row', default: 2, min: 1 },
+      threads: { type: 'int', help: 'forward threads of the pooled lab row (this one and threads - 1 workers, as lab harvest runs)', default: 2, min: 1 },
     });
+    const shape = SHAPES[flags.arch as keyof typeof SHAPES];
     const B = flags.batch as number;
     const full = Boolean(flags.full);
     const S = flags.seq as number;
@@ -43,24 +56,18 @@ const bench: Benchmark = {
     await initBackend();
     const dir = mkdtempSync(join(tmpdir(), 'harvest-bench-'));
     try {
-      process.stderr.write(`writing a random GPT-2-small checkpoint to ${dir}\n`);
-      writeRandomCheckpoint(dir, {
-        architecture: 'gpt2',
-        nLayers: flags.layers as number,
-        dModel: 768,
-        nHeads: 12,
-        vocabSize: 50257,
-        contextLength: 1024,
-        seed: 0,
-      });
+      process.stderr.write(`writing a random ${shape.label} checkpoint to ${dir}\n`);
+      writeRandomCheckpoint(dir, { ...shape.spec, nLayers: flags.layers as number, seed: 0 });
+      const V = shape.spec.vocabSize;
       // Rounds interleave the sides (peer, lab in-process, lab pool), so a load swing on the shared
       // machine hits all three; round 0 is the warm-up. The peer reloads the model each round but
       // times only its forward.
       const T = flags.threads as number;
       const model = await loadModel(dir);
-      const pool = await ForwardPool.open(dir, T);
+      // As lab harvest opens it: this thread (with `model`) is thread 0, T - 1 workers the others.
+      const pool = await ForwardPool.open(dir, T, activeBackend() ?? 'wasm', { local: model });
       const rng = new Rng(0);
-      const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(50257)));
+      const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(V)));
       const ids = tf.tensor2d(rows, [B, S], 'int32');
       const rates: Record<'peerFull' | 'peerHarvest' | 'labFull' | 'labHarvest' | 'pool', number[]> = { peerFull: [], peerHarvest: [], labFull: [], labHarvest: [], pool: [] };
       const names = ['blocks.*.mlp.hook_post'];
@@ -99,7 +106,7 @@ const bench: Benchmark = {
         model.dispose();
         await pool.close();
       }
-      const caseName = `gpt2-small shape, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`;
+      const caseName = `${shape.label}, ${flags.layers} layers, batch ${B} x ${S} tokens, mlp.hook_post x${flags.layers} kept`;
       const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
       const fullRows = !full ? [] : [
         row({
@@ -124,13 +131,13 @@ const bench: Benchmark = {
           notes: `forward({logits: false}) as lab harvest runs it; peer stops after the last block too; medians of ${R} (lab ${list(rates.labHarvest)}; peer ${list(rates.peerHarvest)})`,
         }),
         row({
-          case: `${caseName}, harvest forward (no unembedding), lab ${T} worker threads`,
+          case: `${caseName}, harvest forward (no unembedding), lab ${T} threads`,
           metric: 'forward throughput',
           unit: 'tokens/s',
           lab: median(rates.pool),
           peer: median(rates.peerHarvest),
           higherIsBetter: true,
-          notes: `lab ForwardPool (what lab harvest uses by default on wasm), ${T} threads x wasm, hooks copied back to the main thread; peer 2 threads; medians of ${R} (lab ${list(rates.pool)})`,
+          notes: `lab ForwardPool as lab harvest opens it on wasm: this thread and ${T - 1} worker thread(s), hooks copied back to this thread; peer 2 threads; medians of ${R} (lab ${list(rates.pool)}; peer ${list(rates.peerHarvest)})`,
         }),
       ];
     } finally {

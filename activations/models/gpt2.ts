@@ -139,7 +139,7 @@ function storedGpt2Name(reader: CheckpointReader, prefixed: boolean, name: strin
 
 /** Reads a checkpoint into a (non-trainable) Gpt2, whose params are the canonical layout already. */
 function loadGpt2Params(cfg: TransformerConfig, reader: CheckpointReader): { params: Params; dispose: () => void } {
-  const weights = new Map<string, tf.Tensor>();
+  const vars = new Map<string, tf.Variable>();
   const prefixed = reader.names().some((n) => n.startsWith('transformer.'));
   try {
     for (const [name, shape] of gpt2TensorShapes(cfg)) {
@@ -150,13 +150,22 @@ function loadGpt2Params(cfg: TransformerConfig, reader: CheckpointReader): { par
           reader.dir,
         );
       }
-      weights.set(name, tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape));
+      // Each tensor into its variable (a copy on wasm) before the next is read: building them all first
+      // and then the variables (createGpt2) held two copies at once, and a wasm heap never shrinks, so
+      // every loaded model kept a copy's worth of empty heap (GPT-2 small: 0.5 GB).
+      const t = tf.tensor(reader.read(stored, shape, cfg.weightDtype), shape);
+      try {
+        vars.set(name, tf.variable(t, false));
+      } finally {
+        t.dispose();
+      }
     }
-    const model = createGpt2(cfg, weights, { trainable: false });
-    return { params: model.params, dispose: () => model.dispose() };
-  } finally {
-    tf.dispose([...weights.values()]);
+  } catch (err) {
+    for (const v of vars.values()) v.dispose();
+    throw err;
   }
+  const model = new Gpt2(cfg, vars);
+  return { params: model.params, dispose: () => model.dispose() };
 }
 
 export const gpt2Architecture = defineArchitecture({

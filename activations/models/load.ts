@@ -81,12 +81,19 @@ export async function loadModel(model: string): Promise<LanguageModel> {
       dispose();
       throw err;
     }
-    const unembedT = tf.transpose(params.unembed);
+    // The [d, vocab] copy of the unembedding (tfjs-wasm's transposeB matMul is several times slower) is
+    // made by the first product that needs it: a harvest's forward (logits: false) never does, which
+    // saves its size (GPT-2 small: 0.15 GB) in every forward thread's wasm heap.
+    let unembedT: tf.Tensor2D | undefined;
+    const lazy = Object.defineProperty({ ...params }, 'unembedT', {
+      get: () => (unembedT ??= tf.keep(tf.transpose(params.unembed))),
+      enumerable: true,
+    });
     const release = () => {
-      unembedT.dispose();
+      unembedT?.dispose();
       dispose();
     };
-    return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, { ...params, unembedT }, release);
+    return new TransformerModel(cfg, tokenizer, { dir, checksum: reader.checksum() }, lazy, release);
   } finally {
     reader.close();
   }

@@ -27,7 +27,7 @@ const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   out: { type: 'string', help: 'run directory to write (required)' },
   instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
   batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
-  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 3 copies of the weights fit in half the free memory, else 1; 1 runs in-process); with --queue, the workers split each batch as this many threads would' },
+  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass threads: this one and N - 1 worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 2 copies of the weights fit in half the free memory, else 1; 1 runs in-process alone); with --queue, the workers split each batch as this many threads would' },
   source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props, compound-words, token-props, affixes and compound-bigrams (default brown)' },
   align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
   'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
@@ -113,9 +113,10 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       const ds = table
         ? userFileDataset(model.tokenizer, table, { context: datasetOptions.context, seed: datasetOptions.seed })
         : makeDataset(dataset, model.tokenizer, datasetOptions);
-      // tfjs-wasm computes on one thread per Node thread: the forward passes go to worker threads, one
-      // per core (up to 2 by default), each holding its own copy of the weights. With --queue the same
-      // count decides how the workers split each batch, so the store is this command's local store.
+      // tfjs-wasm computes on one thread per Node thread: the forward passes run on this thread and on
+      // worker threads, one per core (up to 2 by default), each holding its own copy of the weights. With
+      // --queue the same count decides how the workers split each batch, so the store is this command's
+      // local store.
       opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());
       const hooks = (f.hooks as string[] | undefined) ?? (opts.encoder ? undefined : ['blocks.*.mlp.hook_post']);
       if (q) {
@@ -155,15 +156,15 @@ function checkDir(dir: string): string {
 }
 
 /**
- * 2 forward workers on the wasm backend with 2+ cores, when three float32 copies of the weights (the
- * main thread's and one per worker) fit in half the free memory; else 1 (in-process), with a note.
+ * 2 forward threads on the wasm backend with 2+ cores, when two float32 copies of the weights (this
+ * thread's and the worker's) fit in half the free memory; else 1 (in-process), with a note.
  */
 function defaultThreads(dir: string, backend: string | undefined): number {
   if (backend !== 'wasm' || availableParallelism() < 2) return 1;
   // Safetensors bytes x 2 bounds the float32 size in memory (f16/bf16 checkpoints double).
   const weightBytes = readdirSync(dir).filter((n) => n.endsWith('.safetensors')).reduce((a, n) => a + statSync(join(dir, n)).size * 2, 0);
-  if (3 * weightBytes > 0.5 * freemem()) {
-    process.stderr.write(`harvest: one thread (two forward workers would hold two more copies of ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB); --threads 2 forces them\n`);
+  if (2 * weightBytes > 0.5 * freemem()) {
+    process.stderr.write(`harvest: one thread (a forward worker would hold a second copy of ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB); --threads 2 forces it\n`);
     return 1;
   }
   return 2;
