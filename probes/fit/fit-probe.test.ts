@@ -171,7 +171,7 @@ describe('the two Newton solvers', () => {
 });
 
 describe('column-major copy (withColumnMajor)', () => {
-  it('gives the same gathered block, fits and scores as the row-major matrix, bit for bit', () => {
+  it('gives the same gathered block, fits and scores as the row-major matrix (bit for bit; predictScores to rounding)', () => {
     const { X, y } = synthetic(300, 9, 5, [1, -0.5, 0, 0.8], 0.2);
     const rowMajor = { data: new Float32Array(X.data), nRows: X.nRows, nCols: X.nCols };
     const { cm, finite } = withColumnMajor(X);
@@ -188,7 +188,8 @@ describe('column-major copy (withColumnMajor)', () => {
     const sb = predictScoresMany(rowMajor, a);
     sa.forEach((s, q) => {
       expect(Array.from(s)).toEqual(Array.from(sb[q]!));
-      expect(Array.from(s)).toEqual(Array.from(predictScores(rowMajor, a[q]!)));
+      const one = predictScores(rowMajor, a[q]!);
+      s.forEach((v, i) => expect(Math.abs(v - one[i]!)).toBeLessThan(1e-15));
     });
   });
   it('still names the row and neuron of a NaN when scoring from the copy', () => {

@@ -123,10 +123,11 @@ export function predictScores(X: Matrix, fit: ProbeFit): Float64Array {
 }
 
 /**
- * predictScores for several fits on the same rows: the union of their neurons is gathered from the
- * row-major X once (a gather per fit read most of X's cache lines each time: the k = 128 and 256 fits
- * alone touch nearly every line of every row). Each fit's sum runs in its own neuron order, the same
- * double-precision operations as decisionFunction, so the scores are bit-identical to predictScores.
+ * predictScores for several fits on the same rows: read in place from X's column-major copy where the
+ * sweep made one (probes/fit/gather.ts), else the union of their neurons gathered from the row-major X
+ * once (a gather per fit read most of X's cache lines each time: the k = 128 and 256 fits alone touch
+ * nearly every line of every row). Each fit's sum runs in its own neuron order, four columns per pass
+ * over its scores, in double: the scores equal predictScores' to rounding (not bit for bit).
  */
 export function predictScoresMany(X: Matrix, fits: readonly ProbeFit[]): Float64Array[] {
   const union: number[] = [];
@@ -148,11 +149,17 @@ export function predictScoresMany(X: Matrix, fits: readonly ProbeFit[]): Float64
   return fits.map((fit) => {
     const out = new Float64Array(n).fill(fit.intercept);
     const { neurons, coef } = fit;
-    // In each fit's neuron order, one column at a time: the same double operations as decisionFunction.
-    for (let p = 0; p < neurons.length; p++) {
+    const col = (p: number) => (cm ? neurons[p]! : at.get(neurons[p]!)!) * n;
+    // Four columns per pass over out (the loop is bound by out's loads and stores, not the products).
+    let p = 0;
+    for (; p + 3 < neurons.length; p += 4) {
+      const [c0, c1, c2, c3] = [coef[p]!, coef[p + 1]!, coef[p + 2]!, coef[p + 3]!];
+      const [o0, o1, o2, o3] = [col(p), col(p + 1), col(p + 2), col(p + 3)];
+      for (let i = 0; i < n; i++) out[i] += c0 * z[o0 + i]! + c1 * z[o1 + i]! + (c2 * z[o2 + i]! + c3 * z[o3 + i]!);
+    }
+    for (; p < neurons.length; p++) {
       const c = coef[p]!;
-      if (c === 0) continue;
-      const off = (cm ? neurons[p]! : at.get(neurons[p]!)!) * n;
+      const off = col(p);
       for (let i = 0; i < n; i++) out[i] += c * z[off + i]!;
     }
     for (let i = 0; i < n; i++) {

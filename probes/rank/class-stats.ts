@@ -19,14 +19,22 @@ export function classStats(X: Matrix, y: Uint8Array, squares = false): ClassStat
   const { data, nRows, nCols } = X;
   const t = columnTotals(X, squares);
   const sumPos = new Float64Array(nCols);
-  let nPos = 0;
   // Only the positive rows are read (5-30% of them for a typical feature); the negatives' sums are
-  // the column totals minus the positives'.
-  for (let i = 0; i < nRows; i++) {
-    if (!y[i]) continue;
-    nPos++;
-    const base = i * nCols;
-    for (let j = 0; j < nCols; j++) sumPos[j] += data[base + j]!;
+  // the column totals minus the positives'. Two rows per pass over the accumulators, which halves
+  // their loads and stores (the loop is bound by them, not by the adds).
+  let nPos = 0;
+  for (let i = 0; i < nRows; i++) nPos += y[i] ? 1 : 0;
+  const rows = new Int32Array(nPos);
+  for (let i = 0, q = 0; i < nRows; i++) if (y[i]) rows[q++] = i * nCols;
+  let q = 0;
+  for (; q + 1 < nPos; q += 2) {
+    const a = rows[q]!;
+    const b = rows[q + 1]!;
+    for (let j = 0; j < nCols; j++) sumPos[j] += data[a + j]! + data[b + j]!;
+  }
+  if (q < nPos) {
+    const a = rows[q]!;
+    for (let j = 0; j < nCols; j++) sumPos[j] += data[a + j]!;
   }
   const sumNeg = new Float64Array(nCols);
   for (let j = 0; j < nCols; j++) sumNeg[j] = t.sum[j]! - sumPos[j]!;
