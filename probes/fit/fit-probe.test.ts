@@ -174,8 +174,14 @@ describe('column-major copy (withColumnMajor)', () => {
   it('gives the same gathered block, fits and scores as the row-major matrix (bit for bit; predictScores to rounding)', () => {
     const { X, y } = synthetic(300, 9, 5, [1, -0.5, 0, 0.8], 0.2);
     const rowMajor = { data: new Float32Array(X.data), nRows: X.nRows, nCols: X.nCols };
-    const { cm, finite } = withColumnMajor(X);
+    const { cm, finite, sum } = withColumnMajor(X);
     expect(Array.from(finite)).toEqual(new Array(X.nCols).fill(1));
+    // Column sums in double, rows in order (what the rankers' column totals are, bit for bit).
+    for (let j = 0; j < X.nCols; j++) {
+      let t = 0;
+      for (let i = 0; i < X.nRows; i++) t += X.data[i * X.nCols + j]!;
+      expect(sum[j]).toBe(t);
+    }
     // The copy is the transpose.
     for (let i = 0; i < X.nRows; i++) for (let j = 0; j < X.nCols; j++) expect(cm[j * X.nRows + i]).toBe(X.data[i * X.nCols + j]);
     const neurons = [7, 0, 3, 8];

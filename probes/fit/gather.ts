@@ -73,6 +73,11 @@ export interface ColumnMajor {
   cm: Float32Array;
   /** 1 where column j holds no NaN or infinity (checked once, so gathers need not scan again). */
   finite: Uint8Array;
+  /**
+   * Column j's sum in double, rows in order: the same operations as rank/class-stats.ts's column totals,
+   * which read it from here (each worker thread would otherwise make its own pass over the rows).
+   */
+  sum: Float64Array;
 }
 
 /** The copy registered for X (by withColumnMajor or registerColumnMajor), if any. */
@@ -97,16 +102,17 @@ export function emptyColumnMajor(X: Matrix, shared = false): ColumnMajor {
   return {
     cm: new Float32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)),
     finite: new Uint8Array(shared ? new SharedArrayBuffer(X.nCols) : new ArrayBuffer(X.nCols)),
+    sum: new Float64Array(shared ? new SharedArrayBuffer(X.nCols * 8) : new ArrayBuffer(X.nCols * 8)),
   };
 }
 
 /**
- * Columns j0 .. j1 of X into c (and their NaN/infinity flags): worker threads each fill a range of the
+ * Columns j0 .. j1 of X into c (and their sums and NaN/infinity flags): worker threads each fill a range of the
  * same shared copy (probes/unit-pool.ts), which also spreads the first touch of its fresh pages.
  */
 export function transposeColumns(X: Matrix, c: ColumnMajor, j0: number, j1: number): void {
   const { data, nRows: n, nCols: d } = X;
-  const { cm, finite } = c;
+  const { cm, finite, sum } = c;
   // Blocks of rows that stay in cache while each column's run of them is written.
   const RB = 64;
   for (let i0 = 0; i0 < n; i0 += RB) {
@@ -116,12 +122,19 @@ export function transposeColumns(X: Matrix, c: ColumnMajor, j0: number, j1: numb
       for (let i = i0; i < end; i++) cm[o + i] = data[i * d + j]!;
     }
   }
-  for (let j = j0; j < j1; j++) finite[j] = finiteColumn(cm, j * n, n) ? 1 : 0;
+  for (let j = j0; j < j1; j++) {
+    let t = 0;
+    const off = j * n;
+    for (let i = 0; i < n; i++) t += cm[off + i]!;
+    sum[j] = t;
+    // A sum of finite values is finite unless it overflows (then the gather's check names the column).
+    finite[j] = Number.isFinite(t) ? 1 : 0;
+  }
 }
 
 /** Registers a copy made elsewhere (a worker thread receives the main thread's with the hook). */
 export function registerColumnMajor(X: Matrix, c: ColumnMajor): void {
-  if (c.cm.length !== X.nRows * X.nCols || c.finite.length !== X.nCols) {
+  if (c.cm.length !== X.nRows * X.nCols || c.finite.length !== X.nCols || c.sum.length !== X.nCols) {
     throw new Error(`column-major copy has ${c.cm.length} values and ${c.finite.length} flags, the matrix ${X.nRows} x ${X.nCols}`);
   }
   columnMajorCache.set(X.data, { nRows: X.nRows, nCols: X.nCols, c });

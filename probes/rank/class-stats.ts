@@ -5,6 +5,7 @@
  */
 import type { Matrix } from '../types.ts';
 import { throwNonFinite } from '../fit/validate.ts';
+import { cachedColumnMajor } from '../fit/gather.ts';
 
 export interface ClassStats {
   nPos: number;
@@ -61,6 +62,12 @@ function columnTotals(X: Matrix, squares: boolean): Totals {
   const { data, nRows, nCols } = X;
   const hit = totalsCache.get(data);
   if (hit && (hit.sumSq || !squares) && hit.nRows === nRows && hit.nCols === nCols) return hit;
+  // The column-major copy's sums are these (same order, in double), made once for all worker threads.
+  const cm = squares ? undefined : cachedColumnMajor(X);
+  if (cm) {
+    for (let j = 0; j < nCols; j++) if (!Number.isFinite(cm.sum[j]!)) throwNonFinite(X, j);
+    return { nRows, nCols, sum: cm.sum };
+  }
   const sum = new Float64Array(nCols);
   const sumSq = squares ? new Float64Array(nCols) : undefined;
   for (let i = 0; i < nRows; i++) {
