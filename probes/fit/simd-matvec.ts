@@ -72,31 +72,75 @@ const hi = [...get(V1), ...get(V1), ...I8X16_SHUFFLE, ...simd(F64X2_PROMOTE_LOW)
 /** Q = base + p * 8 (a float64 vector at row p). */
 const rowPtr = (base: number) => [...get(base), ...get(P), ...i32c(8), I32_MUL, I32_ADD, ...set(Q)];
 
-function axpyBody(): number[] {
-  const prologue = [...get(VEC), ...get(J), ...i32c(8), I32_MUL, I32_ADD, ...F64_LOAD, ...simd(F64X2_SPLAT), ...set(V0)];
-  const inner = [
-    ...loadZ, ...rowPtr(OUT),
-    ...get(Q), ...get(Q), ...vload(0), ...get(V0), ...lo, ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...vstore(0),
-    ...get(Q), ...get(Q), ...vload(16), ...get(V0), ...hi, ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...vstore(16),
+// The four-column kernels (axpy and dots): k a multiple of 4 (kp; the padded columns are zero, and
+// axpy's coefficients past k must be zero too). Locals: 6 j, 7 p, 8 zc0, 9 q, 10-12 zc1-zc3 (i32);
+// 13-16 coefficient splats or accumulators, 17 lo, 18 hi, 19 x, 20 r lo, 21 r hi (v128).
+const ZC4 = [8, 10, 11, 12];
+const [A4, LO, HI, X4, RLO, RHI] = [13, 17, 18, 19, 20, 21];
+
+/** for j < k step 4 { zc0..zc3 = columns j..j+3; prologue; for p < len step 4 { inner }; epilogue } */
+function columns4Loop(prologue: number[], inner: number[], epilogue: number[]): number[] {
+  const zs: number[] = [...get(Z), ...get(J), ...get(STRIDE), I32_MUL, I32_ADD, ...set(ZC4[0]!)];
+  for (let q = 1; q < 4; q++) zs.push(...get(ZC4[q - 1]!), ...get(STRIDE), I32_ADD, ...set(ZC4[q]!));
+  return [
+    ...i32c(0), ...set(J),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(J), ...get(K), I32_GE_U, 0x0d, 1,
+    ...zs, ...prologue,
+    ...i32c(0), ...set(P),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(P), ...get(LEN), I32_GE_U, 0x0d, 1,
+    ...inner,
+    ...get(P), ...i32c(4), I32_ADD, ...set(P),
+    0x0c, 0, 0x0b, 0x0b,
+    ...epilogue,
+    ...get(J), ...i32c(4), I32_ADD, ...set(J),
+    0x0c, 0, 0x0b, 0x0b,
   ]; // prettier-ignore
-  return [...columnsLoop(prologue, inner, []), 0x0b];
 }
 
+/** Column q's 4 floats at row p into X4 (the widening below reads them). */
+const loadZq = (q: number) => [...get(ZC4[q]!), ...get(P), ...i32c(4), I32_MUL, I32_ADD, ...vload(), ...set(X4)];
+const lo4 = [...get(X4), ...simd(F64X2_PROMOTE_LOW)];
+const hi4 = [...get(X4), ...get(X4), ...I8X16_SHUFFLE, ...simd(F64X2_PROMOTE_LOW)];
+
+/**
+ * out[i] += sum_j s[j] z[j][i], four columns per pass over out: out's 4 rows are loaded and stored once
+ * for 4 columns (one column per pass, the loop was bound by those loads and stores).
+ */
+function axpyBody(): number[] {
+  const prologue: number[] = [];
+  for (let q = 0; q < 4; q++) prologue.push(...get(VEC), ...get(J), ...i32c(q), I32_ADD, ...i32c(8), I32_MUL, I32_ADD, ...F64_LOAD, ...simd(F64X2_SPLAT), ...set(A4 + q));
+  const inner: number[] = [...rowPtr(OUT), ...get(Q), ...vload(0), ...set(LO), ...get(Q), ...vload(16), ...set(HI)];
+  for (let q = 0; q < 4; q++) {
+    inner.push(...loadZq(q));
+    inner.push(...get(LO), ...get(A4 + q), ...lo4, ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(LO));
+    inner.push(...get(HI), ...get(A4 + q), ...hi4, ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(HI));
+  }
+  inner.push(...get(Q), ...get(LO), ...vstore(0), ...get(Q), ...get(HI), ...vstore(16));
+  return [...columns4Loop(prologue, inner, []), 0x0b];
+}
+
+/** g[j] = sum_i r[i] z[j][i], four columns per pass over r (r's rows loaded once for 4 columns). */
 function dotsBody(): number[] {
   const zero = [...simd(0x0c), ...new Array(16).fill(0)]; // v128.const 0
-  const prologue = [...zero, ...set(V2), ...zero, ...set(V3)];
-  const inner = [
-    ...loadZ, ...rowPtr(VEC),
-    ...get(V2), ...lo, ...get(Q), ...vload(0), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V2),
-    ...get(V3), ...hi, ...get(Q), ...vload(16), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V3),
-  ]; // prettier-ignore
-  const epilogue = [
-    ...get(OUT), ...get(J), ...i32c(8), I32_MUL, I32_ADD,
-    ...get(V2), ...get(V3), ...simd(F64X2_ADD), ...set(V2),
-    ...get(V2), ...simd(F64X2_EXTRACT), 0, ...get(V2), ...simd(F64X2_EXTRACT), 1, F64_ADD,
-    ...F64_STORE,
-  ]; // prettier-ignore
-  return [...columnsLoop(prologue, inner, epilogue), 0x0b];
+  const prologue: number[] = [];
+  for (let q = 0; q < 4; q++) prologue.push(...zero, ...set(A4 + q));
+  const inner: number[] = [...rowPtr(VEC), ...get(Q), ...vload(0), ...set(RLO), ...get(Q), ...vload(16), ...set(RHI)];
+  for (let q = 0; q < 4; q++) {
+    inner.push(...loadZq(q));
+    inner.push(...get(A4 + q), ...lo4, ...get(RLO), ...simd(F64X2_MUL), ...simd(F64X2_ADD));
+    inner.push(...hi4, ...get(RHI), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(A4 + q));
+  }
+  const epilogue: number[] = [];
+  for (let q = 0; q < 4; q++) {
+    epilogue.push(
+      ...get(OUT), ...get(J), ...i32c(q), I32_ADD, ...i32c(8), I32_MUL, I32_ADD,
+      ...get(A4 + q), ...simd(F64X2_EXTRACT), 0, ...get(A4 + q), ...simd(F64X2_EXTRACT), 1, F64_ADD,
+      ...F64_STORE,
+    ); // prettier-ignore
+  }
+  return [...columns4Loop(prologue, inner, epilogue), 0x0b];
 }
 
 /** g[j] = sum_i r[i] z[j][i]^2 (the weighted squared column norms: the Hessian's diagonal), in double. */
@@ -119,8 +163,9 @@ function sqDotsBody(): number[] {
 
 function matvecModule(): Uint8Array<ArrayBuffer> {
   const locals = [2, 4, I32, 4, V128];
-  const f1 = [...locals, ...axpyBody()];
-  const f2 = [...locals, ...dotsBody()];
+  const locals4 = [2, 7, I32, 9, V128];
+  const f1 = [...locals4, ...axpyBody()];
+  const f2 = [...locals4, ...dotsBody()];
   const f3 = [...locals, ...sqDotsBody()];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -228,10 +273,12 @@ export class SimdColumns {
   /** out[j] = sum over blocks of kernel's per-column result (dots or sqdots) with the row vector at byte `vec`. */
   private blockDots(kernel: Fn, vec: number, out: Float64Array, offset = 0): void {
     const { k } = this;
+    // dots takes columns four at a time (kp of them: the padded ones are zero), sqdots one at a time.
+    const cols = kernel === this.K.dots ? this.kp : k;
     const gBlk = new Float64Array(this.K.memory.buffer, this.gBlkOff, k);
     out.fill(0, offset, offset + k);
     this.forBlocks((zb, i0, len) => {
-      kernel(zb, CS * 4, k, vec + i0 * 8, this.gBlkOff, len);
+      kernel(zb, CS * 4, cols, vec + i0 * 8, this.gBlkOff, len);
       for (let j = 0; j < k; j++) out[offset + j] += gBlk[j]!;
     });
   }
@@ -293,10 +340,12 @@ export class SimdColumns {
   /** eta at point `slot` (0 or 1) = c + Z s. */
   affineTo(c: number, s: Float64Array, slot: number): void {
     const buf = this.K.memory.buffer;
-    new Float64Array(buf, this.vecOff, this.k).set(s.subarray(0, this.k));
+    const v = new Float64Array(buf, this.vecOff, this.kp);
+    v.set(s.subarray(0, this.k));
+    v.fill(0, this.k);
     new Float64Array(buf, this.row(ETA0 + slot), this.n).fill(c);
     const eta = this.row(ETA0 + slot);
-    this.forBlocks((zb, i0, len) => this.K.axpy(zb, CS * 4, this.k, this.vecOff, eta + i0 * 8, len));
+    this.forBlocks((zb, i0, len) => this.K.axpy(zb, CS * 4, this.kp, this.vecOff, eta + i0 * 8, len));
   }
 
   /** eta at `to` = eta at `from` + t dEta (a line-search trial along the last step). */
@@ -327,8 +376,9 @@ export class SimdColumns {
   step(step: Float64Array, from: number, to: number, g: Float64Array): number {
     const { k, K } = this;
     const buf = K.memory.buffer;
-    const neg = new Float64Array(buf, this.vecOff, k);
+    const neg = new Float64Array(buf, this.vecOff, this.kp);
     for (let j = 0; j < k; j++) neg[j] = -step[j + 1]!;
+    neg.fill(0, k);
     const dEta = this.view(DETA);
     dEta.fill(-step[0]!, 0, this.n);
     const acc = new Float64Array(buf, this.accOff, 4);
@@ -338,14 +388,14 @@ export class SimdColumns {
     let gb = 0;
     this.forBlocks((zb, i0, len) => {
       const o8 = i0 * 8;
-      K.axpy(zb, CS * 4, k, this.vecOff, this.row(DETA) + o8, len);
+      K.axpy(zb, CS * 4, this.kp, this.vecOff, this.row(DETA) + o8, len);
       K.rows(
         this.row(ETA0 + from) + o8, this.row(DETA) + o8, this.row(ETA0 + to) + o8, this.row(Y) + o8, this.row(W) + o8,
         this.row(CW) + o8, this.row(R0 + to) + o8, this.row(D0 + to) + o8, this.dOff + i0 * 4, len * 8, this.accOff,
       ); // prettier-ignore
       loss += acc[0]! + acc[1]!;
       gb += acc[2]! + acc[3]!;
-      K.dots(zb, CS * 4, k, this.row(R0 + to) + o8, this.gBlkOff, len);
+      K.dots(zb, CS * 4, this.kp, this.row(R0 + to) + o8, this.gBlkOff, len);
       for (let j = 0; j < k; j++) g[j + 1] += gBlk[j]!;
     });
     g[0] = gb;
