@@ -23,6 +23,7 @@ export const OP = {
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32Shl: 0x74,
+  i32ShrU: 0x76,
   if: 0x04,
   call: 0x10,
   i32Load: 0x28,
@@ -64,6 +65,20 @@ export const SIMD = {
   f64x2Add: 0xf0,
   f64x2Mul: 0xf2,
   f64x2ConvertLowI32x4U: 0xff,
+  f64x2Splat: 0x14,
+  f64x2ExtractLane: 0x21,
+  f64x2Ge: 0x4c,
+  store64Lane: 0x5b,
+  f64x2Nearest: 0x94,
+  i64x2ExtendLowI32x4S: 0xc7,
+  i64x2Shl: 0xcb,
+  i64x2Add: 0xce,
+  f64x2Abs: 0xec,
+  f64x2Neg: 0xed,
+  f64x2Sub: 0xf1,
+  f64x2Div: 0xf3,
+  f64x2Max: 0xf5,
+  i32x4TruncSatF64x2SZero: 0xfc,
 } as const;
 
 /** Value and block types. */

@@ -25,24 +25,14 @@
  *     (a multiple of 16); acc: 4 f64, the loss's two lanes then the residuals' two lanes (their sum is
  *     the intercept's gradient), overwritten.
  */
-import { i32Const as i32c, localGet as get, localSet as set, section, simd, str as name, T, uleb } from '../../lab/core/index.ts';
+import { i32Const as i32c, localGet as get, localSet as set, OP, section, SIMD, simd, str as name, T, uleb } from '../../lab/core/index.ts';
 
 const I32 = T.i32;
 const V128 = T.v128;
-const I32_ADD = 0x6a;
-const I32_SHR_U = 0x76;
-const I32_GE_U = 0x4f;
-const load = (ptr: number) => [...get(ptr), ...get(P), I32_ADD, ...simd(0x00), 4, 0];
+const load = (ptr: number) => [...get(ptr), ...get(P), OP.i32Add, ...simd(SIMD.load), 4, 0];
 /** Stores the value on the stack top after pushing the address first: address, value, then this. */
-const STORE = [...simd(0x0b), 4, 0];
-const F64X2 = { ge: 0x4c, abs: 0xec, neg: 0xed, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, max: 0xf5, nearest: 0x94 };
-const BITSELECT = 0x52;
-const I32X4_TRUNC_SAT_F64X2_S_ZERO = 0xfc;
-const I64X2_EXTEND_LOW_I32X4_S = 0xc7;
-const I64X2_SHL = 0xcb;
-const I64X2_ADD = 0xce;
-const F32X4_DEMOTE_F64X2_ZERO = 0x5e;
-const STORE64_LANE = 0x5b;
+const STORE = [...simd(SIMD.store), 4, 0];
+const F64X2 = { ge: SIMD.f64x2Ge, abs: SIMD.f64x2Abs, neg: SIMD.f64x2Neg, add: SIMD.f64x2Add, sub: SIMD.f64x2Sub, mul: SIMD.f64x2Mul, div: SIMD.f64x2Div, max: SIMD.f64x2Max, nearest: SIMD.f64x2Nearest };
 const op = (o: number) => simd(o);
 
 /** v128.const of two equal f64 lanes. */
@@ -104,7 +94,7 @@ function rowsBody(): number[] {
   const body: number[] = [];
   // e = eta + dEta; etaTry = e.
   body.push(...load(ETA), ...load(DETA), ...op(F64X2.add), ...set(E));
-  body.push(...get(ETA_TRY), ...get(P), I32_ADD, ...get(E), ...STORE);
+  body.push(...get(ETA_TRY), ...get(P), OP.i32Add, ...get(E), ...STORE);
   // a = max(-|e|, -708)
   body.push(...get(E), ...op(F64X2.abs), ...op(F64X2.neg), ...f64s(-708), ...op(F64X2.max), ...set(A));
   // k = nearest(a / ln2); s = (a - k ln2_hi) - k ln2_lo
@@ -122,20 +112,20 @@ function rowsBody(): number[] {
   body.push(...sp.code, ...estrin(inv, sp.pow));
   // times 2^k: ((int64) k + 1023) << 52 is 2^k's bit pattern (k in [-1022, 0]).
   body.push(
-    ...get(K), ...op(I32X4_TRUNC_SAT_F64X2_S_ZERO), ...op(I64X2_EXTEND_LOW_I32X4_S), ...i64s(1023), ...op(I64X2_ADD),
-    ...i32c(52), ...op(I64X2_SHL), ...op(F64X2.mul), ...set(TT),
+    ...get(K), ...op(SIMD.i32x4TruncSatF64x2SZero), ...op(SIMD.i64x2ExtendLowI32x4S), ...i64s(1023), ...op(SIMD.i64x2Add),
+    ...i32c(52), ...op(SIMD.i64x2Shl), ...op(F64X2.mul), ...set(TT),
   ); // prettier-ignore
   // q = 1 / (1 + t); p = e >= 0 ? q : t q
   body.push(...f64s(1), ...f64s(1), ...get(TT), ...op(F64X2.add), ...op(F64X2.div), ...set(Q));
-  body.push(...get(Q), ...get(TT), ...get(Q), ...op(F64X2.mul), ...get(E), ...f64s(0), ...op(F64X2.ge), ...op(BITSELECT), ...set(PR));
+  body.push(...get(Q), ...get(TT), ...get(Q), ...op(F64X2.mul), ...get(E), ...f64s(0), ...op(F64X2.ge), ...op(SIMD.bitselect), ...set(PR));
   // r = cw (p - y); d = cw p (1 - p)
   body.push(...load(Y), ...set(YV));
   body.push(...load(CW), ...get(PR), ...get(YV), ...op(F64X2.sub), ...op(F64X2.mul), ...set(RV));
-  body.push(...get(R), ...get(P), I32_ADD, ...get(RV), ...STORE);
+  body.push(...get(R), ...get(P), OP.i32Add, ...get(RV), ...STORE);
   body.push(...load(CW), ...get(PR), ...op(F64X2.mul), ...f64s(1), ...get(PR), ...op(F64X2.sub), ...op(F64X2.mul), ...set(DV));
-  body.push(...get(D), ...get(P), I32_ADD, ...get(DV), ...STORE);
+  body.push(...get(D), ...get(P), OP.i32Add, ...get(DV), ...STORE);
   // d as float32: the low 8 bytes of demote(d) at d32 + p / 2.
-  body.push(...get(D32), ...get(P), ...i32c(1), I32_SHR_U, I32_ADD, ...get(DV), ...op(F32X4_DEMOTE_F64X2_ZERO), ...op(STORE64_LANE), 3, 0, 0);
+  body.push(...get(D32), ...get(P), ...i32c(1), OP.i32ShrU, OP.i32Add, ...get(DV), ...op(SIMD.f32x4DemoteF64x2Zero), ...op(SIMD.store64Lane), 3, 0, 0);
   // log1p(t) = 2 u (1 + u^2 / 3 + u^4 / 5 + ... + u^32 / 33), u = t / (2 + t)
   body.push(...get(TT), ...f64s(2), ...get(TT), ...op(F64X2.add), ...op(F64X2.div), ...set(U));
   body.push(...get(U), ...get(U), ...op(F64X2.mul), ...set(U2));
@@ -150,13 +140,13 @@ function rowsBody(): number[] {
   b.push(
     ...i32c(0), ...set(P),
     0x02, 0x40, 0x03, 0x40,
-    ...get(P), ...get(NB), I32_GE_U, 0x0d, 1,
+    ...get(P), ...get(NB), OP.i32GeU, 0x0d, 1,
     ...body,
-    ...get(P), ...i32c(16), I32_ADD, ...set(P),
+    ...get(P), ...i32c(16), OP.i32Add, ...set(P),
     0x0c, 0, 0x0b, 0x0b,
   ); // prettier-ignore
   b.push(...get(ACC), ...get(ACC_L), ...STORE);
-  b.push(...get(ACC), ...i32c(16), I32_ADD, ...get(ACC_G), ...STORE);
+  b.push(...get(ACC), ...i32c(16), OP.i32Add, ...get(ACC_G), ...STORE);
   b.push(0x0b);
   return b;
 }
