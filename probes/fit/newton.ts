@@ -54,6 +54,13 @@ export function newtonLogistic(
     }
     b = Math.log(sp / (sw - sp));
   }
+  // Newton-CG (newton-cg.ts) for every k wherever WebAssembly SIMD is available, before this path's
+  // buffers are made (it keeps its own in the kernels' memory); the Hessian + BFGS path below runs
+  // without it (and for `simd: false`, in tests). Measured per fit on the probe bench's data
+  // (warm-started as in a sweep, under load 2.6): k = 1-7 took 21-33 ms each here against 8-15 ms on
+  // Newton-CG; earlier, k = 256 140-190 ms against 259-295 ms for one SIMD Hessian + BFGS.
+  const sc = opts.simd !== false ? SimdColumns.of(z, n, k) : null;
+  if (sc) return newtonCg(sc, y, w, opts, beta, b);
   let eta = new Float64Array(n);
   let r = new Float64Array(n);
   let d = new Float64Array(n);
@@ -68,9 +75,6 @@ export function newtonLogistic(
   const sPrev = new Float64Array(m);
   const gPrev = new Float64Array(m);
 
-  // The two matrix-vector products of each step on WebAssembly SIMD (double precision) where it pays.
-  const sc = k >= SIMD_MIN_K && opts.simd !== false ? SimdColumns.of(z, n, k) : null;
-  if (sc) return newtonCg(sc, y, w, opts, beta, b);
   linearPredictor(z, n, k, beta, b, eta);
   let f = objective(eta, y, w, C, beta);
   let iterations = 0;
@@ -209,15 +213,6 @@ function hessianSteps(k: number): number {
   return (k * k) / 8 / (k + 30);
 }
 
-/**
- * Newton-CG on the SIMD kernels (newton-cg.ts) serves every k where WebAssembly SIMD is available; the
- * JS Hessian + BFGS path below is what runs without it (and what `simd: false` asks for, in tests).
- * Measured per fit on the probe bench's data (warm-started as in a sweep, 6 features, under load 2.6):
- * k = 1-7 took 21-33 ms each on the JS path against 8-15 ms on Newton-CG (whose products cost 2 n k for
- * a tiny k, against the JS path's separate gradient, Hessian and line-search passes); earlier, k = 256
- * 140-190 ms against 259-295 ms for one SIMD Hessian + BFGS, k = 64 19 against 65.
- */
-const SIMD_MIN_K = 1;
 
 /**
  * The full step in one blocked pass: dEta = -(step_0 + Z step_1..k), etaTry = eta + dEta, and at
