@@ -83,14 +83,16 @@ export class UnitPool {
     const te = sharedMatrix(Xte);
     let cm: { tr: ColumnMajor; te: ColumnMajor } | undefined;
     if (columnMajorFits({ hook, Xtr: tr, Xte: te }, units)) {
+      // A shared copy this process already made (another hook key on the same rows) is reused.
       const made = (X: Matrix) => {
         const c = cachedColumnMajor(X);
         return c && c.cm.buffer instanceof SharedArrayBuffer ? c : undefined;
       };
-      cm = { tr: made(tr) ?? emptyColumnMajor(tr, true), te: made(te) ?? emptyColumnMajor(te, true) };
+      const old = { tr: made(tr), te: made(te) };
+      cm = { tr: old.tr ?? emptyColumnMajor(tr, true), te: old.te ?? emptyColumnMajor(te, true) };
       const jobs: Promise<void>[] = [];
-      for (const [X, c] of [[tr, cm.tr], [te, cm.te]] as const) {
-        if (made(X)) continue;
+      for (const [X, c, have] of [[tr, cm.tr, old.tr], [te, cm.te, old.te]] as const) {
+        if (have) continue;
         const per = Math.ceil(X.nCols / this.slots.length);
         this.slots.forEach((slot, q) => {
           const j0 = q * per;

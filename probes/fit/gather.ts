@@ -38,16 +38,16 @@ export function gatherColumns(X: Matrix, neurons: readonly number[], what = 'act
     for (let q = 0; q < k; q++) z[dstOff[q]! + i] = src[base + srcCol[q]!]!;
   }
   for (let p = 0; p < k; p++) {
-    if (!finiteColumn(z, p * n, n)) throwNonFinite(X, neurons[p]!, what);
+    if (!Number.isFinite(columnSum(z, p * n, n))) throwNonFinite(X, neurons[p]!, what);
   }
   return { z, n, k, neurons: [...neurons] };
 }
 
-/** Whether z[off .. off + n) holds no NaN or infinity (a sum of them is finite unless it overflows). */
-function finiteColumn(z: Float32Array, off: number, n: number): boolean {
+/** The sum of z[off .. off + n) in double, in order (not finite iff a value is NaN or infinite, or it overflows). */
+function columnSum(z: Float32Array, off: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += z[off + i]!;
-  return Number.isFinite(s);
+  return s;
 }
 
 /** Throws (naming the neuron and row) if one of `neurons` of X holds a NaN or infinity, by cm's flags. */
@@ -123,19 +123,16 @@ export function transposeColumns(X: Matrix, c: ColumnMajor, j0: number, j1: numb
     }
   }
   for (let j = j0; j < j1; j++) {
-    let t = 0;
-    const off = j * n;
-    for (let i = 0; i < n; i++) t += cm[off + i]!;
-    sum[j] = t;
-    // A sum of finite values is finite unless it overflows (then the gather's check names the column).
-    finite[j] = Number.isFinite(t) ? 1 : 0;
+    sum[j] = columnSum(cm, j * n, n);
+    // A sum of finite values is finite unless it overflows (then throwNonFinite says so).
+    finite[j] = Number.isFinite(sum[j]!) ? 1 : 0;
   }
 }
 
 /** Registers a copy made elsewhere (a worker thread receives the main thread's with the hook). */
 export function registerColumnMajor(X: Matrix, c: ColumnMajor): void {
   if (c.cm.length !== X.nRows * X.nCols || c.finite.length !== X.nCols || c.sum.length !== X.nCols) {
-    throw new Error(`column-major copy has ${c.cm.length} values and ${c.finite.length} flags, the matrix ${X.nRows} x ${X.nCols}`);
+    throw new Error(`column-major copy has ${c.cm.length} values, ${c.finite.length} flags and ${c.sum.length} sums, the matrix ${X.nRows} x ${X.nCols}`);
   }
   columnMajorCache.set(X.data, { nRows: X.nRows, nCols: X.nCols, c });
 }

@@ -1,7 +1,7 @@
 /**
- * Truncated Newton (Newton-CG) for the large-k probes: each Newton step solves H p = g by
- * preconditioned conjugate gradients on Hessian-vector products (SimdColumns.hvp: two passes over Z,
- * 2 n k multiply-adds) instead of assembling H = [1 Z]^T D [1 Z] + diag(0, 1, ..., 1) (n k^2 / 2) and
+ * Truncated Newton (Newton-CG) for every probe where WebAssembly SIMD is available: each Newton step
+ * solves H p = g by preconditioned conjugate gradients on Hessian-vector products (SimdColumns.hvp: one
+ * blocked pass over Z, 2 n k multiply-adds) instead of assembling H = [1 Z]^T D [1 Z] + diag(0, 1, ..., 1) (n k^2 / 2) and
  * inverting it (k^3). Same objective, same line search and same stopping rule (max |gradient| <= tol)
  * as newton.ts; only the direction is computed differently, so the solution is the same to tol.
  *

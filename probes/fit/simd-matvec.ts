@@ -43,7 +43,9 @@ const F64_ADD = 0xa0;
 
 // Params 0..5: z stride k vec out len. Locals: 6 j, 7 p, 8 zc, 9 q (i32); 10, 11, 12, 13 (v128).
 const [Z, STRIDE, K, VEC, OUT, LEN, J, P, ZC, Q] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-const [V0, V1, V2, V3] = [10, 11, 12, 13];
+const [V1, V2, V3] = [11, 12, 13];
+/** v128.const 0. */
+const V128_ZERO = [...simd(0x0c), ...new Array(16).fill(0)];
 
 /** for j < k { prologue; for p < len step 4 { inner }; epilogue } */
 function columnsLoop(prologue: number[], inner: number[], epilogue: number[]): number[] {
@@ -123,9 +125,8 @@ function axpyBody(): number[] {
 
 /** g[j] = sum_i r[i] z[j][i], four columns per pass over r (r's rows loaded once for 4 columns). */
 function dotsBody(): number[] {
-  const zero = [...simd(0x0c), ...new Array(16).fill(0)]; // v128.const 0
   const prologue: number[] = [];
-  for (let q = 0; q < 4; q++) prologue.push(...zero, ...set(A4 + q));
+  for (let q = 0; q < 4; q++) prologue.push(...V128_ZERO, ...set(A4 + q));
   const inner: number[] = [...rowPtr(VEC), ...get(Q), ...vload(0), ...set(RLO), ...get(Q), ...vload(16), ...set(RHI)];
   for (let q = 0; q < 4; q++) {
     inner.push(...loadZq(q));
@@ -145,8 +146,7 @@ function dotsBody(): number[] {
 
 /** g[j] = sum_i r[i] z[j][i]^2 (the weighted squared column norms: the Hessian's diagonal), in double. */
 function sqDotsBody(): number[] {
-  const zero = [...simd(0x0c), ...new Array(16).fill(0)];
-  const prologue = [...zero, ...set(V2), ...zero, ...set(V3)];
+  const prologue = [...V128_ZERO, ...set(V2), ...V128_ZERO, ...set(V3)];
   const inner = [
     ...loadZ, ...rowPtr(VEC),
     ...get(V2), ...lo, ...lo, ...simd(F64X2_MUL), ...get(Q), ...vload(0), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(V2),
