@@ -25,7 +25,8 @@ export class TransformerModel implements LanguageModel {
     readonly config: TransformerConfig,
     readonly tokenizer: Tokenizer,
     readonly source: { dir: string; checksum: string },
-    private readonly params: Params,
+    /** The canonical parameters (transformer.ts) the forward reads; activations/models/onnx builds its graph from them. */
+    readonly params: Params,
     private readonly release: () => void,
   ) {}
 
