@@ -15,6 +15,9 @@ import { RunDir, lockRunDir, prepareRunDir, readManifest, unlockRunDir } from '.
 import { loadToyRun, sampleToyBatch, toyHidden, type ToyRun } from './toy/index.ts';
 import { expandHookGlobs } from './models/index.ts';
 import { ForwardPool } from './models/forward-pool.ts';
+import { OnnxForward } from './models/onnx/engine.ts';
+import { hookRowShape } from './models/onnx/graph.ts';
+import { TransformerModel } from './models/load.ts';
 import { sequenceLevelDatasets, type TextDataset } from './datasets/index.ts';
 import { STORE_MANIFEST, StoreWriter, type Aggregation, type StoreHook, type StoreInit, type StoreManifest } from './store/index.ts';
 import type { Quantisation, StoreDtype } from './store/quantize.ts';
@@ -43,6 +46,13 @@ export interface HarvestOptions {
    * (this thread alone).
    */
   threads?: number;
+  /**
+   * Model sources: what computes the forward. 'tfjs' (default): the model's own tfjs forward, on this
+   * thread and threads - 1 workers. 'onnx': the same forward as one graph on ONNX Runtime's native CPU
+   * kernels (activations/models/onnx), one session with `threads` native threads and one copy of the
+   * weights; its floats differ from tfjs' by rounding, so the engine is part of the store's config.
+   */
+  engine?: HarvestEngine;
   /** Model sources: make the chunks elsewhere (lab/queue's workers); the store is the same bytes. */
   remote?: RemoteChunks;
   /**
@@ -51,6 +61,8 @@ export interface HarvestOptions {
    */
   encoder?: HookEncoder;
 }
+
+export type HarvestEngine = 'tfjs' | 'onnx';
 
 /** A map from one hook's rows to other rows (an SAE's latent activations), applied while harvesting. */
 export interface HookEncoder {
@@ -128,14 +140,17 @@ function chunkRows(hooks: StoreHook[], chunkMb: number, minRows: number): number
  * store, repair a complete store whose manifest a kill left running. No `run` means the store is complete
  * (and unlocked); otherwise the caller writes, then finishes the run and unlocks `out`.
  */
-export function beginStoreRun(out: string, init: StoreInit, rows: number, opts: Pick<HarvestOptions, 'seed' | 'command' | 'overwrite'>): { writer: StoreWriter; run?: RunDir } {
+export function beginStoreRun(out: string, init: StoreInit, rows: number, opts: Pick<HarvestOptions, 'seed' | 'command' | 'overwrite' | 'engine'>): { writer: StoreWriter; run?: RunDir } {
   lockRunDir(out, opts.command);
   try {
     // A store.json is checked by the writer (same config resumes, another is refused); without one the
     // folder must be empty, a harvest, or replaced with --overwrite.
     if (!existsSync(join(out, STORE_MANIFEST))) prepareRunDir(out, { kind: 'harvest', config: init.config, overwrite: opts.overwrite });
     const writer = StoreWriter.open(out, init, { chunkRows: rows, overwrite: opts.overwrite });
-    const runOpts = { kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend(), prepared: true };
+    const runOpts = {
+      kind: 'harvest', seed: opts.seed, config: init.config, command: opts.command, backend: activeBackend(), prepared: true,
+      extraVersions: opts.engine === 'onnx' ? ['onnxruntime-node'] : [],
+    };
     if (writer.complete) {
       const m = existsSync(join(out, 'manifest.json')) ? readManifest(out, { allowPartial: true }) : undefined;
       if (m?.status !== 'complete') finishRun(RunDir.begin(out, runOpts), writer.manifest, 0, writer.manifest.chunks.length, 1, { repaired: true });
@@ -202,20 +217,13 @@ export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, 
   const bosId = model.tokenizer.bosId;
   const padId = bosId ?? 0;
 
-  // One 1-token forward gives each hook's per-token shape.
-  const probe = tf.tidy(() => {
-    const r = model.forward(tf.tensor2d([[padId]], [1, 1], 'int32'), { names, logits: false });
-    return names.map((n) => {
-      const t = r.cache.get(n);
-      if (!t) throw new UsageError(`--hooks: the model did not produce '${n}'`, 'hooks');
-      return t;
-    });
-  });
+  // Each hook's per-token shape: the onnx engine's graph says it (a tfjs forward here would only pack
+  // weights the harvest never uses on tfjs: 0.8-1.5 s for GPT-2 small); else one 1-token forward.
+  const shapes = opts.engine === 'onnx' && model instanceof TransformerModel ? names.map((n) => hookRowShape(model.config, n)) : probeShapes(model, names, padId);
   const sourceHooks: StoreHook[] = names.map((name, i) => {
-    const shape = probe[i]!.shape.slice(2);
+    const shape = shapes[i]!;
     return { name, n_neurons: shape.reduce((a, b) => a * b, 1), row_shape: shape };
   });
-  tf.dispose(probe);
   if (enc) checkEncoderWidth(enc, sourceHooks[0]!.n_neurons);
   const hooks: StoreHook[] = enc ? [{ name: enc.name, n_neurons: enc.width, row_shape: [enc.width] }] : sourceHooks;
 
@@ -231,6 +239,8 @@ export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, 
   const config = {
     source: 'model', model_dir: resolve(model.source.dir), model_checksum: model.source.checksum, dataset: dcfg,
     hooks: names, aggregation, dtype, quantisation, max_tokens: opts.maxTokens, seed: opts.seed, ...(enc ? { [enc.kind]: enc.info } : {}),
+    // Only when not the default, so a tfjs store's config (and hash) is what it was before engines existed.
+    ...(opts.engine === 'onnx' ? { engine: 'onnx' } : {}),
   };
   const init: StoreInit = {
     config,
@@ -244,6 +254,21 @@ export function planModelHarvest(model: LanguageModel, dataset: FeatureDataset, 
   };
 }
 
+/** Each hook's per-token shape, from one 1-token forward. */
+function probeShapes(model: LanguageModel, names: HookName[], padId: number): number[][] {
+  const probe = tf.tidy(() => {
+    const r = model.forward(tf.tensor2d([[padId]], [1, 1], 'int32'), { names, logits: false });
+    return names.map((n) => {
+      const t = r.cache.get(n);
+      if (!t) throw new UsageError(`--hooks: the model did not produce '${n}'`, 'hooks');
+      return t;
+    });
+  });
+  const shapes = probe.map((t) => t.shape.slice(2));
+  tf.dispose(probe);
+  return shapes;
+}
+
 /** One sequence's rows as StoreWriter.appendSequence takes them. */
 export interface SequenceRows {
   rows: number;
@@ -251,7 +276,8 @@ export interface SequenceRows {
   positions: ArrayLike<number>;
   tokenIds?: ArrayLike<number>;
   labels: Uint8Array;
-  values: Float32Array[];
+  /** Float32, or f16 bits for an f16 store (the onnx engine's cast outputs). */
+  values: (Float32Array | Uint16Array)[];
   tokens: number;
 }
 
@@ -268,8 +294,8 @@ export function sequenceTake(plan: ModelHarvestPlan, seq: LabelledSequence, toke
   return { first, keep };
 }
 
-/** One padded batch [B, T] in, each hook's values [B, T, ...] out. */
-export type BatchForward = (flat: Int32Array, B: number, T: number) => Promise<Float32Array[]>;
+/** One padded batch [B, T] in, each hook's values [B, T, ...] out (f16 bits only where the plan stores them as they are). */
+export type BatchForward = (flat: Int32Array, B: number, T: number) => Promise<(Float32Array | Uint16Array)[]>;
 
 /**
  * Which sequences to harvest, by ordinal (their place among the stored sequences): from `start`, with
@@ -328,7 +354,7 @@ export async function forwardSequences(
     batch.forEach((b, i) => flat.set(b.ids, i * T));
     const arrays = await forward(flat, batch.length, T);
     // With an encoder: the batch's kept token rows (no padding, no replayed sequence), encoded at once.
-    const encoded = plan.encoder ? encodeBatch(plan.encoder, arrays[0]!, batch, T) : undefined;
+    const encoded = plan.encoder ? encodeBatch(plan.encoder, arrays[0] as Float32Array, batch, T) : undefined;
     for (let bi = 0, at = 0; bi < batch.length; bi++) {
       const b = batch[bi]!;
       if (b.skip) continue;
@@ -336,7 +362,7 @@ export async function forwardSequences(
       const values = hooks.map((h, k) => {
         const d = h.n_neurons;
         const src = encoded ? encoded.subarray(at * d, (at + n) * d) : arrays[k]!.subarray((bi * T + b.first) * d, (bi * T + b.ids.length) * d);
-        return aggregation === 'none' ? src : aggregate(src, n, d, aggregation);
+        return aggregation === 'none' ? src : aggregate(src as Float32Array, n, d, aggregation);
       });
       at += n;
       const rows = aggregation === 'none' ? n : 1;
@@ -372,6 +398,7 @@ export interface RemoteChunks {
 /** With `opts.encoder`, only the encoder's hook, stored encoded (`hookPatterns` may be undefined then). */
 export async function harvestModel(model: LanguageModel, dataset: FeatureDataset, hookPatterns: string[] | undefined, opts: HarvestOptions): Promise<HarvestResult> {
   const t0 = performance.now();
+  if (opts.remote && opts.engine === 'onnx') throw new UsageError("--engine onnx runs locally; the queue's workers run the tfjs engine (drop --engine, or --queue)", 'engine');
   const plan = planModelHarvest(model, dataset, hookPatterns, opts);
   const { writer, run } = beginStoreRun(opts.out, plan.init, plan.chunkRows, opts);
   const resumedFromChunk = writer.manifest.chunks.length;
@@ -399,6 +426,20 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
   // This thread is forward thread 0: it holds the model (loaded to plan) anyway, so a second copy here
   // would be one the forward never uses (issue 16: one copy of the weights per forward thread).
   const threads = opts.threads ?? 1;
+  if (opts.engine === 'onnx') {
+    // An f16 store of per-token rows takes the graph's own f16 cast (the same bits as toHalf, tested):
+    // no f32 -> f16 pass in JS, half the bytes back from the session.
+    const float16 = plan.init.dtype === 'f16' && plan.aggregation === 'none' && !plan.encoder;
+    const onnx = await OnnxForward.open(model, plan.names, { threads, float16 });
+    try {
+      const span = { start: writer.resumedSequences, tokens: startTokens };
+      const tokens = await forwardSequences(dataset, plan, (flat, B, T) => onnx.forward(flat, B, T), span, (seq) => writer.appendSequence(seq), onTokens);
+      progress.finish();
+      return end(writer, run, t0, tokens - startTokens, resumedFromChunk, threads, { engine: 'onnx' });
+    } finally {
+      await onnx.close();
+    }
+  }
   const pool = threads > 1 ? await ForwardPool.open(model.source.dir, threads, activeBackend() ?? 'wasm', { local: model }) : undefined;
   try {
     const forward = batchForward(model, pool, plan.names);

@@ -10,10 +10,12 @@
 # N rounds (default 3), TOKENS brown-pos tokens (default 4096), BIN the lab's entry point (default
 # bin/lab.mjs, which runs dist/ when fresh: `npm run build` first). HARVEST_CKPTS=DIR keeps the random
 # checkpoints (DIR/gpt2-small, DIR/pythia-160m) between runs; by default they go to a temp folder.
+# LAB_ENGINE=tfjs runs the tfjs engine (default onnx, what lab harvest runs by default).
 set -euo pipefail
 n=${1:-3}
 tokens=${2:-4096}
 bin=${3:-bin/lab.mjs}
+engine=${LAB_ENGINE:-onnx}
 py=${LAB_PEER_PYTHON:-/usr/bin/python3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -39,7 +41,7 @@ run_case() {
     local s e
     rm -rf "$out/lab" "$out/peer"
     s=$(now)
-    node "$bin" harvest --model "$dir" --dataset brown-pos --max-tokens "$tokens" --dtype f16 --batch 8 --context 128 --threads 2 \
+    node "$bin" harvest --model "$dir" --dataset brown-pos --max-tokens "$tokens" --dtype f16 --batch 8 --context 128 --threads 2 --engine "$engine" \
       --seed "$r" --out "$out/lab" --quiet --json >"$out/lab.json"
     e=$(now); lab+=("$(echo "$e - $s" | bc)")
     lrate+=("$(sed -n 's/.*"tokens_per_second": \([0-9.]*\).*/\1/p' "$out/lab.json")")

@@ -30,6 +30,21 @@ describe('f16', () => {
     expect(worst).toBeLessThanOrEqual(1);
     expect(worst).toBeGreaterThan(0.5);
   });
+  it("encodeChunk's f16 bits are toHalf's for every exponent, tie and sign (its inlined fast path included)", () => {
+    const r = new Rng(7);
+    const vals: number[] = [0, -0, 2 ** -24, -(2 ** -25), 2 ** -14, 2 ** -14 * (1 - 2 ** -11), 65504, -65504, 65519, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -(2 + 2 ** -10)];
+    for (let i = 0; i < 50000; i++) {
+      const m = r.next() < 0.1 ? 1 + (r.int(1024) + 0.5) / 1024 : 1 + r.next();
+      vals.push((r.next() < 0.5 ? -1 : 1) * m * 2 ** (r.int(46) - 30));
+    }
+    const v = Float32Array.from(vals.filter((x) => Math.abs(Math.fround(x)) < 65520));
+    const got = new Uint16Array(encodeChunk(v, v.length, 1, 'f16', 'none', 'x').data.buffer);
+    let diff = 0;
+    for (let i = 0; i < v.length; i++) if (got[i] !== toHalf(v[i]!)) diff++;
+    expect(diff).toBe(0);
+    expect(v.length).toBeGreaterThan(49000);
+    expect(() => encodeChunk(Float32Array.of(1, 65520), 2, 1, 'f16', 'none', 'hook h')).toThrow(/hook h: value 65520 does not fit f16/);
+  });
 });
 
 describe('u8 quantisation', () => {

@@ -13,7 +13,7 @@ import {
   STORE_FORMAT, STORE_FORMAT_VERSION, STORE_MANIFEST, chunkFiles, configHash,
   type Aggregation, type StoreHook, type StoreManifest,
 } from './format.ts';
-import { encodeChunk, type Quantisation, type StoreDtype } from './quantize.ts';
+import { encodeChunk, encodeHalfInto, firstNonFiniteHalf, halfToFloatTable, type Quantisation, type StoreDtype } from './quantize.ts';
 import { checkStoreManifest, sha256Hex, writeStoreManifest } from './validate.ts';
 
 export interface StoreInit {
@@ -47,7 +47,8 @@ export class StoreWriter {
   private seqs = 0;
   private tokens = 0;
   private cap: number;
-  private values: Float32Array[];
+  /** Per hook, the chunk's rows: f16 bits for an f16 store (encoded as they arrive), else float32. */
+  private values: (Float32Array | Uint16Array)[];
   private index: Int32Array;
   private labels: Uint8Array;
   private readonly nLabels: number;
@@ -57,7 +58,7 @@ export class StoreWriter {
     this.resumedSequences = manifest.total_sequences;
     this.nLabels = manifest.dataset.label_columns.length;
     this.cap = Math.max(1, opts.chunkRows);
-    this.values = manifest.hooks.map((h) => new Float32Array(this.cap * h.n_neurons));
+    this.values = manifest.hooks.map((h) => this.buffer(this.cap * h.n_neurons));
     this.index = new Int32Array(this.cap * 3);
     this.labels = new Uint8Array(this.cap * this.nLabels);
   }
@@ -119,6 +120,10 @@ export class StoreWriter {
     return new StoreWriter(dir, manifest, opts);
   }
 
+  private buffer(n: number): Float32Array | Uint16Array {
+    return this.manifest.dtype === 'f16' ? new Uint16Array(n) : new Float32Array(n);
+  }
+
   get complete(): boolean {
     return this.manifest.complete;
   }
@@ -130,7 +135,7 @@ export class StoreWriter {
    */
   appendSequence(seq: {
     rows: number; seqIds: ArrayLike<number> | number; positions: ArrayLike<number>; tokenIds?: ArrayLike<number>;
-    labels: Uint8Array; values: Float32Array[]; tokens: number;
+    labels: Uint8Array; values: (Float32Array | Uint16Array)[]; tokens: number;
   }): void {
     const n = seq.rows;
     if (this.rows + n > this.cap) this.grow(this.rows + n);
@@ -138,15 +143,27 @@ export class StoreWriter {
     for (let h = 0; h < hooks.length; h++) {
       const d = hooks[h]!.n_neurons;
       const src = seq.values[h]!;
-      if (src.length < n * d) throw new Error(`hook ${hooks[h]!.name}: ${src.length} values for ${n} rows of ${d}`);
-      for (let i = 0; i < n * d; i++) {
-        if (!Number.isFinite(src[i]!)) {
-          const r = Math.floor(i / d);
-          const sid = typeof seq.seqIds === 'number' ? seq.seqIds : seq.seqIds[r];
-          throw new NumericError(`non-finite activation (${src[i]}) at hook ${hooks[h]!.name}, seq_id ${sid}, position ${seq.positions[r]}, neuron ${i % d}`);
-        }
+      const what = `hook ${hooks[h]!.name}`;
+      if (src.length < n * d) throw new Error(`${what}: ${src.length} values for ${n} rows of ${d}`);
+      const at = (i: number) => {
+        const r = Math.floor(i / d);
+        return `${what}, seq_id ${typeof seq.seqIds === 'number' ? seq.seqIds : seq.seqIds[r]}, position ${seq.positions[r]}, neuron ${i % d}`;
+      };
+      const part = src.subarray(0, n * d);
+      const dst = this.values[h]!;
+      if (part instanceof Uint16Array) {
+        // f16 bits already (the onnx engine casts in its graph): only for an f16 store, copied as they are.
+        if (!(dst instanceof Uint16Array)) throw new Error(`${what}: f16 values for a ${this.manifest.dtype} store`);
+        const bad = firstNonFiniteHalf(part);
+        if (bad >= 0) throw new NumericError(`activation ${halfToFloatTable()[part[bad]!]} (beyond f16's range, or not finite) at ${at(bad)}; use --dtype f32`);
+        dst.set(part, this.rows * d);
+        continue;
       }
-      this.values[h]!.set(src.subarray(0, n * d), this.rows * d);
+      for (let i = 0; i < n * d; i++) {
+        if (!Number.isFinite(part[i]!)) throw new NumericError(`non-finite activation (${part[i]}) at ${at(i)}`);
+      }
+      if (dst instanceof Uint16Array) encodeHalfInto(part, dst, this.rows * d, what);
+      else dst.set(part, this.rows * d);
     }
     for (let r = 0; r < n; r++) {
       const o = (this.rows + r) * 3;
@@ -174,7 +191,10 @@ export class StoreWriter {
       writeFileAtomic(join(this.dir, rel), bytes);
     };
     m.hooks.forEach((h, i) => {
-      const enc = encodeChunk(this.values[i]!, this.rows, h.n_neurons, m.dtype, m.quantisation, `hook ${h.name}`);
+      const v = this.values[i]!;
+      const enc = v instanceof Uint16Array
+        ? { data: new Uint8Array(v.buffer, 0, this.rows * h.n_neurons * 2), qparams: undefined }
+        : encodeChunk(v, this.rows, h.n_neurons, m.dtype, m.quantisation, `hook ${h.name}`);
       put(files.hooks[h.name]!.data, enc.data);
       if (enc.qparams) put(files.hooks[h.name]!.qparams!, new Uint8Array(enc.qparams.buffer));
     });
@@ -199,7 +219,7 @@ export class StoreWriter {
   private grow(rows: number): void {
     const cap = Math.max(rows, Math.ceil(this.cap * 1.5));
     this.values = this.values.map((v, h) => {
-      const nv = new Float32Array(cap * this.manifest.hooks[h]!.n_neurons);
+      const nv = this.buffer(cap * this.manifest.hooks[h]!.n_neurons);
       nv.set(v);
       return nv;
     });

@@ -7,7 +7,7 @@ import { InputError, UsageError } from '../core/index.ts';
 import { queueFlags, queueFlagValues } from './queue-flags.ts';
 import { readJson } from '../core/index.ts';
 import { checkDatasetName, datasetNames, tableFormat, TEXT_SOURCES } from '../../activations/kinds.ts';
-import type { Aggregation, HarvestOptions, HarvestResult, StoreDtype } from '../../activations/index.ts';
+import type { Aggregation, HarvestEngine, HarvestOptions, HarvestResult, StoreDtype } from '../../activations/index.ts';
 
 /** The flags; `modelTypes` (the architecture registry's, which needs the model code) only for --help. */
 const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
@@ -27,7 +27,8 @@ const specs = (modelTypes = 'gpt2, gpt_neox, ...: see --help'): FlagSpecs => ({
   out: { type: 'string', help: 'run directory to write (required)' },
   instance: { type: 'int', min: 0, help: 'toy: harvest only this instance' },
   batch: { type: 'int', min: 1, help: 'sequences per forward pass (default 8; toy: samples, default 1024)' },
-  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass threads: this one and N - 1 worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 2 copies of the weights fit in half the free memory, else 1; 1 runs in-process alone); with --queue, the workers split each batch as this many threads would' },
+  engine: { type: 'string', choices: ['onnx', 'tfjs'], help: "model sources: what runs the forward. onnx: the lab's forward as one ONNX Runtime graph on native CPU kernels, one copy of the weights (default for local harvests of models under 2 GiB of float32 weights on the wasm backend); tfjs: the tfjs forward (with --queue, --backend node or node-gpu, and larger models)" },
+  threads: { type: 'int', min: 1, max: 64, help: 'forward-pass threads. --engine onnx: native threads of its one session (default: every core). --engine tfjs: this one and N - 1 worker threads, each with its own wasm backend and copy of the model (default: 2 on the wasm backend with 2+ cores when 2 copies of the weights fit in half the free memory, else 1; 1 runs in-process alone); with --queue, the workers split each batch as this many threads would' },
   source: { type: 'string', choices: TEXT_SOURCES, help: 'text for text-props, compound-words, token-props, affixes and compound-bigrams (default brown)' },
   align: { type: 'string', choices: ['all', 'first'], default: 'all', help: 'brown-pos: label every token of a word or only its first' },
   'chunk-mb': { type: 'number', min: 0.001, default: 64, help: 'chunk size in MiB of f32 values over all hooks' },
@@ -90,6 +91,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
   let result: HarvestResult;
   if (modelArg.startsWith('toy:')) {
     if (f.threads !== undefined) throw new UsageError('--threads applies to model sources (toy forwards are small and run in-process)', 'threads');
+    if (f.engine !== undefined) throw new UsageError('--engine applies to model sources (toy forwards run in-process on the lab\'s own kernels)', 'engine');
     if (f.dataset !== undefined) throw new UsageError('--dataset does not apply to toy: sources (the toy generator supplies inputs and labels)', 'dataset');
     const dir = checkDir(modelArg.slice(4));
     result = await harvestToy(dir, { ...opts, instance: f.instance as number | undefined, hooks: f.hooks as string[] | undefined });
@@ -105,6 +107,13 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     const table = datasetFile
       ? await readUserTable(datasetFile, { textColumn: f['text-column'] as string | undefined, labelColumns: f['label-column'] as string[] | undefined })
       : undefined;
+    // The engine is chosen before the model loads: the onnx engine reads the weights to the host to build
+    // its graph, so (unless a backend was asked for, or an SAE encodes on it) the model loads on tfjs'
+    // cpu backend, whose tensors are host arrays: no upload to a wasm heap and copy back (1.3 s and one
+    // copy of the weights for GPT-2 small), and no XNNPACK-packed copies.
+    opts.engine = (f.engine as HarvestEngine | undefined) ?? defaultEngine(dir, activeBackend(), q !== undefined);
+    if (opts.engine === 'onnx' && q) throw new UsageError("--engine onnx runs locally; the queue's workers run the tfjs engine (drop --engine, or --queue)", 'engine');
+    if (opts.engine === 'onnx' && f.backend === undefined && process.env.LAB_BACKEND === undefined && f.sae === undefined) await initBackend('cpu');
     const model = await loadModel(dir);
     try {
       const datasetOptions = {
@@ -117,7 +126,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
       // worker threads, one per core (up to 2 by default), each holding its own copy of the weights. With
       // --queue the same count decides how the workers split each batch, so the store is this command's
       // local store.
-      opts.threads = (f.threads as number | undefined) ?? defaultThreads(dir, activeBackend());
+      opts.threads = (f.threads as number | undefined) ?? (opts.engine === 'onnx' ? availableParallelism() : defaultThreads(dir, activeBackend()));
       const hooks = (f.hooks as string[] | undefined) ?? (opts.encoder ? undefined : ['blocks.*.mlp.hook_post']);
       if (q) {
         const { parseQueueUrl, queuedHarvest } = await import('../queue/index.ts');
@@ -155,6 +164,25 @@ function checkDir(dir: string): string {
   return dir;
 }
 
+/** Float32 bytes of a checkpoint's weights, bounded from its safetensors files (f16/bf16 ones double). */
+function float32WeightBytes(dir: string): number {
+  return readdirSync(dir).filter((n) => n.endsWith('.safetensors')).reduce((a, n) => a + statSync(join(dir, n)).size * 2, 0);
+}
+
+/**
+ * The onnx engine unless the harvest is queued (the workers run tfjs), a native or GPU tfjs backend is
+ * active (tfjs-node, tfjs-node-gpu), or the weights pass ONNX's 2 GiB model limit (then tfjs, with a note).
+ */
+function defaultEngine(dir: string, backend: string | undefined, queued: boolean): HarvestEngine {
+  if (queued || (backend !== 'wasm' && backend !== 'cpu')) return 'tfjs';
+  const bytes = float32WeightBytes(dir);
+  if (bytes > 2 ** 31 - 2 ** 24) {
+    process.stderr.write(`harvest: the tfjs engine (up to ${(bytes / 2 ** 30).toFixed(1)} GiB of float32 weights; the onnx engine's models stop at 2 GiB)\n`);
+    return 'tfjs';
+  }
+  return 'onnx';
+}
+
 /**
  * 2 forward threads on the wasm backend with 2+ cores, when two float32 copies of the weights (this
  * thread's and the worker's) fit in half the free memory; else 1 (in-process), with a note.
@@ -162,7 +190,7 @@ function checkDir(dir: string): string {
 function defaultThreads(dir: string, backend: string | undefined): number {
   if (backend !== 'wasm' || availableParallelism() < 2) return 1;
   // Safetensors bytes x 2 bounds the float32 size in memory (f16/bf16 checkpoints double).
-  const weightBytes = readdirSync(dir).filter((n) => n.endsWith('.safetensors')).reduce((a, n) => a + statSync(join(dir, n)).size * 2, 0);
+  const weightBytes = float32WeightBytes(dir);
   if (2 * weightBytes > 0.5 * freemem()) {
     process.stderr.write(`harvest: one thread (a forward worker would hold a second copy of ${(weightBytes / 2 ** 30).toFixed(1)} GiB of weights; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB); --threads 2 forces it\n`);
     return 1;

@@ -14,7 +14,10 @@ import { FAMILY_CASES } from '../../peers/family-specs.ts';
 import { PARITY_CASES } from '../../peers/parity-specs.ts';
 import { loadModel } from '../load.ts';
 import { writeRandomCheckpoint } from '../random-checkpoint.ts';
-import { checkGraphConfig } from './graph.ts';
+import { checkGraphConfig, hookRowShape } from './graph.ts';
+import { harvestModel } from '../../harvest.ts';
+import { makeDataset } from '../../datasets/index.ts';
+import { halfToFloatTable as halfToFloat, openActivationStore, toHalf } from '../../store/index.ts';
 import { OnnxForward } from './engine.ts';
 import type { TransformerConfig } from '../config.ts';
 
@@ -60,7 +63,8 @@ describe('onnx engine: parity with PyTorch (float64 goldens)', () => {
         const g = c.golden.cases[c.name]!;
         names.forEach((n, i) => {
           const want = (g.hooks[n] as number[]).flat(4) as number[];
-          expect(maxAbsDiff(got[i]!, want), `${c.name} ${n}`).toBeLessThanOrEqual(1e-4);
+          expect(maxAbsDiff(got[i] as Float32Array, want), `${c.name} ${n}`).toBeLessThanOrEqual(1e-4);
+          expect(got[i]!.length, `${n}: hookRowShape`).toBe((n === 'hook_pos_embed' ? 1 : B) * T * hookRowShape(model.config as TransformerConfig, n).reduce((a, b) => a * b, 1));
         });
         // Not vacuous: the last hook varies by far more than the tolerance.
         const last = (g.hooks[names.at(-1)!] as number[]).flat(4) as number[];
@@ -90,8 +94,10 @@ describe('onnx engine: what a harvest relies on', () => {
         const r = model.forward(tf.tensor2d(ids, [3, T], 'int32'), { names, logits: false });
         return names.map((n) => r.cache.get(n)!.dataSync() as Float32Array);
       });
-      const a = await one.forward(ids, 3, T);
-      const b = await two.forward(ids, 3, T);
+      const a = (await one.forward(ids, 3, T)) as Float32Array[];
+      const b = (await two.forward(ids, 3, T)) as Float32Array[];
+      const again = (await one.forward(ids, 3, T)) as Float32Array[];
+      expect(Buffer.from(again[0]!.buffer).equals(Buffer.from(a[0]!.buffer)), 'the same batch twice').toBe(true);
       names.forEach((n, i) => {
         expect(a[i]!.length).toBe(tfOut[i]!.length);
         let m = 0;
@@ -103,7 +109,7 @@ describe('onnx engine: what a harvest relies on', () => {
       // longer one's (causal attention), to rounding.
       const S = 5;
       const short = Int32Array.from({ length: S }, (_, i) => ids[T + i]!);
-      const s = await one.forward(short, 1, S);
+      const s = (await one.forward(short, 1, S)) as Float32Array[];
       const d = a[0]!.length / (3 * T);
       let m = 0;
       for (let j = 0; j < S * d; j++) m = Math.max(m, Math.abs(s[0]![j]! - a[0]![T * d + j]!));
@@ -126,6 +132,45 @@ describe('onnx engine: what a harvest relies on', () => {
     try {
       await expect(OnnxForward.open(model, ['blocks.0.attn.hook_pattern'])).rejects.toThrow(/per-token hooks/);
       await expect(OnnxForward.open(model, ['blocks.0.nope'])).rejects.toThrow(/not a hook of this model/);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('harvests: an f16 store from the graph\'s cast is toHalf of its f32 store, both near the tfjs engine\'s; the engine is part of the config', async () => {
+    const c = PARITY_CASES.find((x) => x.spec.architecture === 'gpt2')!;
+    const dir = join(tmp, 'harvest');
+    writeRandomCheckpoint(dir, c.spec);
+    const model = await loadModel(dir);
+    try {
+      const ds = () => makeDataset('text-props', model.tokenizer, { context: Math.min(12, model.config.contextLength), seed: 0 });
+      const base = { seed: 0, maxTokens: 150, batch: 4, silent: true, chunkMb: 0.01 };
+      const hook = 'blocks.0.mlp.hook_post';
+      const run = async (name: string, extra: object) => {
+        const out = join(tmp, name);
+        const r = await harvestModel(model, ds(), [hook], { ...base, out, ...extra });
+        return { r, data: openActivationStore(out).readProbeData(hook) };
+      };
+      const f32 = await run('onnx-f32', { engine: 'onnx', threads: 2 });
+      const f16 = await run('onnx-f16', { engine: 'onnx', threads: 2, dtype: 'f16' });
+      const tfjs = await run('tfjs-f32', {});
+      expect(f32.r.manifest.config.engine).toBe('onnx');
+      expect(tfjs.r.manifest.config.engine).toBeUndefined();
+      expect(f32.r.manifest.chunks.length).toBeGreaterThan(1);
+      expect(f16.data.nRows).toBe(150);
+      const half = halfToFloat();
+      let diff = 0;
+      let worst = 0;
+      for (let i = 0; i < f32.data.X.length; i++) {
+        if (f16.data.X[i] !== half[toHalf(f32.data.X[i]!)]) diff++;
+        worst = Math.max(worst, Math.abs(f32.data.X[i]! - tfjs.data.X[i]!));
+      }
+      expect(diff).toBe(0);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+      expect(f32.data.seqIds).toEqual(tfjs.data.seqIds);
+      expect(f32.data.labels).toEqual(tfjs.data.labels);
+      // The same --out with the other engine is another store: refused, not mixed.
+      await expect(harvestModel(model, ds(), [hook], { ...base, out: join(tmp, 'onnx-f32') })).rejects.toThrow(/different config \(engine/);
     } finally {
       model.dispose();
     }

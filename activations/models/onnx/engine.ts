@@ -43,6 +43,8 @@ const MAX_MODEL_BYTES = 2 ** 31 - 1;
 export interface OnnxForwardOptions {
   /** Native threads for each operator (intra-op); default 1. */
   threads?: number;
+  /** Hooks come back as f16 bits (Uint16Array; cast in the graph, toHalf's rounding) instead of float32. */
+  float16?: boolean;
 }
 
 export class OnnxForward {
@@ -64,7 +66,7 @@ export class OnnxForward {
     const cfg = model.config;
     let spec: ReturnType<typeof transformerGraph> | undefined = transformerGraph({
       cfg, params: model.params, positional: architecture(cfg.architecture).positional, names,
-      host: (t) => t.dataSync() as Float32Array, producer: 'neuronlab',
+      host: (t) => t.dataSync() as Float32Array, producer: 'neuronlab', float16: opts.float16,
     });
     const bytes = spec.initializers.reduce((s, t) => s + t.data.byteLength, 0);
     if (bytes > MAX_MODEL_BYTES) {
@@ -80,8 +82,8 @@ export class OnnxForward {
     return new OnnxForward(session, o, names, threads, cfg.vocabSize, outputs);
   }
 
-  /** One padded batch [B, T] of token ids; each hook's values [B, T, ...] (hook_pos_embed [1, T, d]) in `names` order. */
-  async forward(flat: Int32Array, B: number, T: number): Promise<Float32Array[]> {
+  /** One padded batch [B, T] of token ids; each hook's values [B, T, ...] (hook_pos_embed [1, T, d]) in `names` order (f16 bits with `float16`). */
+  async forward(flat: Int32Array, B: number, T: number): Promise<(Float32Array | Uint16Array)[]> {
     if (flat.length !== B * T) throw new UsageError(`ids hold ${flat.length} values, not ${B} x ${T}`);
     const ids = new BigInt64Array(flat.length);
     for (let i = 0; i < flat.length; i++) {
@@ -94,7 +96,7 @@ export class OnnxForward {
       const t = r[n]!;
       const want = n === 'hook_pos_embed' ? 1 : B;
       if (t.dims[0] !== want || t.dims[1] !== T) throw new Error(`onnx engine: ${n} came back [${t.dims}], expected [${want}, ${T}, ...]`);
-      return t.data as Float32Array;
+      return t.data as Float32Array | Uint16Array;
     });
   }
 

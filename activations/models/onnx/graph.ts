@@ -119,6 +119,15 @@ export interface GraphRequest {
   /** Reads a parameter's values to the host (tf.Tensor.dataSync, or a test's own). */
   host: HostWeights;
   producer: string;
+  /** Outputs as float16 (Cast in the graph, round to nearest even: toHalf's bits) instead of float32. */
+  float16?: boolean;
+}
+
+/** A per-token hook's shape past [batch, seq], as transformer.ts gives it: [heads, dHead] for q/k/v/z, else a width. */
+export function hookRowShape(cfg: TransformerConfig, name: HookName): number[] {
+  if (/attn\.hook_[qkvz]$/.test(name)) return [/hook_[kv]$/.test(name) ? (cfg.nKVHeads ?? cfg.nHeads) : cfg.nHeads, cfg.dHead];
+  if (/mlp\.hook_(pre|pre_linear|post)$/.test(name)) return [cfg.dMlp];
+  return [cfg.dModel];
 }
 
 /** Refuses a config this graph would compute differently from transformer.ts. */
@@ -149,7 +158,7 @@ export function transformerGraph(req: GraphRequest): ModelSpec {
   const eps = cfg.layerNormEps;
   const outputs = new Map<string, string>();
   const hook = (name: string, value: string): string => {
-    if (want.has(name)) outputs.set(name, g.op('Identity', [value], undefined, name));
+    if (want.has(name)) outputs.set(name, req.float16 ? g.op('Cast', [value], { to: DT.FLOAT16 }, name) : g.op('Identity', [value], undefined, name));
     return value;
   };
   const layerOf = (n: string) => (n.startsWith('blocks.') ? Number(n.split('.')[1]) : n.startsWith('ln_final') ? cfg.nLayers : -1);
@@ -287,17 +296,12 @@ export function transformerGraph(req: GraphRequest): ModelSpec {
     const gain = g.weight('lnfg', p.lnfg.shape, host(p.lnfg));
     hook('ln_final.hook_normalized', norm(resid, gain, cfg.norm === 'rmsnorm' ? undefined : g.weight('lnfb', p.lnfb.shape, host(p.lnfb))));
   }
-  const dims = (n: string): (number | string)[] => {
-    if (n === 'hook_pos_embed') return [1, 'seq', d];
-    if (/attn\.hook_[qkvz]$/.test(n)) return ['batch', 'seq', /hook_[kv]$/.test(n) ? Hkv : H, dh];
-    if (/mlp\.hook_(pre|pre_linear|post)$/.test(n)) return ['batch', 'seq', cfg.dMlp];
-    return ['batch', 'seq', d];
-  };
+  const dims = (n: string): (number | string)[] => [n === 'hook_pos_embed' ? 1 : 'batch', 'seq', ...hookRowShape(cfg, n)];
   return {
     nodes: g.nodes,
     initializers: g.inits,
     inputs: [{ name: 'ids', elemType: DT.INT64, dims: ['batch', 'seq'] }],
-    outputs: names.map((n) => ({ name: outputs.get(n)!, elemType: DT.FLOAT, dims: dims(n) })),
+    outputs: names.map((n) => ({ name: outputs.get(n)!, elemType: req.float16 ? DT.FLOAT16 : DT.FLOAT, dims: dims(n) })),
     opset: 20,
     producer: req.producer,
   };
