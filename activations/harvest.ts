@@ -319,6 +319,12 @@ export interface SequenceSpan {
 export async function forwardSequences(
   dataset: FeatureDataset, plan: ModelHarvestPlan, forward: BatchForward, span: SequenceSpan,
   sink: (seq: SequenceRows) => void, onTokens?: (tokens: number) => void,
+  /**
+   * Hand the next batch to `forward` before the last one's rows go to `sink` (a forward that runs on
+   * another thread, the onnx engine's, computes while this thread writes). The same rows, in the same
+   * order, reach `sink` either way; a failure loses only batches not yet written, as without it.
+   */
+  lookahead = false,
 ): Promise<number> {
   const it = dataset.sequences()[Symbol.iterator]();
   const B = plan.batchSize;
@@ -330,6 +336,7 @@ export async function forwardSequences(
   const F = features.length;
   const more = () => tokens < maxTokens || ord < span.start;
   let exhausted = false;
+  let pending: Promise<void> | undefined;
   while (more() && !exhausted && (span.end === undefined || ord < span.end)) {
     const batch: { seqId: number; ids: number[]; first: number; seq: LabelledSequence; skip: boolean }[] = [];
     while (batch.length < B && more()) {
@@ -352,7 +359,26 @@ export async function forwardSequences(
     const T = Math.max(...batch.map((b) => b.ids.length));
     const flat = new Int32Array(batch.length * T).fill(plan.padId);
     batch.forEach((b, i) => flat.set(b.ids, i * T));
-    const arrays = await forward(flat, batch.length, T);
+    const started = forward(flat, batch.length, T);
+    const tokensNow = tokens;
+    if (!lookahead) {
+      sinkBatch(batch, await started, T, tokensNow);
+      continue;
+    }
+    if (pending) {
+      try {
+        await pending;
+      } catch (err) {
+        started.catch(() => undefined);
+        throw err;
+      }
+    }
+    pending = started.then((arrays) => sinkBatch(batch, arrays, T, tokensNow));
+  }
+  await pending;
+  return tokens;
+
+  function sinkBatch(batch: { seqId: number; ids: number[]; first: number; seq: LabelledSequence; skip: boolean }[], arrays: (Float32Array | Uint16Array)[], T: number, tokensNow: number): void {
     // With an encoder: the batch's kept token rows (no padding, no replayed sequence), encoded at once.
     const encoded = plan.encoder ? encodeBatch(plan.encoder, arrays[0] as Float32Array, batch, T) : undefined;
     for (let bi = 0, at = 0; bi < batch.length; bi++) {
@@ -376,9 +402,8 @@ export async function forwardSequences(
       const tokenIds = aggregation === 'none' ? b.ids.slice(b.first) : undefined;
       sink({ rows, seqIds: b.seqId, positions, tokenIds, labels, values, tokens: n });
     }
-    onTokens?.(tokens);
+    onTokens?.(tokensNow);
   }
-  return tokens;
 }
 
 /**
@@ -433,7 +458,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     const onnx = await OnnxForward.open(model, plan.names, { threads, float16 });
     try {
       const span = { start: writer.resumedSequences, tokens: startTokens };
-      const tokens = await forwardSequences(dataset, plan, (flat, B, T) => onnx.forward(flat, B, T), span, (seq) => writer.appendSequence(seq), onTokens);
+      const tokens = await forwardSequences(dataset, plan, (flat, B, T) => onnx.forward(flat, B, T), span, (seq) => writer.appendSequence(seq), onTokens, true);
       progress.finish();
       return end(writer, run, t0, tokens - startTokens, resumedFromChunk, threads, { engine: 'onnx' });
     } finally {

@@ -7,7 +7,8 @@
  * checkpoint is written at bench time into a temp folder and removed afterwards. The harvest forward
  * (`logits: false`: hooks only, what `lab harvest` runs; the peer also stops after the last block) at
  * `lab harvest`'s default batch of 8 sequences, on the lab's ForwardPool as `lab harvest` opens it (this
- * thread and 1 worker thread, the harvest's default on wasm) and in-process on one thread; with `--full`,
+ * thread and 1 worker thread, the tfjs engine's default on wasm), in-process on one thread, and on the onnx
+ * engine (activations/models/onnx: one ONNX Runtime session on the same threads, lab harvest's default); with `--full`,
  * also the full forward with the logits on one thread. Rounds interleave peer, lab and lab pool; after a
  * warm-up round, each figure is the median over the repeats.
  */
@@ -20,6 +21,7 @@ import { activeBackend, initBackend, tf } from '../lab/core/backend.ts';
 import { Rng } from '../lab/core/rng.ts';
 import { ForwardPool } from '../activations/models/forward-pool.ts';
 import { loadModel } from '../activations/models/load.ts';
+import { OnnxForward } from '../activations/models/onnx/engine.ts';
 import { writeRandomCheckpoint } from '../activations/models/random-checkpoint.ts';
 import { runPeer } from './peer.ts';
 import { median, row, type Benchmark } from './run.ts';
@@ -69,8 +71,11 @@ const bench: Benchmark = {
       const rng = new Rng(0);
       const rows = Array.from({ length: B }, () => Array.from({ length: S }, () => rng.int(V)));
       const ids = tf.tensor2d(rows, [B, S], 'int32');
-      const rates: Record<'peerFull' | 'peerHarvest' | 'labFull' | 'labHarvest' | 'pool', number[]> = { peerFull: [], peerHarvest: [], labFull: [], labHarvest: [], pool: [] };
+      const rates: Record<'peerFull' | 'peerHarvest' | 'labFull' | 'labHarvest' | 'pool' | 'onnx', number[]> = { peerFull: [], peerHarvest: [], labFull: [], labHarvest: [], pool: [], onnx: [] };
       const names = ['blocks.*.mlp.hook_post'];
+      // The onnx engine as lab harvest runs it by default: one session, T native threads, float32 hooks back.
+      const onnx = await OnnxForward.open(model, model.hookNames().filter((n) => n.endsWith('mlp.hook_post')), { threads: T });
+      const flat = Int32Array.from(rows.flat());
       const inProcess = (logits: boolean): number => {
         const t0 = performance.now();
         const r = model.forward(ids, logits ? { names } : { names, logits: false });
@@ -89,9 +94,12 @@ const bench: Benchmark = {
           const t0 = performance.now();
           await pool.forward({ ids: rows, names });
           const pooled = (B * S) / ((performance.now() - t0) / 1000);
+          const t1 = performance.now();
+          await onnx.forward(flat, B, S);
+          const onnxRate = (B * S) / ((performance.now() - t1) / 1000);
           process.stderr.write(
             `round ${i}${warm}: ` + (full ? `full forward: peer ${peer.tokens_per_s[0]!.toFixed(1)}, lab ${labFull.toFixed(1)} tokens/s; ` : '') +
-              `harvest forward: peer ${peer.harvest_tokens_per_s[0]!.toFixed(1)}, lab ${labHarvest.toFixed(1)}, lab pool x${T} ${pooled.toFixed(1)}\n`,
+              `harvest forward: peer ${peer.harvest_tokens_per_s[0]!.toFixed(1)}, lab ${labHarvest.toFixed(1)}, lab pool x${T} ${pooled.toFixed(1)}, lab onnx x${T} ${onnxRate.toFixed(1)}\n`,
           );
           if (i > 0) {
             if (full) rates.peerFull.push(peer.tokens_per_s[0]!);
@@ -99,10 +107,12 @@ const bench: Benchmark = {
             if (full) rates.labFull.push(labFull);
             rates.labHarvest.push(labHarvest);
             rates.pool.push(pooled);
+            rates.onnx.push(onnxRate);
           }
         }
       } finally {
         ids.dispose();
+        await onnx.close();
         model.dispose();
         await pool.close();
       }
@@ -138,6 +148,15 @@ const bench: Benchmark = {
           peer: median(rates.peerHarvest),
           higherIsBetter: true,
           notes: `lab ForwardPool as lab harvest opens it on wasm: this thread and ${T - 1} worker thread(s), hooks copied back to this thread; peer 2 threads; medians of ${R} (lab ${list(rates.pool)}; peer ${list(rates.peerHarvest)})`,
+        }),
+        row({
+          case: `${caseName}, harvest forward (no unembedding), lab onnx engine ${T} threads`,
+          metric: 'forward throughput',
+          unit: 'tokens/s',
+          lab: median(rates.onnx),
+          peer: median(rates.peerHarvest),
+          higherIsBetter: true,
+          notes: `lab --engine onnx (lab harvest's default): one ONNX Runtime session, ${T} intra-op threads, float32 hooks back; peer 2 threads; medians of ${R} (lab ${list(rates.onnx)}; peer ${list(rates.peerHarvest)})`,
         }),
       ];
     } finally {

@@ -55,6 +55,11 @@ describe('lab harvest', () => {
     await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--threads', '2', '--out', out])).rejects.toThrow(/--threads applies to model sources/);
     await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--out', out, '--queue', 'redis://127.0.0.1:1'])).rejects.toThrow(/--queue applies to model sources/);
     await expect(harvestCommand(['--model', modelDir, '--dataset', 'brown-pos', '--out', out, '--clear-queue'])).rejects.toThrow(/--clear-queue needs --queue/);
+    await expect(harvestCommand(['--model', `toy:${join(tmp, 'toy')}`, '--engine', 'onnx', '--out', out])).rejects.toThrow(/--engine applies to model sources/);
+    await expect(harvestCommand(['--model', modelDir, '--dataset', 'brown-pos', '--out', out, '--engine', 'onnx', '--queue', 'redis://127.0.0.1:1'])).rejects.toThrow(/--engine onnx runs locally/);
+    await expect(harvestCommand(['--model', modelDir, '--dataset', 'brown-pos', '--out', out, '--engine', 'gpu'])).rejects.toThrow(/--engine must be one of onnx, tfjs/);
+    // The default engine for a local harvest is onnx, and the store says so.
+    expect(store.manifest.config.engine).toBe('onnx');
   });
 
   it('stores the same values whether the forward runs in-process or on 2 worker threads', async () => {

@@ -21,13 +21,13 @@ export function workerModule(url: URL): URL {
 let tsxApi: string | undefined;
 
 /**
- * Starts a worker thread on `url` with `workerData`. Callers pass a URL of the worker's `.ts` file built
+ * Starts a worker thread on `url` with `workerData` (`transferList`: buffers in it moved, not copied). Callers pass a URL of the worker's `.ts` file built
  * from their own import.meta.url, written out in full, so that the architecture test sees the edge.
  */
-export function startWorker(url: URL, workerData: unknown): Worker {
+export function startWorker(url: URL, workerData: unknown, transferList: ArrayBuffer[] = []): Worker {
   const mod = workerModule(url);
-  if (!mod.pathname.endsWith('.ts')) return new Worker(mod, { workerData });
+  if (!mod.pathname.endsWith('.ts')) return new Worker(mod, { workerData, transferList });
   tsxApi ??= pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(mod.href)}); })`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(code, { eval: true, workerData, transferList });
 }

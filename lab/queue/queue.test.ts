@@ -68,8 +68,9 @@ const FAST = ['--lock-duration', '2', '--stalled-interval', '1', '--max-stalled'
 const probeArgs = (out: string, store = acts) => ['probe', '--activations', store, '--methods', 'mean_dif,f_stat', '--k', '1,2,4,8', '--out', out, '--quiet', '--json'];
 
 /** A tiny random GPT-2 over text-props: 450 tokens (31 sequences) in 8 chunks of 51 rows and up, batches of 5 sequences. */
+// The queue's workers run the tfjs engine, so the local reference does too (a local harvest's default is onnx).
 const harvestArgs = (out: string) => ['harvest', '--model', modelDir, '--dataset', 'text-props', '--max-tokens', '450', '--context', '16',
-  '--batch', '5', '--chunk-mb', '0.025', '--out', out, '--quiet', '--json'];
+  '--batch', '5', '--chunk-mb', '0.025', '--engine', 'tfjs', '--out', out, '--quiet', '--json'];
 
 const localChunks = (): number => JSON.parse(readFileSync(join(localStore, 'store.json'), 'utf8')).chunks.length;
 

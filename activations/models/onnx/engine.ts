@@ -4,13 +4,15 @@
  * runs its GEMMs on `threads` native threads, so a harvest on two cores needs no worker threads and no
  * second copy of the model; the tfjs model stays for everything else (planning, logits, training).
  *
- * Sessions run off the JS thread: while one batch is forwarded, the harvest loop writes the last one.
+ * The session runs on a worker thread of its own (session-worker.ts: onnxruntime-node's run blocks the
+ * thread that calls it), so while one batch is forwarded the harvest loop writes the last one.
  * Output floats depend on the thread count only through what the kernels promise (MLAS splits a GEMM's
  * output tiles between threads, never a dot product), which the tests check; the store records the
  * engine, its version and the thread count, and a store made by another engine is another store.
  */
 import { createRequire } from 'node:module';
-import { InputError, UsageError } from '../../../lab/core/index.ts';
+import type { Worker } from 'node:worker_threads';
+import { InputError, LabError, startWorker, UsageError } from '../../../lab/core/index.ts';
 import type { HookName, LanguageModel } from '../../types.ts';
 import { architecture } from '../architecture.ts';
 import { TransformerModel } from '../load.ts';
@@ -47,22 +49,58 @@ export interface OnnxForwardOptions {
   float16?: boolean;
 }
 
+const WORKER = new URL('./session-worker.ts', import.meta.url);
+
+type Reply =
+  | { type: 'ready' }
+  | { type: 'result'; outputs: { name: string; dims: number[]; data: Float32Array | Uint16Array }[] }
+  | { type: 'error'; message: string };
+
 export class OnnxForward {
+  /** Replies are answered in order: one request in flight at a time, later ones wait their turn. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  private closed = false;
+
   private constructor(
-    private readonly session: import('onnxruntime-node').InferenceSession,
-    private readonly ort: Ort,
+    private readonly worker: Worker,
     readonly names: HookName[],
     readonly threads: number,
     private readonly vocab: number,
     private readonly outputs: string[],
-  ) {}
+  ) {
+    worker.on('message', (msg: Reply) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve(msg);
+    });
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`onnx engine: its session thread exited (code ${code})`)));
+  }
 
-  /** A session that computes `names` of `model` (a model loaded by loadModel, any registered architecture). */
+  private fail(err: Error): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.reject(err);
+  }
+
+  private next(msg?: unknown, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      if (msg !== undefined) this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  /**
+   * A session that computes `names` of `model` (a model loaded by loadModel, any registered architecture),
+   * on a thread of its own: this thread builds the graph from the model's parameters and moves its bytes
+   * there (no copy), so it holds no copy of its own once the session is up.
+   */
   static async open(model: LanguageModel, names: HookName[], opts: OnnxForwardOptions = {}): Promise<OnnxForward> {
     if (!(model instanceof TransformerModel)) throw new UsageError('--engine onnx runs Hugging Face checkpoints loaded by loadModel; run this model with --engine tfjs', 'engine');
     const threads = opts.threads ?? 1;
     if (!(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a positive integer, got ${threads}`, 'threads');
-    const o = await loadOrt();
+    await loadOrt();
     const cfg = model.config;
     let spec: ReturnType<typeof transformerGraph> | undefined = transformerGraph({
       cfg, params: model.params, positional: architecture(cfg.architecture).positional, names,
@@ -73,34 +111,51 @@ export class OnnxForward {
       throw new InputError(`${model.source.dir}: ${(bytes / 2 ** 30).toFixed(2)} GiB of weights exceed ONNX's 2 GiB model limit; run with --engine tfjs`, model.source.dir);
     }
     const outputs = spec.outputs.map((v) => v.name);
-    let buf: Uint8Array | undefined = encodeModel(spec);
+    const buf = encodeModel(spec);
     spec = undefined;
-    const session = await o.InferenceSession.create(buf, {
-      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'extended',
-    });
-    buf = undefined;
-    return new OnnxForward(session, o, names, threads, cfg.vocabSize, outputs);
+    const worker = startWorker(WORKER, { bytes: buf, threads }, [buf.buffer as ArrayBuffer]);
+    const f = new OnnxForward(worker, names, threads, cfg.vocabSize, outputs);
+    const ready = await f.next().catch((err: Error) => ({ type: 'error' as const, message: err.message }));
+    if (ready.type !== 'ready') {
+      await worker.terminate();
+      throw new LabError(ready.type === 'error' ? ready.message : 'onnx engine: unexpected reply from its session thread');
+    }
+    return f;
   }
 
   /** One padded batch [B, T] of token ids; each hook's values [B, T, ...] (hook_pos_embed [1, T, d]) in `names` order (f16 bits with `float16`). */
-  async forward(flat: Int32Array, B: number, T: number): Promise<(Float32Array | Uint16Array)[]> {
-    if (flat.length !== B * T) throw new UsageError(`ids hold ${flat.length} values, not ${B} x ${T}`);
+  forward(flat: Int32Array, B: number, T: number): Promise<(Float32Array | Uint16Array)[]> {
+    if (this.closed) return Promise.reject(new Error('onnx engine: forward after close'));
+    if (flat.length !== B * T) return Promise.reject(new UsageError(`ids hold ${flat.length} values, not ${B} x ${T}`));
     const ids = new BigInt64Array(flat.length);
     for (let i = 0; i < flat.length; i++) {
       const id = flat[i]!;
-      if (id < 0 || id >= this.vocab) throw new UsageError(`token id ${id} is outside the vocabulary [0, ${this.vocab})`);
+      if (id < 0 || id >= this.vocab) return Promise.reject(new UsageError(`token id ${id} is outside the vocabulary [0, ${this.vocab})`));
       ids[i] = BigInt(id);
     }
-    const r = await this.session.run({ ids: new this.ort.Tensor('int64', ids, [B, T]) });
-    return this.outputs.map((n) => {
-      const t = r[n]!;
-      const want = n === 'hook_pos_embed' ? 1 : B;
-      if (t.dims[0] !== want || t.dims[1] !== T) throw new Error(`onnx engine: ${n} came back [${t.dims}], expected [${want}, ${T}, ...]`);
-      return t.data as Float32Array | Uint16Array;
+    const run = this.queue.then(async () => {
+      const r = await this.next({ type: 'run', ids, B, T }, [ids.buffer as ArrayBuffer]);
+      if (r.type === 'error') throw new LabError(`onnx engine: ${r.message}`);
+      if (r.type !== 'result') throw new Error('onnx engine: unexpected reply from its session thread');
+      const byName = new Map(r.outputs.map((o) => [o.name, o]));
+      return this.outputs.map((n) => {
+        const t = byName.get(n)!;
+        const want = n === 'hook_pos_embed' ? 1 : B;
+        if (t.dims[0] !== want || t.dims[1] !== T) throw new Error(`onnx engine: ${n} came back [${t.dims}], expected [${want}, ${T}, ...]`);
+        return t.data;
+      });
     });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'close' });
+    await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
+    await this.worker.terminate();
   }
 }
