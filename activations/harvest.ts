@@ -294,8 +294,8 @@ export function sequenceTake(plan: ModelHarvestPlan, seq: LabelledSequence, toke
   return { first, keep };
 }
 
-/** One padded batch [B, T] in, each hook's values [B, T, ...] out (f16 bits only where the plan stores them as they are). */
-export type BatchForward = (flat: Int32Array, B: number, T: number) => Promise<(Float32Array | Uint16Array)[]>;
+/** One padded batch [B, T] in (`lengths`: each row's tokens, padding after), each hook's values [B, T, ...] out (f16 bits only where the plan stores them as they are). */
+export type BatchForward = (flat: Int32Array, B: number, T: number, lengths: readonly number[]) => Promise<(Float32Array | Uint16Array)[]>;
 
 /**
  * Which sequences to harvest, by ordinal (their place among the stored sequences): from `start`, with
@@ -359,7 +359,7 @@ export async function forwardSequences(
     const T = Math.max(...batch.map((b) => b.ids.length));
     const flat = new Int32Array(batch.length * T).fill(plan.padId);
     batch.forEach((b, i) => flat.set(b.ids, i * T));
-    const started = forward(flat, batch.length, T);
+    const started = forward(flat, batch.length, T, batch.map((b) => b.ids.length));
     const tokensNow = tokens;
     if (!lookahead) {
       sinkBatch(batch, await started, T, tokensNow);
@@ -458,7 +458,7 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     const onnx = await OnnxForward.open(model, plan.names, { threads, float16 });
     try {
       const span = { start: writer.resumedSequences, tokens: startTokens };
-      const tokens = await forwardSequences(dataset, plan, (flat, B, T) => onnx.forward(flat, B, T), span, (seq) => writer.appendSequence(seq), onTokens, true);
+      const tokens = await forwardSequences(dataset, plan, (flat, B, T, lengths) => onnx.forward(flat, B, T, lengths), span, (seq) => writer.appendSequence(seq), onTokens, true);
       progress.finish();
       return end(writer, run, t0, tokens - startTokens, resumedFromChunk, threads, { engine: 'onnx' });
     } finally {

@@ -114,6 +114,26 @@ describe('onnx engine: what a harvest relies on', () => {
       let m = 0;
       for (let j = 0; j < S * d; j++) m = Math.max(m, Math.abs(s[0]![j]! - a[0]![T * d + j]!));
       expect(m).toBeLessThanOrEqual(1e-5);
+      // With lengths, only the real rows are computed: they match the full batch's, padding comes back 0.
+      const lengths = [T, 5, 2];
+      const part = (await two.forward(ids, 3, T, lengths)) as Float32Array[];
+      for (const [k, full] of a.entries()) {
+        const w = full.length / (3 * T);
+        let worstReal = 0;
+        let worstPad = 0;
+        for (let b = 0; b < 3; b++) {
+          for (let t = 0; t < T; t++) {
+            for (let j = 0; j < w; j++) {
+              const i = (b * T + t) * w + j;
+              if (t < lengths[b]!) worstReal = Math.max(worstReal, Math.abs(part[k]![i]! - full[i]!));
+              else worstPad = Math.max(worstPad, Math.abs(part[k]![i]!));
+            }
+          }
+        }
+        expect(worstReal, names[k]).toBeLessThanOrEqual(1e-5);
+        expect(worstPad, names[k]).toBe(0);
+      }
+      await expect(two.forward(ids, 3, T, [T, 0, 2])).rejects.toThrow(/lengths must be 3 integers in 1\.\./);
     } finally {
       await one.close();
       await two.close();

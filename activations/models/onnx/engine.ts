@@ -123,26 +123,49 @@ export class OnnxForward {
     return f;
   }
 
-  /** One padded batch [B, T] of token ids; each hook's values [B, T, ...] (hook_pos_embed [1, T, d]) in `names` order (f16 bits with `float16`). */
-  forward(flat: Int32Array, B: number, T: number): Promise<(Float32Array | Uint16Array)[]> {
+  /**
+   * One padded batch [B, T] of token ids; each hook's values [B, T, ...] (hook_pos_embed [1, T, d]) in
+   * `names` order (f16 bits with `float16`). `lengths` (each row's real tokens, padding after them): the
+   * graph computes only those rows, and padded positions come back as zeros; without it every position is
+   * a real token.
+   */
+  forward(flat: Int32Array, B: number, T: number, lengths?: readonly number[]): Promise<(Float32Array | Uint16Array)[]> {
     if (this.closed) return Promise.reject(new Error('onnx engine: forward after close'));
     if (flat.length !== B * T) return Promise.reject(new UsageError(`ids hold ${flat.length} values, not ${B} x ${T}`));
+    if (lengths && (lengths.length !== B || lengths.some((n) => !(Number.isInteger(n) && n >= 1 && n <= T)))) {
+      return Promise.reject(new UsageError(`lengths must be ${B} integers in 1..${T}`));
+    }
     const ids = new BigInt64Array(flat.length);
     for (let i = 0; i < flat.length; i++) {
       const id = flat[i]!;
       if (id < 0 || id >= this.vocab) return Promise.reject(new UsageError(`token id ${id} is outside the vocabulary [0, ${this.vocab})`));
       ids[i] = BigInt(id);
     }
+    const N = lengths ? lengths.reduce((a, b) => a + b, 0) : B * T;
+    const rows = new BigInt64Array(N);
+    for (let b = 0, at = 0; b < B; b++) for (let t = 0; t < (lengths ? lengths[b]! : T); t++) rows[at++] = BigInt(b * T + t);
     const run = this.queue.then(async () => {
-      const r = await this.next({ type: 'run', ids, B, T }, [ids.buffer as ArrayBuffer]);
+      const r = await this.next({ type: 'run', ids, rows, B, T }, [ids.buffer as ArrayBuffer, rows.buffer as ArrayBuffer]);
       if (r.type === 'error') throw new LabError(`onnx engine: ${r.message}`);
       if (r.type !== 'result') throw new Error('onnx engine: unexpected reply from its session thread');
       const byName = new Map(r.outputs.map((o) => [o.name, o]));
       return this.outputs.map((n) => {
         const t = byName.get(n)!;
-        const want = n === 'hook_pos_embed' ? 1 : B;
-        if (t.dims[0] !== want || t.dims[1] !== T) throw new Error(`onnx engine: ${n} came back [${t.dims}], expected [${want}, ${T}, ...]`);
-        return t.data;
+        if (n === 'hook_pos_embed') {
+          if (t.dims[0] !== 1 || t.dims[1] !== T) throw new Error(`onnx engine: ${n} came back [${t.dims}], expected [1, ${T}, ...]`);
+          return t.data;
+        }
+        if (t.dims[0] !== N) throw new Error(`onnx engine: ${n} came back [${t.dims}], expected [${N}, ...]`);
+        if (N === B * T) return t.data;
+        // Back to [B, T, ...]: row b's tokens at b * T, zeros after them.
+        const d = t.data.length / N;
+        const out = t.data instanceof Uint16Array ? new Uint16Array(B * T * d) : new Float32Array(B * T * d);
+        for (let b = 0, at = 0; b < B; b++) {
+          const len = lengths![b]!;
+          out.set(t.data.subarray(at * d, (at + len) * d), b * T * d);
+          at += len;
+        }
+        return out;
       });
     });
     this.queue = run.catch(() => undefined);

@@ -139,8 +139,10 @@ export function checkGraphConfig(cfg: TransformerConfig): void {
 }
 
 /**
- * The graph: input `ids` int64 [batch, seq] (symbolic), outputs the asked-for hooks in `names` order,
- * each float32 with the shape transformer.ts gives it ([batch, seq, ...]; hook_pos_embed [1, seq, d]).
+ * The graph: inputs `ids` int64 [batch, seq] and `rows` int64 [N] (the flattened positions that are real
+ * tokens, in order; all batch * seq of them for a batch without padding), outputs the asked-for hooks in
+ * `names` order, float32 (or float16), each [N, ...] with transformer.ts's per-token shape (hook_pos_embed:
+ * [1, seq, d]).
  */
 export function transformerGraph(req: GraphRequest): ModelSpec {
   const { cfg, params: p, names, host } = req;
@@ -193,11 +195,25 @@ export function transformerGraph(req: GraphRequest): ModelSpec {
 
   const embed = g.weight('embed', [cfg.vocabSize, d], host(p.embed));
   const looked = g.op('Gather', [embed, 'ids'], { axis: 0 });
-  let resid = hook('hook_embed', cfg.embedScale ? g.mul(looked, g.scalar(cfg.embedScale)) : looked);
+  // Rows: the real tokens only. `rows` (int64 [N]) indexes the flattened [batch * seq] positions that are not
+  // padding; every position-wise step (norms, projections, the MLP: ~85% of the time) runs on those N rows,
+  // and only attention goes back to the padded [batch, seq] layout (zeros where the padding was, which a
+  // causal mask keeps out of every real row). Hooks come out as [N, ...].
+  const flatRows = (x: string, width: number[]) => g.op('Gather', [g.op('Reshape', [x, g.ints([-1, ...width])]), 'rows'], { axis: 0 });
+  const batchSeq = g.op('Shape', ['ids']);
+  const paddedRows = g.op('ReduceProd', [batchSeq], { keepdims: 1 }); // [1]: batch * seq
+  const toPadded = (x: string, width: number): string => {
+    const zeros = g.op('ConstantOfShape', [g.op('Concat', [paddedRows, g.ints([width])], { axis: 0 })], { value: { name: 'z', dims: [1], dataType: DT.FLOAT, data: Float32Array.of(0) } });
+    const scattered = g.op('ScatterND', [zeros, g.op('Unsqueeze', ['rows', g.ints([1])]), x]);
+    return g.op('Reshape', [scattered, g.op('Concat', [batchSeq, g.ints([width])], { axis: 0 })]);
+  };
+  const emb = cfg.embedScale ? g.mul(looked, g.scalar(cfg.embedScale)) : looked;
+  let resid = hook('hook_embed', flatRows(emb, [d]));
   if (p.pos) {
     const table = g.weight('pos', p.pos.shape, host(p.pos));
     const pos = g.op('Unsqueeze', [g.op('Slice', [table, g.ints([0]), seqLen, g.ints([0])]), g.ints([0])]);
-    resid = g.add(resid, hook('hook_pos_embed', pos));
+    hook('hook_pos_embed', pos);
+    resid = flatRows(g.add(emb, pos), [d]);
   }
 
   // Rotary tables for positions 0 .. context-1, sliced to the sequence: rotaryTables' own values.
@@ -248,10 +264,13 @@ export function transformerGraph(req: GraphRequest): ModelSpec {
     const residPre = hook(h('hook_resid_pre'), resid);
     const n1 = hook(h('ln1.hook_normalized'), norm(residPre, w('ln1g', L.ln1g), cfg.norm === 'rmsnorm' ? undefined : w('ln1b', L.ln1b)));
     const qkv = linear(n1, w('wqkv', L.wqkv), w('bqkv', L.bqkv));
-    const [qf, kf, vf] = g.ops('Split', [qkv, g.ints([H * dh, Hkv * dh, Hkv * dh])], 3, { axis: 2 });
-    let q = hook(h('attn.hook_q'), g.op('Reshape', [qf!, g.ints([0, 0, H, dh])]));
-    let k = hook(h('attn.hook_k'), g.op('Reshape', [kf!, g.ints([0, 0, Hkv, dh])]));
-    const v = hook(h('attn.hook_v'), g.op('Reshape', [vf!, g.ints([0, 0, Hkv, dh])]));
+    const [qf, kf, vf] = g.ops('Split', [toPadded(qkv, (H + 2 * Hkv) * dh), g.ints([H * dh, Hkv * dh, Hkv * dh])], 3, { axis: 2 });
+    let q = g.op('Reshape', [qf!, g.ints([0, 0, H, dh])]);
+    let k = g.op('Reshape', [kf!, g.ints([0, 0, Hkv, dh])]);
+    const v = g.op('Reshape', [vf!, g.ints([0, 0, Hkv, dh])]);
+    if (want.has(h('attn.hook_q'))) hook(h('attn.hook_q'), flatRows(q, [H, dh]));
+    if (want.has(h('attn.hook_k'))) hook(h('attn.hook_k'), flatRows(k, [Hkv, dh]));
+    if (want.has(h('attn.hook_v'))) hook(h('attn.hook_v'), flatRows(v, [Hkv, dh]));
     if (rope) {
       q = rotate(q);
       k = rotate(k);
@@ -269,8 +288,9 @@ export function transformerGraph(req: GraphRequest): ModelSpec {
     const raw = g.mul(g.op('MatMul', [qh, kT]), g.scalar(scale));
     const scores = g.add(softcap(raw, cfg.attnSoftcap), maskFor(cfg.slidingWindows?.[l] ?? 0));
     const pattern = g.op('Softmax', [scores], { axis: -1 });
-    const z = hook(h('attn.hook_z'), heads(g.op('MatMul', [pattern, vh]), [0, 2, 1, 3]));
-    let attnOut = linear(g.op('Reshape', [z, g.ints([0, 0, H * dh])]), w('wo', L.wo), w('bo', L.bo));
+    const z = flatRows(heads(g.op('MatMul', [pattern, vh]), [0, 2, 1, 3]), [H * dh]); // [N, H dh]
+    if (want.has(h('attn.hook_z'))) hook(h('attn.hook_z'), g.op('Reshape', [z, g.ints([-1, H, dh])]));
+    let attnOut = linear(z, w('wo', L.wo), w('bo', L.bo));
     if (cfg.postNorms) attnOut = hook(h('ln1_post.hook_normalized'), rms(attnOut, w('ln1postg', L.ln1postg)));
     attnOut = hook(h('hook_attn_out'), attnOut);
     const residMid = hook(h('hook_resid_mid'), g.add(residPre, attnOut));
@@ -296,11 +316,11 @@ export function transformerGraph(req: GraphRequest): ModelSpec {
     const gain = g.weight('lnfg', p.lnfg.shape, host(p.lnfg));
     hook('ln_final.hook_normalized', norm(resid, gain, cfg.norm === 'rmsnorm' ? undefined : g.weight('lnfb', p.lnfb.shape, host(p.lnfb))));
   }
-  const dims = (n: string): (number | string)[] => [n === 'hook_pos_embed' ? 1 : 'batch', 'seq', ...hookRowShape(cfg, n)];
+  const dims = (n: string): (number | string)[] => (n === 'hook_pos_embed' ? [1, 'seq', d] : ['rows', ...hookRowShape(cfg, n)]);
   return {
     nodes: g.nodes,
     initializers: g.inits,
-    inputs: [{ name: 'ids', elemType: DT.INT64, dims: ['batch', 'seq'] }],
+    inputs: [{ name: 'ids', elemType: DT.INT64, dims: ['batch', 'seq'] }, { name: 'rows', elemType: DT.INT64, dims: ['rows'] }],
     outputs: names.map((n) => ({ name: outputs.get(n)!, elemType: req.float16 ? DT.FLOAT16 : DT.FLOAT, dims: dims(n) })),
     opset: 20,
     producer: req.producer,

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 const { bytes, threads } = workerData as { bytes: Uint8Array; threads: number };
 
-type Request = { type: 'run'; ids: BigInt64Array; B: number; T: number } | { type: 'close' };
+type Request = { type: 'run'; ids: BigInt64Array; rows: BigInt64Array; B: number; T: number } | { type: 'close' };
 
 function post(msg: unknown, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
@@ -25,7 +25,7 @@ try {
       return;
     }
     try {
-      const r = await session.run({ ids: new ort.Tensor('int64', req.ids, [req.B, req.T]) });
+      const r = await session.run({ ids: new ort.Tensor('int64', req.ids, [req.B, req.T]), rows: new ort.Tensor('int64', req.rows, [req.rows.length]) });
       const outputs = session.outputNames.map((n) => {
         const t = r[n]!;
         const data = t.data as Float32Array | Uint16Array;
