@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { bytes, threads } = workerData as { bytes: Uint8Array; threads: number };
+const data = workerData as { bytes?: Uint8Array; threads: number };
+const threads = data.threads;
 
 type Request = { type: 'run'; ids: BigInt64Array; rows: BigInt64Array; B: number; T: number } | { type: 'close' };
 
@@ -15,9 +16,11 @@ function post(msg: unknown, transfer: ArrayBuffer[] = []): void {
 
 try {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(bytes, {
+  const session = await ort.InferenceSession.create(data.bytes!, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'extended',
   });
+  // The session has its own copy of the weights now: let the model's bytes go.
+  delete data.bytes;
   parentPort!.on('message', async (req: Request) => {
     if (req.type === 'close') {
       await session.release();
