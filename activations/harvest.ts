@@ -447,9 +447,6 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
     return end(writer, run, t0, writer.manifest.total_tokens - startTokens, resumedFromChunk, threads, { queue: opts.remote.manifest() });
   }
 
-  // The workers start only once there is work (a complete store returns above without loading them).
-  // This thread is forward thread 0: it holds the model (loaded to plan) anyway, so a second copy here
-  // would be one the forward never uses (issue 16: one copy of the weights per forward thread).
   const threads = opts.threads ?? 1;
   if (opts.engine === 'onnx') {
     // An f16 store of per-token rows takes the graph's own f16 cast (the same bits as toHalf, tested):
@@ -465,6 +462,9 @@ export async function harvestModel(model: LanguageModel, dataset: FeatureDataset
       await onnx.close();
     }
   }
+  // The workers start only once there is work (a complete store returns above without loading them).
+  // This thread is forward thread 0: it holds the model (loaded to plan) anyway, so a second copy here
+  // would be one the forward never uses (issue 16: one copy of the weights per forward thread).
   const pool = threads > 1 ? await ForwardPool.open(model.source.dir, threads, activeBackend() ?? 'wasm', { local: model }) : undefined;
   try {
     const forward = batchForward(model, pool, plan.names);

@@ -21,7 +21,7 @@ export {
   harvestModel, harvestToy, matchHooks, planModelHarvest, batchForward,
   type HarvestOptions, type HarvestResult, type ToyHarvestOptions, type ModelHarvestPlan, type SequenceRows, type RemoteChunks, type BatchForward, type HarvestEngine,
 } from './harvest.ts';
-export { OnnxForward, onnxRuntimeVersion, type OnnxForwardOptions } from './models/onnx/engine.ts';
+export { OnnxForward, ONNX_MAX_MODEL_BYTES, type OnnxForwardOptions } from './models/onnx/engine.ts';
 export { planChunks, harvestChunk, type ChunkSpan } from './harvest-chunks.ts';
 export { importStore, type ImportOptions, type ImportResult } from './import-store.ts';
 export { openNpy, RowReader, type ArraySource } from './import-npy.ts';

@@ -81,7 +81,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
   if (q && datasetFile) throw new UsageError('--queue applies to registered datasets; harvest --dataset FILE locally (or register the dataset: activations/datasets/ADDING_A_DATASET.md)', 'queue');
   if (q && f.sae !== undefined) throw new UsageError('--sae applies to local harvests (the queue workers store hook values; encode the queued store with `lab sae encode`)', 'sae');
   const { activeBackend, initBackend } = await import('../core/backend.ts');
-  const { harvestModel, harvestToy, loadModel, makeDataset, readUserTable, userFileDataset, readSae, saeHookEncoder, useTfMatMul } = await import('../../activations/index.ts');
+  const { harvestModel, harvestToy, loadModel, makeDataset, readUserTable, userFileDataset, readSae, saeHookEncoder, useTfMatMul, ONNX_MAX_MODEL_BYTES } = await import('../../activations/index.ts');
   await initBackend(f.backend as string | undefined);
   if (f.sae !== undefined) {
     // The encoder's dense product on tfjs (the backend just chosen); small SAEs stay in the JS loop.
@@ -111,7 +111,7 @@ export async function harvestCommand(argv: string[]): Promise<number> {
     // its graph, so (unless a backend was asked for, or an SAE encodes on it) the model loads on tfjs'
     // cpu backend, whose tensors are host arrays: no upload to a wasm heap and copy back (1.3 s and one
     // copy of the weights for GPT-2 small), and no XNNPACK-packed copies.
-    opts.engine = (f.engine as HarvestEngine | undefined) ?? defaultEngine(dir, activeBackend(), q !== undefined);
+    opts.engine = (f.engine as HarvestEngine | undefined) ?? defaultEngine(dir, activeBackend(), q !== undefined, ONNX_MAX_MODEL_BYTES);
     if (opts.engine === 'onnx' && q) throw new UsageError("--engine onnx runs locally; the queue's workers run the tfjs engine (drop --engine, or --queue)", 'engine');
     if (opts.engine === 'onnx' && f.backend === undefined && process.env.LAB_BACKEND === undefined && f.sae === undefined) await initBackend('cpu');
     const model = await loadModel(dir);
@@ -173,10 +173,11 @@ function float32WeightBytes(dir: string): number {
  * The onnx engine unless the harvest is queued (the workers run tfjs), a native or GPU tfjs backend is
  * active (tfjs-node, tfjs-node-gpu), or the weights pass ONNX's 2 GiB model limit (then tfjs, with a note).
  */
-function defaultEngine(dir: string, backend: string | undefined, queued: boolean): HarvestEngine {
+function defaultEngine(dir: string, backend: string | undefined, queued: boolean, onnxLimit: number): HarvestEngine {
   if (queued || (backend !== 'wasm' && backend !== 'cpu')) return 'tfjs';
+  // An upper bound (every checkpoint counted as f16, doubled), against the engine's own limit.
   const bytes = float32WeightBytes(dir);
-  if (bytes > 2 ** 31 - 2 ** 24) {
+  if (bytes > onnxLimit) {
     process.stderr.write(`harvest: the tfjs engine (up to ${(bytes / 2 ** 30).toFixed(1)} GiB of float32 weights; the onnx engine's models stop at 2 GiB)\n`);
     return 'tfjs';
   }

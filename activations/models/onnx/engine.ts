@@ -19,28 +19,24 @@ import { TransformerModel } from '../load.ts';
 import { transformerGraph } from './graph.ts';
 import { encodeModel } from './proto.ts';
 
-type Ort = typeof import('onnxruntime-node');
-let ort: Ort | undefined;
-
-/** onnxruntime-node, loaded on first use (its native library is 45 MB); a clear error when it cannot load. */
-export async function loadOrt(): Promise<Ort> {
-  if (ort) return ort;
+/**
+ * Fails fast, before the graph is built, when onnxruntime-node is not installed. Only resolved here: its
+ * 45 MB native library loads on the session's thread, which is the only one that uses it (a failure to
+ * load it comes back from there, worded the same way).
+ */
+function requireOrtInstalled(): void {
   try {
-    ort = (await import('onnxruntime-node')) as Ort;
-    return ort;
+    createRequire(import.meta.url).resolve('onnxruntime-node');
   } catch (err) {
-    throw new UsageError(`--engine onnx needs the onnxruntime-node package, which did not load here (${(err as Error).message.split('\n')[0]}); run with --engine tfjs`, 'engine');
+    throw new UsageError(`--engine onnx needs the onnxruntime-node package, which is not installed here (${(err as Error).message.split('\n')[0]}); run with --engine tfjs`, 'engine');
   }
 }
 
-/** The installed onnxruntime-node version (for manifests), without loading its native library. */
-export function onnxRuntimeVersion(): string {
-  const req = createRequire(import.meta.url);
-  return (req('onnxruntime-node/package.json') as { version: string }).version;
-}
-
-/** ONNX's protobuf limit: a model over 2 GiB would need external data files, which the engine does not write. */
-const MAX_MODEL_BYTES = 2 ** 31 - 1;
+/**
+ * ONNX's protobuf limit on a model's bytes: past 2 GiB it would need external data files, which the engine
+ * does not write. lab harvest's default engine compares checkpoints with it too.
+ */
+export const ONNX_MAX_MODEL_BYTES = 2 ** 31 - 1;
 
 export interface OnnxForwardOptions {
   /** Native threads for each operator (intra-op); default 1. */
@@ -100,14 +96,14 @@ export class OnnxForward {
     if (!(model instanceof TransformerModel)) throw new UsageError('--engine onnx runs Hugging Face checkpoints loaded by loadModel; run this model with --engine tfjs', 'engine');
     const threads = opts.threads ?? 1;
     if (!(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a positive integer, got ${threads}`, 'threads');
-    await loadOrt();
+    requireOrtInstalled();
     const cfg = model.config;
     let spec: ReturnType<typeof transformerGraph> | undefined = transformerGraph({
       cfg, params: model.params, positional: architecture(cfg.architecture).positional, names,
       host: (t) => t.dataSync() as Float32Array, producer: 'neuronlab', float16: opts.float16,
     });
     const bytes = spec.initializers.reduce((s, t) => s + t.data.byteLength, 0);
-    if (bytes > MAX_MODEL_BYTES) {
+    if (bytes > ONNX_MAX_MODEL_BYTES) {
       throw new InputError(`${model.source.dir}: ${(bytes / 2 ** 30).toFixed(2)} GiB of weights exceed ONNX's 2 GiB model limit; run with --engine tfjs`, model.source.dir);
     }
     const outputs = spec.outputs.map((v) => v.name);

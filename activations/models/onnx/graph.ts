@@ -65,40 +65,30 @@ class Builder {
     return name;
   }
 
-  /** An int64 constant (shapes, axes, slice bounds), one initializer per distinct value. */
-  ints(values: number[]): string {
-    const key = `i64:${values.join(',')}`;
+  /** A constant initializer, one per distinct key: the same value asked for twice is one tensor. */
+  private constant(key: string, dims: number[], dataType: number, data: () => ArrayBufferView): string {
     let name = this.consts.get(key);
     if (!name) {
       name = `c${this.consts.size}`;
-      this.inits.push({ name, dims: [values.length], dataType: DT.INT64, data: BigInt64Array.from(values.map(BigInt)) });
+      this.inits.push({ name, dims, dataType, data: data() });
       this.consts.set(key, name);
     }
     return name;
+  }
+
+  /** An int64 constant (shapes, axes, slice bounds). */
+  ints(values: number[]): string {
+    return this.constant(`i64:${values.join(',')}`, [values.length], DT.INT64, () => BigInt64Array.from(values.map(BigInt)));
   }
 
   /** An int64 scalar (0-d) constant. */
   int(v: number): string {
-    const key = `i64s:${v}`;
-    let name = this.consts.get(key);
-    if (!name) {
-      name = `c${this.consts.size}`;
-      this.inits.push({ name, dims: [], dataType: DT.INT64, data: BigInt64Array.of(BigInt(v)) });
-      this.consts.set(key, name);
-    }
-    return name;
+    return this.constant(`i64s:${v}`, [], DT.INT64, () => BigInt64Array.of(BigInt(v)));
   }
 
   /** A float32 scalar constant (rounded to float32 as tfjs rounds a JS number it multiplies by). */
   scalar(v: number): string {
-    const key = `f32:${Math.fround(v)}`;
-    let name = this.consts.get(key);
-    if (!name) {
-      name = `c${this.consts.size}`;
-      this.inits.push({ name, dims: [], dataType: DT.FLOAT, data: Float32Array.of(v) });
-      this.consts.set(key, name);
-    }
-    return name;
+    return this.constant(`f32:${Math.fround(v)}`, [], DT.FLOAT, () => Float32Array.of(v));
   }
 
   mul(a: string, b: string): string {

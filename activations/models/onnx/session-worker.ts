@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-const data = workerData as { bytes?: Uint8Array; threads: number };
-const threads = data.threads;
+const init = workerData as { bytes?: Uint8Array; threads: number };
 
 type Request = { type: 'run'; ids: BigInt64Array; rows: BigInt64Array; B: number; T: number } | { type: 'close' };
 
@@ -14,13 +13,12 @@ function post(msg: unknown, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
 
-try {
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(data.bytes!, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'extended',
+async function serve(ort: typeof import('onnxruntime-node')): Promise<void> {
+  const session = await ort.InferenceSession.create(init.bytes!, {
+    intraOpNumThreads: init.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'extended',
   });
   // The session has its own copy of the weights now: let the model's bytes go.
-  delete data.bytes;
+  delete init.bytes;
   parentPort!.on('message', async (req: Request) => {
     if (req.type === 'close') {
       await session.release();
@@ -42,6 +40,13 @@ try {
     }
   });
   post({ type: 'ready' });
-} catch (err) {
-  post({ type: 'error', message: `onnx engine: ${(err as Error).message.split('\n')[0]}` });
 }
+
+const firstLine = (err: unknown) => (err as Error).message.split('\n')[0];
+let ort: typeof import('onnxruntime-node') | undefined;
+try {
+  ort = await import('onnxruntime-node');
+} catch (err) {
+  post({ type: 'error', message: `--engine onnx needs the onnxruntime-node package, which did not load here (${firstLine(err)}); run with --engine tfjs` });
+}
+if (ort) await serve(ort).catch((err: unknown) => post({ type: 'error', message: `onnx engine: ${firstLine(err)}` }));
